@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+# uv from PATH if there is one, else bootstrapped with pip into .tools/ (no download but PyPI)
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+CITYOPS := $(VENV)/bin/cityops
+
+.PHONY: setup demo test bench lint clean
+
+$(UV):
+	python3 -m pip install --quiet --target .tools uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-groups
+	touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(CITYOPS) demo
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m benchmarks.run
+
+lint: setup
+	$(VENV)/bin/ruff check warehouse dashboards expectations tests benchmarks
+
+clean:
+	rm -rf data dbt/target dbt/logs tests/artifacts

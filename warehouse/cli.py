@@ -1,0 +1,179 @@
+"""`cityops` — the command line of the CityOps warehouse.
+
+Each subcommand is a thin shell over a module function, so tests call the same code.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from warehouse.store import DEFAULT_WAREHOUSE
+
+warehouse_option = click.option(
+    "--warehouse",
+    "warehouse",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_WAREHOUSE,
+    show_default=True,
+    help="The warehouse: a link to the current DuckDB build file.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """CityOps: the operations warehouse of Kraków City Hall.
+
+    Source extracts → load (validate, pseudonymise, quarantine) → build (dbt) →
+    check (Great Expectations) → serve (dashboards) / export.
+    """
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("data/sample"),
+              show_default=True, help="Directory to write the extracts to.")
+@click.option("--years", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="How many years of operations to generate.")
+@click.option("--scale", type=click.FloatRange(0.001, 100), default=1.0, show_default=True,
+              help="1 = a realistic city-year of work (see README); 10 = ten times the volume.")
+@click.option("--seed", type=int, default=42, show_default=True,
+              help="Random seed: the same arguments give byte-identical files.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the generated period (default: 1 January, --years before "
+                   "2026-11-01... see README).")
+@warehouse_option
+def generate(out_dir: Path, years: int, scale: float, seed: int, fmt: str, start,
+             warehouse: Path) -> None:
+    """Generate realistic source extracts (every contract file of DESIGN.md)."""
+    from warehouse.generate import generate as run
+
+    start_date: date | None = start.date() if start else None
+    run(out_dir=out_dir, years=years, scale=scale, seed=seed, fmt=fmt, start=start_date)
+
+
+@main.command()
+@click.argument("src_dir", type=click.Path(path_type=Path))
+@warehouse_option
+def load(src_dir: Path, warehouse: Path) -> None:
+    """Validate the extracts in SRC_DIR and load them into raw.*.
+
+    Bad rows go to raw.<contract>__rejected with a reason; every file gets a row in
+    raw.load_audit (rows_read = rows_loaded + rows_rejected). Caller numbers and e-mails
+    are replaced by a keyed hash before anything is stored.
+    """
+    from warehouse.load import LoadRefused, load_directory
+
+    try:
+        load_directory(src_dir, warehouse)
+    except LoadRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@warehouse_option
+@click.option("--as-of", "as_of", default=None,
+              help="Date (end of that day, local time) or timestamp to compute ages, backlog "
+                   "and overdue as of. Default: the latest timestamp in the data.")
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+def build(warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
+    """Build staging → intermediate → marts with dbt (one invocation), tests included."""
+    from warehouse.build import BuildFailed
+    from warehouse.build import build as run
+
+    try:
+        run(warehouse, as_of=as_of, full_refresh=full_refresh)
+    except BuildFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@warehouse_option
+def check(warehouse: Path) -> None:
+    """Run the Great Expectations suites on raw and marts; non-zero exit on failure."""
+    from expectations.runner import run_checks
+
+    ok = run_checks(warehouse)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.argument("mart")
+@warehouse_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv",
+              show_default=True)
+@click.option("--dialect", type=click.Choice(["excel-pl", "standard"]), default="excel-pl",
+              show_default=True,
+              help="excel-pl: UTF-8 with BOM, ';' and decimal comma; standard: UTF-8, ',' and '.'.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True)
+def export(mart: str, warehouse: Path, fmt: str, dialect: str, out: Path) -> None:
+    """Export marts.MART to CSV or XLSX."""
+    from warehouse.export import export_mart
+
+    try:
+        n = export_mart(warehouse, mart, out, fmt=fmt, dialect=dialect)
+    except (KeyError, FileNotFoundError) as exc:
+        click.echo(f"error: {exc.args[0] if exc.args else exc}", err=True)
+        sys.exit(2)
+    click.echo(f"{n} rows → {out}")
+
+
+@main.command()
+@warehouse_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8501, show_default=True, type=int)
+def serve(warehouse: Path, host: str, port: int) -> None:
+    """Serve the dashboards (read-only) on http://HOST:PORT."""
+    from warehouse.serve import serve as run
+
+    run(warehouse, host=host, port=port)
+
+
+@main.command()
+@warehouse_option
+@click.option("--port", default=8080, show_default=True, type=int)
+def docs(warehouse: Path, port: int) -> None:
+    """Serve the dbt docs and the Great Expectations Data Docs on http://127.0.0.1:PORT."""
+    from warehouse.serve import serve_docs
+
+    serve_docs(warehouse, port=port)
+
+
+@main.command()
+@warehouse_option
+@click.option("--years", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option("--scale", type=float, default=1.0, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Stop after the checks.")
+def demo(warehouse: Path, years: int, scale: float, seed: int, no_serve: bool) -> None:
+    """Generate the default sample, load it, build, check and serve the dashboards."""
+    from warehouse.build import build as run_build
+    from warehouse.generate import generate as run_generate
+    from warehouse.load import load_directory
+
+    sample = warehouse.parent / "sample"
+    run_generate(out_dir=sample, years=years, scale=scale, seed=seed, fmt="csv", start=None)
+    load_directory(sample, warehouse)
+    run_build(warehouse, as_of=None, full_refresh=False)
+    try:
+        from expectations.runner import run_checks
+    except ImportError:
+        click.echo("Quality checks are not available yet.", err=True)
+    else:
+        if not run_checks(warehouse):
+            click.echo("Quality checks failed: see the summary above.", err=True)
+            sys.exit(1)
+    if not no_serve:
+        from warehouse.serve import serve as run_serve
+
+        run_serve(warehouse, host="127.0.0.1", port=8501)
+
+
+if __name__ == "__main__":
+    main()

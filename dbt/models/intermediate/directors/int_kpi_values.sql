@@ -1,0 +1,139 @@
+{#- One row per month × kpi_code × unit_code (unit_code '(all)' for the city-wide
+    value): numerator and denominator of every director KPI, so totals and the unit
+    drill-down are computed the same way. -#}
+
+with tickets as (
+    select * from {{ ref('incident_sla') }}
+),
+
+sla_monthly as (
+    select * from {{ ref('incident_sla_monthly') }}
+),
+
+intervals as (
+    select * from {{ ref('int_ticket_intervals') }}
+),
+
+calls as (
+    select * from {{ ref('int_calls_measured') }}
+),
+
+submissions as (
+    select * from {{ ref('submissions') }}
+),
+
+publications as (
+    select * from {{ ref('publications') }}
+),
+
+cards as (
+    select * from {{ ref('service_card_freshness') }}
+),
+
+projects as (
+    select * from {{ ref('smart_city_portfolio') }}
+),
+
+resolved as (
+    select resolved_month as month_start, final_group_code as unit_code, *
+    from tickets
+    where is_resolved and resolved_at <= {{ as_of_local() }}
+),
+
+card_months as (
+    select
+        cast(month_start as date) as month_start,
+        least(cast(month_start as date) + interval 1 month - interval 1 second, {{ as_of_local() }}) as counted_at
+    from generate_series(
+        (select cast({{ dbt.date_trunc('month', 'min(last_reviewed_at)') }} as date) from cards),
+        cast({{ dbt.date_trunc('month', as_of_local()) }} as date),
+        interval 1 month
+    ) as months(month_start)
+),
+
+by_unit as (
+    select month_start, 'incident_sla_met_pct' as kpi_code, unit_code,
+           count(*) filter (where is_sla_met) as numerator, count(*) as denominator
+    from resolved group by 1, 2, 3
+    union all
+    select month_start, 'incident_response_sla_met_pct', unit_code,
+           count(*) filter (where is_response_sla_met), count(*)
+    from resolved group by 1, 2, 3
+    union all
+    select month_start, 'first_line_resolution_pct', unit_code,
+           count(*) filter (where is_first_line_resolved), count(*)
+    from resolved group by 1, 2, 3
+    union all
+    select cast({{ dbt.date_trunc('month', 'event_at') }} as date), 'escalations_without_comment',
+           group_code, count(*), null
+    from intervals
+    where event = 'escalated' and comment_chars < {{ var('full_comment_min_chars') }}
+      and event_at <= {{ as_of_local() }}
+    group by 1, 2, 3
+    union all
+    select month_start, 'incident_backlog', group_code, sum(backlog_at_month_end), null
+    from sla_monthly group by 1, 2, 3
+    union all
+    select month_start, 'kck_service_level_pct', 'DK-02',
+           count(*) filter (where is_answered_within_20s),
+           count(*) filter (where not is_short_abandoned)
+    from calls where offered_at <= {{ as_of_local() }} group by 1, 2, 3
+    union all
+    select month_start, 'kck_abandon_rate_pct', 'DK-02',
+           count(*) filter (where is_abandoned and not is_short_abandoned),
+           count(*) filter (where not is_short_abandoned)
+    from calls where offered_at <= {{ as_of_local() }} group by 1, 2, 3
+    union all
+    select month_start, 'kck_asa_seconds', 'DK-02',
+           sum(wait_seconds) filter (where is_answered), count(*) filter (where is_answered)
+    from calls where offered_at <= {{ as_of_local() }} group by 1, 2, 3
+    union all
+    select cast({{ dbt.date_trunc('month', 'reply_due_at') }} as date), 'submissions_overdue',
+           responsible_unit, count(*), null
+    from submissions where is_reply_late group by 1, 2, 3
+    union all
+    select cast({{ dbt.date_trunc('month', 'forwarded_at') }} as date), 'submission_days_to_forward',
+           responsible_unit, sum(days_to_forward), count(*)
+    from submissions where forwarded_at <= {{ as_of_local() }} group by 1, 2, 3
+    union all
+    select published_month, 'publications_within_1wd_pct', owner_unit,
+           count(*) filter (where is_published_within_1_working_day), count(*)
+    from publications where is_published group by 1, 2, 3
+    union all
+    select card_months.month_start, 'stale_service_cards', cards.responsible_unit, count(*), null
+    from card_months
+    inner join cards
+        on cards.last_reviewed_at <= card_months.counted_at
+        and cards.last_reviewed_at < card_months.counted_at - to_months({{ var('service_card_stale_months') }})
+    group by 1, 2, 3
+    union all
+    select cast({{ dbt.date_trunc('month', as_of_local()) }} as date), 'sc_projects_red', owner_unit,
+           count(*) filter (where rag_status = 'red'), null
+    from projects where status in ('planned', 'in_progress', 'on_hold') group by 1, 2, 3
+),
+
+totals as (
+    select
+        month_start,
+        kpi_code,
+        '(all)' as unit_code,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from by_unit
+    group by 1, 2
+),
+
+-- sums of DOUBLEs depend on the order rows arrive in: round them so that the same data
+-- always gives the same bytes (an incremental build must equal a full one)
+final as (
+    select month_start, kpi_code, coalesce(unit_code, '(none)') as unit_code,
+           round(cast(numerator as double), 4) as numerator,
+           round(cast(denominator as double), 4) as denominator
+    from by_unit
+    union all
+    select month_start, kpi_code, unit_code,
+           round(cast(numerator as double), 4), round(cast(denominator as double), 4)
+    from totals
+)
+
+select * from final

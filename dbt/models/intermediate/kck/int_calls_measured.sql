@@ -1,0 +1,68 @@
+{{ config(
+    materialized='incremental',
+    unique_key='call_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+{#- One row per call offered to a KCK queue with its waits and flags. Incremental: a
+    build reads only the calls of loads it has not seen (by _load_id), so a one-day load
+    does not rebuild the history. -#}
+
+with calls as (
+    select * from {{ ref('stg_kck__calls') }}
+    {% if is_incremental() %}
+    where _load_id not in (select distinct _load_id from {{ this }} where _load_id is not null)
+    {% endif %}
+),
+
+measured as (
+    select
+        call_id,
+        queue,
+        offered_at,
+        answered_at,
+        ended_at,
+        agent_id,
+        record_type,
+        topic_code,
+        forwarded_unit,
+        resolved_on_call,
+        answered_at is not null as is_answered,
+        answered_at is null as is_abandoned,
+        case
+            when answered_at is not null then {{ elapsed_seconds('offered_instant', 'answered_instant') }}
+            else {{ elapsed_seconds('offered_instant', 'ended_instant') }}
+        end as wait_seconds,
+        case
+            when answered_at is not null then {{ elapsed_seconds('answered_instant', 'ended_instant') }}
+        end as handle_seconds,
+        _load_id
+    from calls
+),
+
+final as (
+    select
+        call_id,
+        queue,
+        offered_at,
+        answered_at,
+        ended_at,
+        cast({{ dbt.date_trunc('month', 'offered_at') }} as date) as month_start,
+        cast({{ iso_weekday('offered_at') }} as integer) as weekday,
+        cast(hour(offered_at) as integer) as hour,
+        agent_id,
+        record_type,
+        topic_code,
+        forwarded_unit,
+        resolved_on_call,
+        is_answered,
+        is_abandoned,
+        wait_seconds,
+        handle_seconds,
+        is_abandoned and wait_seconds < {{ var('kck_short_abandon_seconds') }} as is_short_abandoned,
+        is_answered and wait_seconds <= {{ var('kck_answer_threshold_seconds') }} as is_answered_within_20s,
+        _load_id
+    from measured
+)
+
+select * from final

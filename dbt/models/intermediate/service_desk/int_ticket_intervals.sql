@@ -1,0 +1,88 @@
+{{ config(
+    materialized='incremental',
+    unique_key='ticket_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+{#- One row per ticket event = the segment from that event to the ticket's next event,
+    with the state the ticket is in during it and the minutes of that segment on both
+    clocks (office calendar and real elapsed time). Independent of as_of and of the
+    service catalogue, so it can be built incrementally: a load touching a ticket
+    recomputes all of that ticket's segments (delete+insert on ticket_id); tickets with
+    no new events are not read again. -#}
+
+with events as (
+    select * from {{ ref('stg_service_desk__ticket_events') }}
+),
+
+{% if is_incremental() %}
+loads_done as (
+    select distinct _load_id from {{ this }}
+),
+
+changed_tickets as (
+    select distinct events.ticket_id
+    from events
+    left join loads_done on loads_done._load_id is not distinct from events._load_id
+    where loads_done._load_id is null and events._load_id is not null
+),
+
+events_in_scope as (
+    select events.*
+    from events
+    inner join changed_tickets on changed_tickets.ticket_id = events.ticket_id
+),
+{% else %}
+events_in_scope as (
+    select * from events
+),
+{% endif %}
+
+sequenced as (
+    select
+        *,
+        row_number() over ticket_order as event_seq,
+        lead(event_instant) over ticket_order as next_event_instant,
+        lead(event_at) over ticket_order as next_event_at
+    from events_in_scope
+    window ticket_order as (partition by ticket_id order by event_instant, event_rank)
+),
+
+segments as (
+    select
+        ticket_id,
+        event_seq,
+        event_instant as start_instant,
+        next_event_instant as end_instant
+    from sequenced
+    where next_event_instant is not null
+),
+
+office_minutes as (
+    {{ business_minutes_of_intervals('segments', ['ticket_id', 'event_seq']) }}
+),
+
+final as (
+    select
+        sequenced.ticket_id,
+        sequenced.event_seq,
+        sequenced.event,
+        sequenced.event_at,
+        sequenced.next_event_at,
+        sequenced.event_instant as start_instant,
+        sequenced.next_event_instant as end_instant,
+        sequenced.state_after as state,
+        sequenced.group_code,
+        sequenced.priority,
+        sequenced.comment_chars,
+        sequenced.next_event_instant is null as is_last_event,
+        office_minutes.business_minutes as office_minutes,
+        {{ elapsed_minutes('sequenced.event_instant', 'sequenced.next_event_instant') }} as elapsed_minutes,
+        sequenced._load_id
+    from sequenced
+    left join office_minutes
+        on office_minutes.ticket_id = sequenced.ticket_id
+        and office_minutes.event_seq = sequenced.event_seq
+)
+
+select * from final

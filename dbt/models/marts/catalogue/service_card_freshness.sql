@@ -1,0 +1,29 @@
+{#- One row per public service card on KPUM: days since its last review as of as_of;
+    stale when not reviewed for over 12 months. -#}
+
+with cards as (
+    select * from {{ ref('stg_catalogue__service_cards') }}
+),
+
+units as (
+    select * from {{ ref('org_units') }}
+),
+
+final as (
+    select
+        cards.card_id,
+        cards.title_pl,
+        cards.responsible_unit,
+        units.name_pl as responsible_unit_name_pl,
+        cards.online_available,
+        cards.last_reviewed_at,
+        {{ dbt.datediff('cast(cards.last_reviewed_at as date)', 'cast(' ~ as_of_local() ~ ' as date)', 'day') }}
+            as days_since_review,
+        cards.last_reviewed_at
+            < {{ as_of_local() }} - to_months({{ var('service_card_stale_months') }}) as is_stale,
+        {{ as_of_local() }} as as_of_at
+    from cards
+    left join units on units.unit_code = cards.responsible_unit
+)
+
+select * from final

@@ -1,0 +1,52 @@
+{#- One row per IT service of the COI catalogue (IT-01-1) with its owner and the
+    service-desk outcome of its tickets. -#}
+
+with services as (
+    select * from {{ ref('stg_catalogue__it_services') }}
+),
+
+units as (
+    select * from {{ ref('org_units') }}
+),
+
+tickets as (
+    select * from {{ ref('incident_sla') }}
+),
+
+per_service as (
+    select
+        service_code,
+        count(*) as tickets,
+        count(*) filter (where ticket_type = 'incident') as incidents,
+        count(*) filter (where is_open) as open_tickets,
+        count(*) filter (where is_sla_met) as sla_met_tickets,
+        count(*) filter (where is_resolved) as resolved_tickets,
+        {{ percentile('resolution_business_minutes', 0.5) }} as median_resolution_business_minutes
+    from tickets
+    group by 1
+),
+
+final as (
+    select
+        services.service_code,
+        services.name_pl,
+        services.name_en,
+        services.owner_unit,
+        units.name_pl as owner_unit_name_pl,
+        services.criticality,
+        services.support_hours,
+        services.status,
+        services.valid_from,
+        services.valid_to,
+        coalesce(per_service.tickets, 0) as tickets,
+        coalesce(per_service.incidents, 0) as incidents,
+        coalesce(per_service.open_tickets, 0) as open_tickets,
+        coalesce(per_service.resolved_tickets, 0) as resolved_tickets,
+        round({{ pct('per_service.sla_met_tickets', 'per_service.resolved_tickets') }}, 2) as sla_met_pct,
+        per_service.median_resolution_business_minutes
+    from services
+    left join per_service on per_service.service_code = services.service_code
+    left join units on units.unit_code = services.owner_unit
+)
+
+select * from final

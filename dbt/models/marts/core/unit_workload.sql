@@ -1,0 +1,102 @@
+{#- One row per month × unit_code: what each UMK unit asked of, and did for, the
+    service desk, KCK and the portals in the month (events up to as_of). -#}
+
+with tickets as (
+    select * from {{ ref('incident_sla') }}
+),
+
+intervals as (
+    select * from {{ ref('int_ticket_intervals') }}
+),
+
+calls as (
+    select * from {{ ref('int_calls_measured') }}
+),
+
+submissions as (
+    select * from {{ ref('submissions') }}
+),
+
+publications as (
+    select * from {{ ref('publications') }}
+),
+
+units as (
+    select * from {{ ref('org_units') }}
+),
+
+measures as (
+    select opened_month as month_start, requester_unit as unit_code,
+           'tickets_requested' as measure, count(*) as n
+    from tickets
+    group by 1, 2
+    union all
+    select cast({{ dbt.date_trunc('month', 'event_at') }} as date), group_code,
+           'tickets_handled', count(distinct ticket_id)
+    from intervals
+    where event_at <= {{ as_of_local() }} and group_code is not null
+    group by 1, 2
+    union all
+    select cast({{ dbt.date_trunc('month', 'event_at') }} as date), group_code,
+           'escalations_received', count(*)
+    from intervals
+    where event = 'escalated' and event_at <= {{ as_of_local() }} and group_code is not null
+    group by 1, 2
+    union all
+    select month_start, forwarded_unit, 'calls_forwarded', count(*)
+    from calls
+    where forwarded_unit is not null and offered_at <= {{ as_of_local() }}
+    group by 1, 2
+    union all
+    select cast({{ dbt.date_trunc('month', 'forwarded_at') }} as date), responsible_unit,
+           'submissions_forwarded', count(*)
+    from submissions
+    where forwarded_at <= {{ as_of_local() }} and responsible_unit is not null
+    group by 1, 2
+    union all
+    select cast({{ dbt.date_trunc('month', 'reply_due_at') }} as date), responsible_unit,
+           'submissions_overdue', count(*)
+    from submissions
+    where is_reply_late and responsible_unit is not null
+    group by 1, 2
+    union all
+    select published_month, owner_unit, 'publications_made', count(*)
+    from publications
+    where is_published
+    group by 1, 2
+),
+
+pivoted as (
+    select
+        month_start,
+        unit_code,
+        sum(n) filter (where measure = 'tickets_requested') as tickets_requested,
+        sum(n) filter (where measure = 'tickets_handled') as tickets_handled,
+        sum(n) filter (where measure = 'escalations_received') as escalations_received,
+        sum(n) filter (where measure = 'calls_forwarded') as calls_forwarded,
+        sum(n) filter (where measure = 'submissions_forwarded') as submissions_forwarded,
+        sum(n) filter (where measure = 'submissions_overdue') as submissions_overdue,
+        sum(n) filter (where measure = 'publications_made') as publications_made
+    from measures
+    group by 1, 2
+),
+
+final as (
+    select
+        pivoted.month_start,
+        pivoted.unit_code,
+        units.name_pl as unit_name_pl,
+        units.department,
+        units.reporting_line,
+        cast(coalesce(pivoted.tickets_requested, 0) as bigint) as tickets_requested,
+        cast(coalesce(pivoted.tickets_handled, 0) as bigint) as tickets_handled,
+        cast(coalesce(pivoted.escalations_received, 0) as bigint) as escalations_received,
+        cast(coalesce(pivoted.calls_forwarded, 0) as bigint) as calls_forwarded,
+        cast(coalesce(pivoted.submissions_forwarded, 0) as bigint) as submissions_forwarded,
+        cast(coalesce(pivoted.submissions_overdue, 0) as bigint) as submissions_overdue,
+        cast(coalesce(pivoted.publications_made, 0) as bigint) as publications_made
+    from pivoted
+    left join units on units.unit_code = pivoted.unit_code
+)
+
+select * from final

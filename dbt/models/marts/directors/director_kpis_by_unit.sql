@@ -1,0 +1,36 @@
+{#- One row per month × kpi_code × unit_code: the drill-down of the director KPIs that
+    have a unit (the ticket's final group, the responsible or owner unit; for KCK KPIs
+    the queue). value is computed exactly as in director_kpis. -#}
+
+with kpi_values as (
+    select * from {{ ref('int_kpi_values') }}
+    where unit_code != '(all)'
+),
+
+kpis as (
+    select distinct kpi_code, unit from {{ ref('director_kpis') }}
+),
+
+units as (
+    select * from {{ ref('org_units') }}
+),
+
+final as (
+    select
+        kpi_values.month_start,
+        kpi_values.kpi_code,
+        kpi_values.unit_code,
+        units.name_pl as unit_name_pl,
+        cast(case
+            when kpis.unit = 'count' then kpi_values.numerator
+            when kpis.unit = '%' then round({{ pct('kpi_values.numerator', 'kpi_values.denominator') }}, 2)
+            when kpi_values.denominator > 0 then round(kpi_values.numerator / kpi_values.denominator, 2)
+        end as double) as value,
+        kpi_values.numerator,
+        kpi_values.denominator
+    from kpi_values
+    inner join kpis on kpis.kpi_code = kpi_values.kpi_code
+    left join units on units.unit_code = kpi_values.unit_code
+)
+
+select * from final

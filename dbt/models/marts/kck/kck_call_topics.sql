@@ -1,0 +1,52 @@
+{#- One row per month × topic_code, answered calls only (an abandoned call has no
+    topic). Answered calls without a topic are counted under 'unclassified'. -#}
+
+with calls as (
+    select * from {{ ref('int_calls_measured') }}
+    where is_answered
+),
+
+topics as (
+    select * from {{ ref('kck_topics') }}
+),
+
+aggregated as (
+    select
+        month_start,
+        coalesce(topic_code, 'unclassified') as topic_code,
+        count(*) as answered,
+        avg(handle_seconds) as aht_seconds,
+        count(*) filter (where resolved_on_call) as resolved_on_call,
+        count(resolved_on_call) as resolved_on_call_known,
+        count(*) filter (where record_type = 'information') as information,
+        count(*) filter (where record_type = 'problem') as problems,
+        count(*) filter (where record_type = 'idea') as ideas,
+        count(*) filter (where record_type = 'survey') as surveys,
+        count(forwarded_unit) as forwarded
+    from calls
+    group by 1, 2
+),
+
+final as (
+    select
+        aggregated.month_start,
+        aggregated.topic_code,
+        coalesce(topics.name_pl, 'Bez tematu') as topic_name_pl,
+        coalesce(topics.name_en, 'Unclassified') as topic_name_en,
+        coalesce(topics.topic_group, 'unclassified') as topic_group,
+        aggregated.answered,
+        round({{ pct('aggregated.answered', 'sum(aggregated.answered) over (partition by aggregated.month_start)') }}, 2)
+            as share_of_answered_pct,
+        round(aggregated.aht_seconds, 1) as aht_seconds,
+        round({{ pct('aggregated.resolved_on_call', 'aggregated.resolved_on_call_known') }}, 2)
+            as resolved_on_call_pct,
+        aggregated.information,
+        aggregated.problems,
+        aggregated.ideas,
+        aggregated.surveys,
+        aggregated.forwarded
+    from aggregated
+    left join topics on topics.topic_code = aggregated.topic_code
+)
+
+select * from final

@@ -1,0 +1,48 @@
+{#- One row per publication request: how long content approved for publication waited
+    to go online, on the office clock ("without delay" = within one working day). -#}
+
+with publications as (
+    select * from {{ ref('stg_publications__publications') }}
+),
+
+units as (
+    select * from {{ ref('org_units') }}
+),
+
+waits as (
+    select publication_id, ready_instant, published_instant
+    from publications
+    where published_instant is not null and published_at <= {{ as_of_local() }}
+),
+
+office_minutes as (
+    {{ business_minutes_of_intervals('waits', ['publication_id'], 'ready_instant', 'published_instant') }}
+),
+
+final as (
+    select
+        publications.publication_id,
+        publications.portal,
+        publications.portal_area,
+        publications.content_type,
+        publications.owner_unit,
+        units.name_pl as owner_unit_name_pl,
+        publications.action,
+        publications.ready_at,
+        publications.published_at,
+        cast({{ dbt.date_trunc('month', 'publications.ready_at') }} as date) as ready_month,
+        cast({{ dbt.date_trunc('month', 'publications.published_at') }} as date) as published_month,
+        round(office_minutes.business_minutes, 2) as business_minutes_to_publish,
+        round(office_minutes.business_minutes / {{ var('office_minutes_per_day') }}, 2)
+            as working_days_to_publish,
+        office_minutes.publication_id is not null as is_published,
+        coalesce(office_minutes.business_minutes <= {{ var('office_minutes_per_day') }}, false)
+            as is_published_within_1_working_day,
+        publications.service_card_id,
+        publications.editor_role
+    from publications
+    left join office_minutes on office_minutes.publication_id = publications.publication_id
+    left join units on units.unit_code = publications.owner_unit
+)
+
+select * from final

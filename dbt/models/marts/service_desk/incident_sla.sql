@@ -1,0 +1,195 @@
+{#- One row per ticket: response and resolution on the clock of the ticket's service,
+    SLA targets of its final priority, and the as_of-dependent state (open, age). -#}
+
+with tickets as (
+    select * from {{ ref('stg_service_desk__tickets') }}
+),
+
+measured as (
+    select * from {{ ref('int_tickets_measured') }}
+),
+
+intervals as (
+    select * from {{ ref('int_ticket_intervals') }}
+),
+
+services as (
+    select * from {{ ref('stg_catalogue__it_services') }}
+),
+
+sla_targets as (
+    select * from {{ ref('sla_targets') }}
+),
+
+clocked as (
+    select
+        tickets.*,
+        coalesce(services.support_hours, 'business') as support_hours,
+        services.name_pl as service_name_pl
+    from tickets
+    left join services on services.service_code = tickets.service_code
+),
+
+-- state as of as_of: the latest event up to as_of is neither resolved nor closed
+state_as_of as (
+    select ticket_id, state
+    from intervals
+    where start_instant <= {{ as_of_instant() }}
+    qualify row_number() over (partition by ticket_id order by event_seq desc) = 1
+),
+
+open_tickets as (
+    select clocked.ticket_id, clocked.opened_instant, clocked.support_hours
+    from clocked
+    left join state_as_of on state_as_of.ticket_id = clocked.ticket_id
+    where clocked.opened_instant <= {{ as_of_instant() }}
+      and coalesce(state_as_of.state in ('open', 'on_hold'), true)
+),
+
+-- running time of open tickets up to as_of: open segments only (on hold does not age)
+age_segments as (
+    select
+        open_tickets.ticket_id,
+        open_tickets.support_hours,
+        intervals.event_seq,
+        intervals.state,
+        intervals.start_instant,
+        least(coalesce(intervals.end_instant, {{ as_of_instant() }}), {{ as_of_instant() }}) as end_instant
+    from open_tickets
+    inner join intervals on intervals.ticket_id = open_tickets.ticket_id
+    where intervals.start_instant < {{ as_of_instant() }}
+      and intervals.state in ('open', 'on_hold')
+    union all
+    -- a registered ticket without any event yet ages from opened_at
+    select
+        open_tickets.ticket_id,
+        open_tickets.support_hours,
+        0 as event_seq,
+        'open' as state,
+        open_tickets.opened_instant as start_instant,
+        {{ as_of_instant() }} as end_instant
+    from open_tickets
+    where not exists (select 1 from intervals where intervals.ticket_id = open_tickets.ticket_id)
+),
+
+age_office as (
+    {{ business_minutes_of_intervals('age_segments', ['ticket_id', 'event_seq']) }}
+),
+
+age as (
+    select
+        age_segments.ticket_id,
+        sum(case
+            when age_segments.support_hours = '24x7'
+                then {{ elapsed_minutes('age_segments.start_instant', 'age_segments.end_instant') }}
+            else age_office.business_minutes
+        end) filter (where age_segments.state = 'open') as age_minutes,
+        sum(case
+            when age_segments.support_hours = '24x7'
+                then {{ elapsed_minutes('age_segments.start_instant', 'age_segments.end_instant') }}
+            else age_office.business_minutes
+        end) filter (where age_segments.state = 'on_hold') as on_hold_minutes
+    from age_segments
+    inner join age_office
+        on age_office.ticket_id = age_segments.ticket_id
+        and age_office.event_seq = age_segments.event_seq
+    group by age_segments.ticket_id
+),
+
+joined as (
+    select
+        clocked.ticket_id,
+        clocked.ticket_type,
+        coalesce(measured.final_priority, clocked.initial_priority) as priority,
+        clocked.initial_priority,
+        clocked.service_code,
+        clocked.service_name_pl,
+        clocked.support_hours,
+        clocked.requester_unit,
+        measured.final_group_code,
+        clocked.channel,
+        clocked.opened_at,
+        cast({{ dbt.date_trunc('month', 'clocked.opened_at') }} as date) as opened_month,
+        measured.first_response_at,
+        measured.resolved_at,
+        cast({{ dbt.date_trunc('month', 'measured.resolved_at') }} as date) as resolved_month,
+        measured.closed_at,
+        case when clocked.support_hours = '24x7' then measured.response_elapsed_minutes
+             else measured.response_office_minutes end as response_business_minutes,
+        measured.response_calendar_minutes,
+        case when measured.resolved_at is not null then
+            case when clocked.support_hours = '24x7' then measured.resolution_elapsed_minutes
+                 else measured.resolution_office_minutes end
+        end as resolution_business_minutes,
+        measured.resolution_calendar_minutes,
+        case
+            when open_tickets.ticket_id is not null then coalesce(age.on_hold_minutes, 0)
+            when clocked.support_hours = '24x7' then coalesce(measured.on_hold_elapsed_minutes, 0)
+            else coalesce(measured.on_hold_office_minutes, 0)
+        end as on_hold_business_minutes,
+        measured.resolved_at is not null as is_resolved,
+        coalesce(measured.held_by_first_line_only and measured.resolved_at is not null, false)
+            as is_first_line_resolved,
+        coalesce(measured.escalation_count, 0) as escalation_count,
+        coalesce(measured.escalations_without_comment, 0) as escalations_without_comment,
+        coalesce(measured.escalations_without_comment, 0) > 0 as has_escalation_without_comment,
+        coalesce(measured.reopen_count, 0) as reopen_count,
+        open_tickets.ticket_id is not null as is_open,
+        case when open_tickets.ticket_id is not null then coalesce(age.age_minutes, 0) end
+            as age_business_minutes
+    from clocked
+    left join measured on measured.ticket_id = clocked.ticket_id
+    left join open_tickets on open_tickets.ticket_id = clocked.ticket_id
+    left join age on age.ticket_id = clocked.ticket_id
+),
+
+final as (
+    select
+        joined.ticket_id,
+        joined.ticket_type,
+        joined.priority,
+        joined.initial_priority,
+        joined.service_code,
+        joined.service_name_pl,
+        joined.support_hours,
+        joined.requester_unit,
+        joined.final_group_code,
+        joined.channel,
+        joined.opened_at,
+        joined.opened_month,
+        joined.first_response_at,
+        joined.resolved_at,
+        joined.resolved_month,
+        joined.closed_at,
+        round(joined.response_business_minutes, 2) as response_business_minutes,
+        round(joined.response_calendar_minutes, 2) as response_calendar_minutes,
+        round(joined.resolution_business_minutes, 2) as resolution_business_minutes,
+        round(joined.resolution_calendar_minutes, 2) as resolution_calendar_minutes,
+        round(joined.on_hold_business_minutes, 2) as on_hold_business_minutes,
+        sla_targets.response_target_minutes,
+        sla_targets.resolution_target_minutes,
+        joined.response_business_minutes <= sla_targets.response_target_minutes as is_response_sla_met,
+        case when joined.is_resolved
+            then joined.resolution_business_minutes <= sla_targets.resolution_target_minutes
+        end as is_resolution_sla_met,
+        case when joined.is_resolved
+            then coalesce(joined.response_business_minutes <= sla_targets.response_target_minutes, false)
+                and joined.resolution_business_minutes <= sla_targets.resolution_target_minutes
+        end as is_sla_met,
+        joined.is_resolved,
+        joined.is_first_line_resolved,
+        joined.escalation_count,
+        joined.escalations_without_comment,
+        joined.has_escalation_without_comment,
+        joined.reopen_count,
+        joined.is_open,
+        round(joined.age_business_minutes, 2) as age_business_minutes,
+        case when joined.is_open
+            then round({{ pct('joined.age_business_minutes', 'sla_targets.resolution_target_minutes') }}, 1)
+        end as resolution_target_used_pct,
+        {{ as_of_local() }} as as_of_at
+    from joined
+    left join sla_targets on sla_targets.priority = joined.priority
+)
+
+select * from final

@@ -1,0 +1,150 @@
+{#- One row per month × priority × group_code (the ticket's final group). Opened counts
+    tickets opened in the month; resolution measures count tickets resolved (for good) in
+    it; the backlog is the tickets open at the end of the month (or at as_of for the
+    current month). -#}
+
+with tickets as (
+    select * from {{ ref('incident_sla') }}
+),
+
+intervals as (
+    select * from {{ ref('int_ticket_intervals') }}
+),
+
+sla_targets as (
+    select * from {{ ref('sla_targets') }}
+),
+
+registered as (
+    select * from {{ ref('stg_service_desk__tickets') }}
+),
+
+-- the state segments of every ticket; a registered ticket without any event yet is open
+state_segments as (
+    select ticket_id, start_instant, end_instant, state
+    from intervals
+    union all
+    select registered.ticket_id, registered.opened_instant, null, 'open'
+    from registered
+    where not exists (select 1 from intervals where intervals.ticket_id = registered.ticket_id)
+),
+
+opened as (
+    select
+        opened_month as month_start,
+        priority,
+        coalesce(final_group_code, 'UNASSIGNED') as group_code,
+        count(*) as tickets_opened
+    from tickets
+    group by 1, 2, 3
+),
+
+resolved as (
+    select
+        resolved_month as month_start,
+        priority,
+        coalesce(final_group_code, 'UNASSIGNED') as group_code,
+        count(*) as tickets_resolved,
+        count(*) filter (where is_sla_met) as sla_met_tickets,
+        count(*) filter (where is_response_sla_met) as response_sla_met_tickets,
+        {{ percentile('resolution_business_minutes', 0.5) }} as median_resolution_business_minutes,
+        {{ percentile('resolution_business_minutes', 0.9) }} as p90_resolution_business_minutes,
+        {{ percentile('resolution_calendar_minutes', 0.5) }} as median_resolution_calendar_minutes,
+        {{ percentile('resolution_calendar_minutes', 0.9) }} as p90_resolution_calendar_minutes,
+        {{ percentile('response_business_minutes', 0.5) }} as median_response_business_minutes,
+        {{ percentile('response_business_minutes', 0.9) }} as p90_response_business_minutes,
+        count(*) filter (where is_first_line_resolved) as first_line_resolved_tickets
+    from tickets
+    where resolved_month is not null and resolved_at <= {{ as_of_local() }}
+    group by 1, 2, 3
+),
+
+-- escalations without a full comment, in the month of the escalation
+escalations as (
+    select
+        cast({{ dbt.date_trunc('month', 'intervals.event_at') }} as date) as month_start,
+        tickets.priority,
+        coalesce(tickets.final_group_code, 'UNASSIGNED') as group_code,
+        count(*) as escalations_without_comment
+    from intervals
+    inner join tickets on tickets.ticket_id = intervals.ticket_id
+    where intervals.event = 'escalated'
+      and intervals.comment_chars < {{ var('full_comment_min_chars') }}
+      and intervals.event_at <= {{ as_of_local() }}
+    group by 1, 2, 3
+),
+
+-- month ends up to as_of: the instant the backlog is counted at
+month_ends as (
+    select
+        cast(month_start as date) as month_start,
+        least(
+            {{ to_instant(dbt.dateadd('month', 1, 'month_start')) }} - interval 1 microsecond,
+            {{ as_of_instant() }}
+        ) as counted_at
+    from generate_series(
+        (select min(opened_month) from tickets),
+        cast({{ dbt.date_trunc('month', as_of_local()) }} as date),
+        interval 1 month
+    ) as months(month_start)
+),
+
+backlog as (
+    select
+        month_ends.month_start,
+        tickets.priority,
+        coalesce(tickets.final_group_code, 'UNASSIGNED') as group_code,
+        count(*) as backlog_at_month_end
+    from month_ends
+    inner join state_segments
+        on state_segments.start_instant <= month_ends.counted_at
+        and (state_segments.end_instant > month_ends.counted_at or state_segments.end_instant is null)
+    inner join tickets on tickets.ticket_id = state_segments.ticket_id
+    where state_segments.state in ('open', 'on_hold')
+    group by 1, 2, 3
+),
+
+keys as (
+    select month_start, priority, group_code from opened
+    union
+    select month_start, priority, group_code from resolved
+    union
+    select month_start, priority, group_code from backlog
+    union
+    select month_start, priority, group_code from escalations
+),
+
+final as (
+    select
+        keys.month_start,
+        keys.priority,
+        keys.group_code,
+        coalesce(opened.tickets_opened, 0) as tickets_opened,
+        coalesce(resolved.tickets_resolved, 0) as tickets_resolved,
+        coalesce(resolved.sla_met_tickets, 0) as sla_met_tickets,
+        round({{ pct('resolved.sla_met_tickets', 'resolved.tickets_resolved') }}, 2) as sla_met_pct,
+        coalesce(resolved.response_sla_met_tickets, 0) as response_sla_met_tickets,
+        round({{ pct('resolved.response_sla_met_tickets', 'resolved.tickets_resolved') }}, 2)
+            as response_sla_met_pct,
+        sla_targets.resolution_target_minutes,
+        sla_targets.response_target_minutes,
+        resolved.median_resolution_business_minutes,
+        resolved.p90_resolution_business_minutes,
+        resolved.median_resolution_calendar_minutes,
+        resolved.p90_resolution_calendar_minutes,
+        resolved.median_response_business_minutes,
+        resolved.p90_response_business_minutes,
+        coalesce(resolved.first_line_resolved_tickets, 0) as first_line_resolved_tickets,
+        round({{ pct('resolved.first_line_resolved_tickets', 'resolved.tickets_resolved') }}, 2)
+            as first_line_resolved_pct,
+        coalesce(escalations.escalations_without_comment, 0) as escalations_without_comment,
+        coalesce(backlog.backlog_at_month_end, 0) as backlog_at_month_end
+    from keys
+    left join opened using (month_start, priority, group_code)
+    left join resolved using (month_start, priority, group_code)
+    left join backlog using (month_start, priority, group_code)
+    left join escalations using (month_start, priority, group_code)
+    left join sla_targets on sla_targets.priority = keys.priority
+)
+
+select * from final

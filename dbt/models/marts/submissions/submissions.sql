@@ -1,0 +1,62 @@
+{#- One row per submission (problem or idea from an electronic channel, DK-03) with its
+    lead times and its state as of as_of. -#}
+
+with submissions as (
+    select * from {{ ref('stg_kck__submissions') }}
+),
+
+topics as (
+    select * from {{ ref('kck_topics') }}
+),
+
+districts as (
+    select * from {{ ref('districts') }}
+),
+
+units as (
+    select * from {{ ref('org_units') }}
+),
+
+states as (
+    select
+        *,
+        received_at + to_days({{ var('submission_reply_due_days') }}) as reply_due_at,
+        received_at <= {{ as_of_local() }}
+            and (closed_at is null or closed_at > {{ as_of_local() }}) as is_open
+    from submissions
+),
+
+final as (
+    select
+        states.submission_id,
+        states.received_at,
+        cast({{ dbt.date_trunc('month', 'states.received_at') }} as date) as received_month,
+        states.channel,
+        states.kind,
+        states.topic_code,
+        topics.name_pl as topic_name_pl,
+        states.district,
+        districts.name_pl as district_name,
+        states.responsible_unit,
+        units.name_pl as responsible_unit_name_pl,
+        states.forwarded_at,
+        states.unit_replied_at,
+        states.closed_at,
+        states.outcome,
+        round({{ elapsed_days('states.received_instant', 'states.forwarded_instant') }}, 2) as days_to_forward,
+        round({{ elapsed_days('states.forwarded_instant', 'states.unit_replied_instant') }}, 2)
+            as days_to_unit_reply,
+        states.reply_due_at,
+        states.is_open,
+        states.is_open and {{ as_of_local() }} > states.reply_due_at as is_overdue,
+        -- closed (or still open at as_of) after the due date: counted once, in the due month
+        states.reply_due_at <= {{ as_of_local() }}
+            and coalesce(states.closed_at > states.reply_due_at, true) as is_reply_late,
+        {{ as_of_local() }} as as_of_at
+    from states
+    left join topics on topics.topic_code = states.topic_code
+    left join districts on districts.district = states.district
+    left join units on units.unit_code = states.responsible_unit
+)
+
+select * from final

@@ -1,0 +1,13 @@
+with source as (
+    select * from {{ source('raw', 'public_holidays') }}
+),
+
+final as (
+    select
+        cast(holiday_date as date) as holiday_date,
+        min(name) as holiday_name
+    from source
+    group by 1
+)
+
+select * from final

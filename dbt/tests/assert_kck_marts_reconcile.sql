@@ -1,0 +1,24 @@
+-- Queue, hourly and topic marts add up to the calls they summarise.
+with calls as (
+    select count(*) as offered, count(*) filter (where answered_at is not null) as answered
+    from {{ ref('stg_kck__calls') }}
+),
+queues as (
+    select coalesce(sum(offered), 0) as offered, coalesce(sum(answered), 0) as answered,
+           coalesce(sum(answered_within_20s), 0) as within_20s
+    from {{ ref('kck_queue_service') }}
+),
+hourly as (
+    select coalesce(sum(offered), 0) as offered, coalesce(sum(answered_within_20s), 0) as within_20s
+    from {{ ref('kck_calls_hourly') }}
+),
+topics as (
+    select coalesce(sum(answered), 0) as answered from {{ ref('kck_call_topics') }}
+)
+select *
+from calls cross join queues cross join hourly cross join topics
+where queues.offered != calls.offered
+   or hourly.offered != calls.offered
+   or queues.answered != calls.answered
+   or topics.answered != calls.answered
+   or hourly.within_20s != queues.within_20s

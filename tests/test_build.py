@@ -1,0 +1,232 @@
+"""`warehouse.build`: dbt on a copy swapped in atomically, partial contract sets, failures
+that leave the served warehouse alone, and incremental builds equal to full rebuilds.
+
+Each dbt build costs ~10–25 s on this machine, so builds are shared through module
+fixtures: the conftest `built_warehouse`, one partial build and one incremental chain.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from warehouse.build import BUILD_RESULTS_FILE, BuildFailed, build, docs_dir
+from warehouse.store import current_file, writable_copy
+
+MARTS = {
+    "dim_org_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
+    "kck_call_topics", "kck_calls_hourly", "submissions", "unit_workload", "publications",
+    "service_card_freshness", "service_catalogue", "smart_city_portfolio",
+    "smart_city_milestones", "director_kpis", "director_kpis_by_unit",
+}
+CUTOFF = "2025-09-01"  # the incremental chain loads events/calls from here on second
+
+
+def _ro(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(current_file(warehouse)), read_only=True)
+
+
+def _mart_counts(con) -> dict[str, int]:
+    return {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in MARTS}
+
+
+# --------------------------------------------------------------------------- full sample
+
+def test_full_build_has_every_mart_and_all_dbt_tests_passed(built_warehouse):
+    with _ro(built_warehouse) as con:
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()}
+        counts = _mart_counts(con)
+        n_tickets = con.execute("select count(*) from raw.tickets").fetchone()[0]
+        n_calls = con.execute("select count(*) from raw.calls").fetchone()[0]
+        offered = con.execute("select sum(offered) from marts.kck_queue_service").fetchone()[0]
+        kpis = {r[0] for r in con.execute(
+            "select distinct kpi_code from marts.director_kpis").fetchall()}
+    assert MARTS <= tables
+    assert all(counts[t] > 0 for t in MARTS), counts
+    assert counts["incident_sla"] == n_tickets
+    assert offered == n_calls
+    assert len(kpis) == 13
+    results = json.loads((docs_dir(built_warehouse) / BUILD_RESULTS_FILE).read_text())
+    statuses = {r["status"] for r in results["results"]}
+    assert statuses <= {"success", "pass", "no-op"}, statuses  # no-op: exposures
+    unit_tests = [r for r in results["results"] if r["unique_id"].startswith("unit_test.")]
+    data_tests = [r for r in results["results"] if r["unique_id"].startswith("test.")]
+    assert len(unit_tests) >= 8 and len(data_tests) >= 150
+    assert (docs_dir(built_warehouse) / "index.html").exists()
+    assert (docs_dir(built_warehouse) / "catalog.json").exists()
+
+
+def test_as_of_defaults_to_the_latest_timestamp_in_the_data(built_warehouse):
+    with _ro(built_warehouse) as con:
+        as_of, latest = con.execute("""
+            select (select max(as_of_at) from marts.incident_sla),
+                   greatest((select max(event_at) from raw.ticket_events),
+                            (select max(ended_at) from raw.calls),
+                            (select max(received_at) from raw.submissions))
+        """).fetchone()
+    assert as_of >= latest
+    assert str(as_of).startswith("2025-12-31")
+
+
+# --------------------------------------------------------------------- partial contracts
+
+@pytest.fixture(scope="module")
+def partial_build(sample_dir, tmp_path_factory):
+    """Only the service-desk extracts (tickets, events and the catalogue they refer to)."""
+    from warehouse.load import load_directory
+
+    src = tmp_path_factory.mktemp("partial_src")
+    for name in ("tickets", "ticket_events", "it_services"):
+        shutil.copy(sample_dir / f"{name}.csv", src / f"{name}.csv")
+    wh = tmp_path_factory.mktemp("wh_partial") / "warehouse.duckdb"
+    load_directory(src, wh)
+    loaded_file = current_file(wh)
+    result = build(wh, docs=False)
+    return wh, loaded_file, result
+
+
+def test_partial_contract_set_builds_every_mart(partial_build):
+    wh, loaded_file, result = partial_build
+    assert current_file(wh) != loaded_file  # the build was swapped in as a new file
+    assert result.as_of.startswith("2025-12-31")
+    with _ro(wh) as con:
+        counts = _mart_counts(con)
+        kpis = {r[0] for r in con.execute(
+            "select distinct kpi_code from marts.director_kpis").fetchall()}
+    assert counts["incident_sla"] > 1000 and counts["incident_sla_monthly"] > 0
+    assert counts["service_catalogue"] > 0 and counts["dim_org_units"] > 0
+    for empty in ("kck_queue_service", "kck_call_topics", "kck_calls_hourly", "submissions",
+                  "publications", "service_card_freshness", "smart_city_portfolio",
+                  "smart_city_milestones"):
+        assert counts[empty] == 0, empty
+    assert kpis == {"incident_sla_met_pct", "incident_response_sla_met_pct",
+                    "first_line_resolution_pct", "escalations_without_comment",
+                    "incident_backlog"}
+
+
+def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_build):
+    wh, _, _ = partial_build
+    # a ticket handed to a unit that does not exist breaks the relationships test
+    with writable_copy(wh) as path:
+        con = duckdb.connect(str(path))
+        con.execute("""insert into raw.tickets select 'BAD-1', timestamp '2025-12-30 09:00',
+                       'incident', service_code, requester_unit, 'phone', 3, null, 'bad', 'f', 1
+                       from raw.tickets limit 1""")
+        con.execute("""insert into raw.ticket_events values ('BAD-1',
+                       timestamp '2025-12-30 09:00', 'opened', 'XX-99', 3, 0, 'bad', 'f', 1)""")
+        con.close()
+    served = current_file(wh)
+    with _ro(wh) as con:
+        before = _mart_counts(con)
+    with pytest.raises(BuildFailed) as info:
+        build(wh, docs=False)
+    assert "final_group_code" in str(info.value)
+    assert any("relationships" in name for name, _ in info.value.failures)
+    assert current_file(wh) == served
+    with _ro(wh) as con:
+        assert _mart_counts(con) == before
+        assert con.execute(
+            "select count(*) from marts.incident_sla where ticket_id = 'BAD-1'").fetchone()[0] == 0
+    assert not list(served.parent.glob("*.partial*"))
+
+
+# ---------------------------------------------------------------------------- incremental
+
+def _compare(con, table: str, exclude: tuple[str, ...] = ()) -> tuple[int, int]:
+    cols = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_catalog = 'inc' "
+        "and table_schema = ? and table_name = ? order by ordinal_position",
+        [table.split(".")[0], table.split(".")[1]]).fetchall() if r[0] not in exclude]
+    sel = ", ".join(f'"{c}"' for c in cols)
+    a = con.execute(f"select count(*) from (select {sel} from inc.{table} except all "
+                    f"select {sel} from full_.{table})").fetchone()[0]
+    b = con.execute(f"select count(*) from (select {sel} from full_.{table} except all "
+                    f"select {sel} from inc.{table})").fetchone()[0]
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def incremental_chain(loaded_warehouse, built_warehouse, tmp_path_factory):
+    """Build on the data before CUTOFF, load the rest as a second load, build again."""
+    with _ro(built_warehouse) as con:
+        as_of = str(con.execute("select max(as_of_at) from marts.incident_sla").fetchone()[0])
+    wh = tmp_path_factory.mktemp("wh_incremental") / "warehouse.duckdb"
+    shutil.copyfile(current_file(loaded_warehouse), wh)
+    with writable_copy(wh) as path:
+        con = duckdb.connect(str(path))
+        con.execute("create schema held")
+        con.execute(f"create table held.ticket_events as select * from raw.ticket_events "
+                    f"where event_at >= '{CUTOFF}'")
+        con.execute(f"delete from raw.ticket_events where event_at >= '{CUTOFF}'")
+        con.execute(f"create table held.calls as select * from raw.calls "
+                    f"where offered_at >= '{CUTOFF}'")
+        con.execute(f"delete from raw.calls where offered_at >= '{CUTOFF}'")
+        con.close()
+    build(wh, as_of=as_of, docs=False)
+    with writable_copy(wh) as path:
+        con = duckdb.connect(str(path))
+        # second load: same rows, a new load id (the loader would give one)
+        con.execute("insert into raw.ticket_events select * replace ('load-2' as _load_id) "
+                    "from held.ticket_events")
+        con.execute("insert into raw.calls select * replace ('load-2' as _load_id) from held.calls")
+        con.execute("drop schema held cascade")
+        # sentinels on history the second build must not touch (columns no mart reads)
+        con.execute(f"update intermediate.int_calls_measured set agent_id = 'SENTINEL' "
+                    f"where call_id = (select min(call_id) from intermediate.int_calls_measured "
+                    f"where offered_at < '{CUTOFF}')")
+        con.execute(f"""update intermediate.int_ticket_intervals
+                    set next_event_at = timestamp '1900-01-01'
+                    where is_last_event and ticket_id = (
+                        select min(ticket_id) from raw.ticket_events where ticket_id not in (
+                            select ticket_id from raw.ticket_events where event_at >= '{CUTOFF}'))
+                    """)
+        con.close()
+    build(wh, as_of=as_of, docs=False)
+    return wh
+
+
+def test_incremental_build_leaves_history_alone(incremental_chain):
+    with _ro(incremental_chain) as con:
+        calls = con.execute("select count(*) from intermediate.int_calls_measured "
+                            "where agent_id = 'SENTINEL'").fetchone()[0]
+        events = con.execute("select count(*) from intermediate.int_ticket_intervals "
+                             "where next_event_at = timestamp '1900-01-01'").fetchone()[0]
+        new = con.execute("select count(*) from intermediate.int_calls_measured "
+                          "where _load_id = 'load-2'").fetchone()[0]
+    assert calls == 1 and events == 1  # rows of earlier loads were not rebuilt
+    assert new > 0
+
+
+def test_incremental_build_equals_full_rebuild(incremental_chain, built_warehouse):
+    con = duckdb.connect()
+    con.execute(f"attach '{current_file(incremental_chain)}' as inc (read_only)")
+    con.execute(f"attach '{current_file(built_warehouse)}' as full_ (read_only)")
+    con.execute("set TimeZone = 'Europe/Warsaw'")
+    for mart in sorted(MARTS):
+        assert _compare(con, f"marts.{mart}") == (0, 0), mart
+    assert _compare(con, "intermediate.int_calls_measured", ("_load_id", "agent_id")) == (0, 0)
+    assert _compare(con, "intermediate.int_ticket_intervals",
+                    ("_load_id", "next_event_at")) == (0, 0)
+    con.close()
+
+
+def test_every_mart_column_is_documented(built_warehouse):
+    manifest = json.loads((docs_dir(built_warehouse) / "manifest.json").read_text())
+    nodes = {n["name"]: n for n in manifest["nodes"].values()
+             if n["resource_type"] == "model" and n["schema"] == "marts"}
+    assert set(nodes) == MARTS
+    with _ro(built_warehouse) as con:
+        for name, node in nodes.items():
+            actual = {r[0] for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ?", [name]).fetchall()}
+            assert set(node["columns"]) == actual, name
+            assert "grain" in node["description"].lower(), name
+            undocumented = [c for c, v in node["columns"].items() if not v["description"].strip()]
+            assert not undocumented, (name, undocumented)

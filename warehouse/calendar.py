@@ -1,0 +1,71 @@
+"""Polish public holidays for the working calendar, written into ``raw.public_holidays``.
+
+dbt's ``int_working_periods`` (one row per working day, 07:30–15:30 local) excludes these
+days.  The ``holidays`` package knows the Polish calendar, including 24 December as a
+public holiday from 2025 on (the 2024 amendment of the Act on public holidays); the
+function still checks that fact and adds the day itself if an older package lacks it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import holidays
+
+CHRISTMAS_EVE_FROM = 2025
+
+# (table, column) pairs whose timestamps / dates bound the years the data spans
+DATED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("tickets", "opened_at"),
+    ("ticket_events", "event_at"),
+    ("calls", "offered_at"),
+    ("calls", "ended_at"),
+    ("submissions", "received_at"),
+    ("submissions", "closed_at"),
+    ("publications", "ready_at"),
+    ("publications", "published_at"),
+    ("service_cards", "last_reviewed_at"),
+    ("sc_projects", "planned_start"),
+    ("sc_projects", "planned_end"),
+    ("sc_milestones", "due_on"),
+)
+
+HOLIDAYS_DDL = "CREATE TABLE IF NOT EXISTS raw.public_holidays (holiday_date DATE, name VARCHAR)"
+
+
+def polish_holidays(years: range) -> list[tuple[date, str]]:
+    """Polish public holidays for ``years``, sorted; 24 December from 2025 guaranteed."""
+    days: dict[date, str] = dict(holidays.Poland(years=list(years)).items())
+    for year in years:
+        eve = date(year, 12, 24)
+        if year >= CHRISTMAS_EVE_FROM and eve not in days:
+            days[eve] = "Wigilia Bożego Narodzenia"
+    return sorted(days.items())
+
+
+def data_years(con: duckdb.DuckDBPyConnection, extra: list[date] | None = None) -> range:
+    """Years spanned by the raw data (plus ``extra`` dates), widened by one year each side.
+
+    With no data at all, the current year ±1 is used so the calendar is never empty.
+    """
+    parts = [
+        f"select min(year({col})) as lo, max(year({col})) as hi from raw.{table}"
+        for table, col in DATED_COLUMNS
+    ]
+    lo, hi = con.execute(
+        "select min(lo), max(hi) from (" + " union all ".join(parts) + ")"
+    ).fetchone()
+    years = [y for y in (lo, hi) if y is not None] + [d.year for d in extra or []]
+    if not years:
+        years = [date.today().year]
+    return range(min(years) - 1, max(years) + 2)
+
+
+def write_public_holidays(con: duckdb.DuckDBPyConnection, years: range) -> int:
+    """Replace raw.public_holidays with the holidays of ``years``; returns the row count."""
+    rows = polish_holidays(years)
+    con.execute(HOLIDAYS_DDL)
+    con.execute("DELETE FROM raw.public_holidays")
+    con.executemany("INSERT INTO raw.public_holidays VALUES (?, ?)", rows)
+    return len(rows)

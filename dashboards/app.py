@@ -1,0 +1,60 @@
+"""CityOps dashboards — the entry point (`cityops serve` runs `streamlit run` on this file).
+
+It sets the page, the language switch and the navigation; each page in pages/ only lays
+out what the query functions in dashboards/queries return.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run dashboards/app.py` puts only dashboards/ first
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboards.auth import require_login  # noqa: E402
+from dashboards.i18n import LANG_NAMES, fmt_date, t  # noqa: E402
+from dashboards.queries.common import data_as_of, mart_tables  # noqa: E402
+from dashboards.state import LANG_KEY, build_file, lang, q, warehouse_path  # noqa: E402
+
+PAGES = [  # (file, label key, url path, icon)
+    ("pages/director.py", "page_director", "przeglad", ":material/dashboard:"),
+    ("pages/incidents.py", "page_incidents", "sla-zgloszen", ":material/support_agent:"),
+    ("pages/kck.py", "page_kck", "kck", ":material/call:"),
+    ("pages/units.py", "page_units", "jednostki", ":material/account_tree:"),
+    ("pages/publications.py", "page_publications", "publikacje", ":material/public:"),
+    ("pages/smart_city.py", "page_smart_city", "smart-city", ":material/location_city:"),
+    ("pages/builder.py", "page_builder", "kreator-raportow", ":material/query_stats:"),
+]
+
+st.set_page_config(page_title="CityOps", page_icon=":material/monitoring:", layout="wide")
+require_login()  # with single sign-on switched on, nothing below runs before login
+
+with st.sidebar:
+    st.radio(t("language", lang()), options=list(LANG_NAMES), key=LANG_KEY, horizontal=True,
+             format_func=lambda code: LANG_NAMES[code])
+L = lang()
+
+navigation = st.navigation([
+    st.Page(path, title=t(key, L), url_path=url, icon=icon, default=(i == 0))
+    for i, (path, key, url, icon) in enumerate(PAGES)
+])
+
+if build_file() is None:
+    st.title(t("app_title", L))
+    st.error(t("no_warehouse", L, path=warehouse_path()), icon=":material/database_off:")
+    st.stop()
+if not q(mart_tables):
+    st.title(t("app_title", L))
+    st.error(t("no_marts", L, path=warehouse_path()), icon=":material/database_off:")
+    st.stop()
+
+with st.sidebar:
+    as_of = q(data_as_of)
+    if as_of is not None:
+        st.caption(f"{t('data_as_of', L)}: {fmt_date(as_of, L)}")
+
+navigation.run()

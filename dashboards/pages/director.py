@@ -1,0 +1,89 @@
+"""Przegląd dla dyrekcji / Director overview."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboards.components import (
+    BAD,
+    GOOD,
+    NEUTRAL,
+    chart,
+    empty_state,
+    kpi_tile,
+    month_axis,
+    style_figure,
+    table,
+)
+from dashboards.i18n import UNIT_NAMES, fmt_change, fmt_month, fmt_period, fmt_value, t
+from dashboards.queries import director
+from dashboards.state import lang, lkey, q
+
+L = lang()
+st.title(t("page_director", L))
+
+months = q(director.kpi_months)
+if not months:
+    empty_state("director_kpis", L)
+    st.stop()
+
+month = st.selectbox(t("month", L), options=months[::-1], format_func=lambda m: fmt_month(m, L),
+                     key=lkey("director_month"))
+tiles = q(director.kpi_tiles, month)
+name_col = "kpi_name_pl" if L == "pl" else "kpi_name_en"
+
+per_row = 4
+rows = tiles.to_dicts()
+for start in range(0, len(rows), per_row):
+    cols = st.columns(per_row)
+    for col, row in zip(cols, rows[start:start + per_row], strict=False):
+        with col:
+            kpi_tile(row, L)
+
+st.divider()
+names = dict(zip(tiles["kpi_code"], tiles[name_col], strict=True))
+kpi = st.selectbox(t("kpi", L), options=list(names), format_func=lambda c: names[c],
+                   key=lkey("director_kpi"))
+first = months[max(0, months.index(month) - 11)]
+trend = q(director.kpi_trend, kpi, first, month)
+period = fmt_period(first, month, L)
+fig = go.Figure()
+fig.add_scatter(x=trend["month_start"], y=trend["value"], mode="lines+markers",
+                name=names[kpi], line={"color": NEUTRAL, "width": 3})
+fig.add_scatter(x=trend["month_start"], y=trend["target"], mode="lines",
+                name=t("target", L), line={"color": GOOD, "dash": "dash"})
+chart(month_axis(style_figure(fig, t("trend_vs_target", L, kpi=names[kpi], period=period), L), L),
+      "director_trend")
+
+if kpi in q(director.kpis_with_units):
+    by_unit = q(director.kpi_by_unit, kpi, month)
+    title = t("by_unit", L, kpi=names[kpi], period=fmt_month(month, L))
+    target = tiles.filter(pl.col("kpi_code") == kpi)["target"].item()
+    bar = go.Figure(go.Bar(x=by_unit["value"], y=by_unit["unit_name_pl"], orientation="h",
+                           marker_color=NEUTRAL, name=names[kpi]))
+    if target is not None:
+        bar.add_vline(x=target, line_dash="dash", line_color=BAD)
+    bar.update_yaxes(autorange="reversed")
+    chart(style_figure(bar, title, L, height=max(300, 28 * by_unit.height + 100)), "director_unit")
+    table(by_unit, f"kpi_{kpi}_by_unit_{month}", "director_unit_table", L)
+else:
+    st.caption(t("no_unit_breakdown", L))
+
+st.divider()
+export = tiles.select(pl.col(name_col).alias("kpi_name"), "value", "target", "unit",
+                      "previous_value", "change", "is_on_target")
+unit_names = {u: v[0 if L == "pl" else 1] for u, v in UNIT_NAMES.items()}
+shown = pl.DataFrame({
+    "kpi_name": export["kpi_name"],
+    "value": [fmt_value(r["value"], r["unit"], L) for r in export.iter_rows(named=True)],
+    "target": [fmt_value(r["target"], r["unit"], L) for r in export.iter_rows(named=True)],
+    "previous_value": [fmt_value(r["previous_value"], r["unit"], L)
+                       for r in export.iter_rows(named=True)],
+    "change": [fmt_change(r["change"], r["unit"], L) or "—" for r in export.iter_rows(named=True)],
+    "is_on_target": export["is_on_target"],
+    "unit": export["unit"].replace(unit_names),
+})
+table(export, f"director_kpis_{month}", "director_table", L, shown_as=shown,
+      caption=f"{t('page_director', L)}, {fmt_month(month, L)}")

@@ -1,0 +1,128 @@
+"""IT-02-3 — SLA zgłoszeń / incident SLAs."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboards.components import (
+    BAD,
+    PALETTE,
+    chart,
+    empty_state,
+    month_axis,
+    paged_table,
+    period_selector,
+    style_figure,
+    table,
+)
+from dashboards.i18n import column_label, fmt_date, fmt_period, t
+from dashboards.queries import incidents
+from dashboards.queries.common import data_as_of
+from dashboards.state import fresh, lang, lkey, q
+
+L = lang()
+st.title(t("page_incidents", L))
+
+months = q(incidents.sla_months)
+if not months:
+    empty_state("incident_sla", L)
+    st.stop()
+
+first, last = period_selector(months, L, key="inc_period")
+period = fmt_period(first, last, L)
+as_of = fmt_date(q(data_as_of), L)
+target = q(incidents.sla_target_pct)
+
+by_priority = q(incidents.sla_by_priority_month, first, last)
+fig = go.Figure()
+for i, prio in enumerate(sorted(by_priority["priority"].unique().to_list())):
+    part = by_priority.filter(pl.col("priority") == prio)
+    fig.add_scatter(x=part["month_start"], y=part["sla_met_pct"], mode="lines+markers",
+                    name=f"{t('priority', L)} {prio}", line={"color": PALETTE[i % len(PALETTE)]})
+if target is not None:
+    fig.add_hline(y=target, line_dash="dash", line_color=BAD,
+                  annotation_text=f"{t('sla_target', L)}")
+fig.update_yaxes(ticksuffix=" %")
+chart(month_axis(style_figure(fig, t("inc_sla_by_priority", L, period=period), L), L), "inc_sla")
+
+left, right = st.columns(2)
+with left:
+    clock = st.radio(t("clock", L), ["business", "calendar"], horizontal=True,
+                     format_func=lambda c: t(c, L), key=lkey("inc_clock"))
+    dist = q(incidents.distributions, first, last, None)
+    fig = go.Figure()
+    fig.add_bar(x=dist["month_start"], y=dist[f"median_resolution_{clock}_minutes"],
+                name=t("median", L))
+    fig.add_bar(x=dist["month_start"], y=dist[f"p90_resolution_{clock}_minutes"],
+                name=t("p90", L))
+    chart(month_axis(style_figure(fig, t("inc_resolution_dist", L, clock=t(clock, L),
+                                         period=period), L, wrap=55), L), "inc_resolution")
+with right:
+    st.write("")
+    st.write("")
+    fig = go.Figure()
+    fig.add_bar(x=dist["month_start"], y=dist["median_response_business_minutes"],
+                name=t("median", L))
+    fig.add_bar(x=dist["month_start"], y=dist["p90_response_business_minutes"],
+                name=t("p90", L))
+    chart(month_axis(style_figure(fig, t("inc_response_dist", L, period=period), L, wrap=55), L),
+          "inc_response")
+
+totals = q(incidents.monthly_totals, first, last)
+fig = go.Figure()
+fig.add_scatter(x=totals["month_start"], y=totals["first_line_resolved_pct"],
+                name=column_label("first_line_resolved_pct", L), mode="lines+markers")
+fig.add_bar(x=totals["month_start"], y=totals["escalations_without_comment"],
+            name=column_label("escalations_without_comment", L), yaxis="y2", opacity=0.6)
+fig.update_layout(yaxis={"ticksuffix": " %"},
+                  yaxis2={"overlaying": "y", "side": "right", "showgrid": False})
+chart(month_axis(style_figure(fig, t("inc_first_line", L, period=period), L), L), "inc_first")
+
+left, right = st.columns(2)
+with left:
+    backlog = q(incidents.backlog_by_age)
+    backlog = backlog.with_columns(pl.col("priority").cast(pl.String))
+    fig = px.bar(backlog, x="age_bucket", y="tickets", color="priority",
+                 category_orders={"age_bucket": incidents.AGE_BUCKETS},
+                 labels={"age_bucket": column_label("age_bucket", L),
+                         "tickets": column_label("tickets", L), "priority": t("priority", L)})
+    chart(style_figure(fig, t("inc_backlog_age", L, as_of=as_of), L, wrap=55), "inc_backlog")
+with right:
+    near = q(incidents.near_breach)
+    near = near.with_columns(pl.col("priority").cast(pl.String))
+    fig = px.bar(near, x="target_used_bucket", y="tickets", color="priority",
+                 category_orders={"target_used_bucket": incidents.TARGET_USED_BUCKETS},
+                 labels={"target_used_bucket": column_label("target_used_bucket", L),
+                         "tickets": column_label("tickets", L), "priority": t("priority", L)})
+    chart(style_figure(fig, t("inc_near_breach", L, as_of=as_of), L, wrap=55), "inc_near")
+table(q(incidents.near_breach_tickets), "tickets_near_breach", "inc_near_table", L,
+      caption=t("inc_near_breach", L, as_of=as_of))
+
+left, right = st.columns(2)
+with left:
+    table(q(incidents.by_service, first, last), "tickets_by_service", "inc_service", L,
+          caption=t("inc_by_service", L, period=period))
+with right:
+    table(q(incidents.by_group, first, last), "tickets_by_group", "inc_group", L,
+          caption=t("inc_by_group", L, period=period))
+
+st.subheader(t("inc_ticket_list", L))
+options = q(incidents.filter_options)
+c1, c2, c3, c4 = st.columns(4)
+prio = c1.selectbox(t("priority", L), [None, *options["priority"]], key=lkey("inc_f_prio"),
+                    format_func=lambda v: t("all", L) if v is None else str(v))
+service = c2.selectbox(t("service", L), [None, *options["service_code"]], key=lkey("inc_f_service"),
+                       format_func=lambda v: t("all", L) if v is None else str(v))
+group = c3.selectbox(t("group", L), [None, *options["final_group_code"]], key=lkey("inc_f_group"),
+                     format_func=lambda v: t("all", L) if v is None else str(v))
+only_open = c4.checkbox(t("only_open", L), key="inc_f_open")
+only_breached = c4.checkbox(t("only_breached", L), key="inc_f_breached")
+filters = (first, last, prio, service, group, only_open, only_breached)
+paged_table(
+    q(incidents.ticket_count, *filters),
+    lambda offset, limit: q(incidents.ticket_list, *filters, offset, limit),
+    fresh(incidents.ticket_list, *filters),
+    f"tickets_{first}_{last}", "inc_tickets", L)

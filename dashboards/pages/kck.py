@@ -1,0 +1,111 @@
+"""KCK — połączenia i tematy / calls and topics (DK-02), and DK-03 electronic channels."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboards.components import (
+    BAD,
+    PALETTE,
+    chart,
+    empty_state,
+    month_axis,
+    period_selector,
+    style_figure,
+    table,
+)
+from dashboards.i18n import VALUES, WEEKDAYS, column_label, fmt_date, fmt_period, t
+from dashboards.queries import kck
+from dashboards.queries.common import data_as_of
+from dashboards.state import lang, q
+
+L = lang()
+st.title(t("page_kck", L))
+as_of = fmt_date(q(data_as_of), L)
+
+months = q(kck.call_months)
+if not months:
+    empty_state("kck_queue_service", L)
+else:
+    first, last = period_selector(months, L, key="kck_period")
+    period = fmt_period(first, last, L)
+    topic_col = "topic_name_pl" if L == "pl" else "topic_name_en"
+
+    shares = q(kck.topic_shares, first, last)
+    groups = {k: v[0 if L == "pl" else 1] for k, v in VALUES["topic_group"].items()}
+    by_group = (q(kck.topics_by_month, first, last)
+                .with_columns(pl.col("topic_group").replace(groups).alias("group"))
+                .group_by("month_start", "group").agg(pl.col("answered").sum())
+                .sort("month_start", "answered", descending=[False, True]))
+    fig = px.bar(by_group, x="month_start", y="answered", color="group",
+                 labels={"answered": column_label("answered", L),
+                         "group": column_label("topic_group", L)})
+    chart(month_axis(style_figure(fig, t("kck_topics_trend", L, period=period), L), L),
+          "kck_topics")
+    ranked = shares.select(topic_col, "share_of_answered_pct", "answered")
+    fig = px.bar(ranked, x="share_of_answered_pct", y=topic_col, orientation="h",
+                 text_auto=".1f", hover_data={"answered": True},
+                 labels={"share_of_answered_pct": column_label("share_of_answered_pct", L),
+                         "answered": column_label("answered", L), topic_col: ""})
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(ticksuffix=" %")
+    chart(style_figure(fig, t("kck_topics_share", L, period=period), L,
+                       height=120 + 22 * ranked.height), "kck_share")
+    table(shares.drop("topic_name_en" if L == "pl" else "topic_name_pl"), "kck_topics",
+          "kck_topics_table", L, caption=t("kck_topics_share", L, period=period))
+
+    queues = q(kck.queue_service, first, last)
+    fig = go.Figure()
+    for i, queue in enumerate(sorted(queues["queue"].unique().to_list())):
+        part = queues.filter(pl.col("queue") == queue)
+        fig.add_scatter(x=part["month_start"], y=part["service_level_pct"], name=queue,
+                        mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]})
+    target = queues["target_service_level_pct"].max()
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dash", line_color=BAD,
+                      annotation_text=column_label("target_service_level_pct", L))
+    fig.update_yaxes(ticksuffix=" %")
+    chart(month_axis(style_figure(fig, t("kck_queue_sl", L, period=period), L), L), "kck_sl")
+    table(queues, f"kck_queues_{first}_{last}", "kck_queue_table", L,
+          caption=t("kck_queue_table", L, period=period))
+
+    hourly = q(kck.heatmap, first, last)
+    if not hourly.is_empty():
+        grid = (hourly.pivot(on="hour", index="weekday", values="offered", sort_columns=True)
+                .sort("weekday"))
+        hours = [c for c in grid.columns if c != "weekday"]
+        fig = go.Figure(go.Heatmap(
+            z=grid.select(hours).to_numpy(), x=[f"{int(h):02d}:00" for h in hours],
+            y=[WEEKDAYS[L][int(d) - 1] for d in grid["weekday"]], colorscale="Blues",
+            hovertemplate="%{y} %{x}: %{z}<extra></extra>"))
+        fig.update_yaxes(autorange="reversed")
+        chart(style_figure(fig, t("kck_heatmap", L, period=period), L, height=330), "kck_heat")
+
+st.divider()
+st.subheader("DK-03")
+sub_months = q(kck.submission_months)
+if not sub_months:
+    empty_state("submissions", L)
+    st.stop()
+first, last = period_selector(sub_months, L, key="dk03_period")
+period = fmt_period(first, last, L)
+forwarded = q(kck.submissions_forwarded, first, last)
+kind_names = {"problem": ("problemy", "problems"), "idea": ("pomysły", "ideas")}
+forwarded_plot = forwarded.with_columns(
+    pl.col("kind").replace_strict({k: v[0 if L == "pl" else 1] for k, v in kind_names.items()},
+                                  default=pl.col("kind")).alias("kind_label"))
+fig = px.bar(forwarded_plot, x="month_start", y="forwarded", color="kind_label", barmode="group",
+             labels={"forwarded": column_label("forwarded", L),
+                     "kind_label": column_label("kind", L)})
+chart(month_axis(style_figure(fig, t("kck_dk03", L, period=period), L), L), "dk03_forwarded")
+table(forwarded, f"dk03_{first}_{last}", "dk03_table", L)
+left, right = st.columns(2)
+with left:
+    table(q(kck.overdue_by_unit), "dk03_overdue_by_unit", "dk03_unit", L,
+          caption=t("kck_overdue_unit", L, as_of=as_of))
+with right:
+    table(q(kck.overdue_by_district), "dk03_overdue_by_district", "dk03_district", L,
+          caption=t("kck_overdue_district", L, as_of=as_of))

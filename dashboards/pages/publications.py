@@ -1,0 +1,46 @@
+"""Publikacje / Publications (KPUM, MPI, BIP)."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from dashboards.components import (
+    chart,
+    empty_state,
+    month_axis,
+    period_selector,
+    style_figure,
+    table,
+)
+from dashboards.i18n import column_label, fmt_date, fmt_period, t
+from dashboards.queries import publications
+from dashboards.queries.common import data_as_of
+from dashboards.state import lang, q
+
+L = lang()
+st.title(t("page_publications", L))
+st.caption(t("pub_note", L))
+
+months = q(publications.publication_months)
+if not months:
+    empty_state("publications", L)
+else:
+    first, last = period_selector(months, L, key="pub_period")
+    period = fmt_period(first, last, L)
+    by_portal = q(publications.by_portal_month, first, last)
+    fig = px.line(by_portal, x="month_start", y="within_1wd_pct", color="portal", markers=True,
+                  labels={"within_1wd_pct": column_label("within_1wd_pct", L),
+                          "portal": column_label("portal", L)})
+    fig.update_yaxes(ticksuffix=" %")
+    chart(month_axis(style_figure(fig, t("pub_by_portal", L, period=period), L), L), "pub_portal")
+    table(by_portal, f"publications_by_portal_{first}_{last}", "pub_portal_table", L)
+    by_unit = q(publications.by_unit, first, last)
+    table(by_unit, f"publications_by_unit_{first}_{last}", "pub_unit_table", L,
+          caption=t("pub_by_unit", L, period=period))
+
+st.divider()
+stale = q(publications.stale_cards)
+title = t("pub_stale", L, as_of=fmt_date(q(data_as_of), L))
+st.metric(title, len(stale))
+table(stale, "stale_service_cards", "pub_stale_table", L)

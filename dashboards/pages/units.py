@@ -1,0 +1,78 @@
+"""Obciążenie jednostek / Unit workload."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import polars as pl
+import streamlit as st
+
+from dashboards.components import (
+    chart,
+    empty_state,
+    month_axis,
+    period_selector,
+    style_figure,
+    table,
+)
+from dashboards.i18n import column_label, fmt_period, t
+from dashboards.queries import units
+from dashboards.state import lang, lkey, q
+
+L = lang()
+st.title(t("page_units", L))
+
+org = q(units.org_units)
+months = q(units.workload_months)
+if org.is_empty() or not months:
+    empty_state("unit_workload" if not org.is_empty() else "dim_org_units", L)
+    st.stop()
+
+name_col = "name_pl" if L == "pl" else "name_en"
+names = dict(zip(org["unit_code"], org[name_col], strict=True))
+
+
+def unit_label(code: str) -> str:
+    return f"{code} — {names.get(code) or ''}".rstrip(" —")
+
+
+# the tree: department → reporting line → unit
+c1, c2, c3 = st.columns(3)
+department = c1.selectbox(t("department", L), org["department"].unique(maintain_order=True),
+                          key="units_dept")
+in_dept = org.filter(pl.col("department") == department)
+line = c2.selectbox(t("reporting_line", L), in_dept["reporting_line"].unique(maintain_order=True),
+                    key="units_line")
+in_line = in_dept.filter(pl.col("reporting_line") == line)
+unit = c3.selectbox(t("unit", L), in_line["unit_code"].to_list(), format_func=unit_label,
+                    key=lkey("units_unit"))
+
+first, last = period_selector(months, L, key="units_period")
+period = fmt_period(first, last, L)
+data = q(units.workload, (unit,), first, last)
+long = data.unpivot(index=["month_start"], on=list(units.WORKLOAD_MEASURES),
+                    variable_name="measure", value_name="value").with_columns(
+    pl.col("measure").replace_strict({m: column_label(m, L) for m in units.WORKLOAD_MEASURES}))
+fig = px.line(long, x="month_start", y="value", color="measure", markers=True,
+              labels={"value": "", "measure": t("measure", L)})
+chart(month_axis(style_figure(fig, t("unit_over_time", L, unit=unit_label(unit), period=period),
+                              L, height=420), L), "units_over_time")
+table(data.drop("unit_name_pl"), f"workload_{unit}_{first}_{last}", "units_table", L)
+
+st.divider()
+st.subheader(t("units_compare", L))
+default = [u for u in [unit, *org["unit_code"].to_list()] if u][:3]
+compare_key = lkey("units_compare")
+st.session_state.setdefault(compare_key, list(dict.fromkeys(default)))
+chosen = st.multiselect(t("unit", L), org["unit_code"].to_list(), format_func=unit_label,
+                        key=compare_key)
+measure = st.selectbox(t("measure", L), list(units.WORKLOAD_MEASURES),
+                       format_func=lambda m: column_label(m, L), key=lkey("units_measure"))
+if chosen:
+    compare = q(units.workload, tuple(chosen), first, last)
+    fig = px.bar(compare.with_columns(pl.col("unit_code").alias("unit")), x="month_start",
+                 y=measure, color="unit", barmode="group",
+                 labels={measure: column_label(measure, L), "unit": t("unit", L)})
+    chart(month_axis(style_figure(fig, t("units_side_by_side", L, measure=column_label(measure, L),
+                                         period=period), L), L), "units_compare_chart")
+    table(q(units.workload_totals, tuple(chosen), first, last), f"units_compared_{first}_{last}",
+          "units_compare_table", L, caption=f"{t('units_compare', L)}, {period}")

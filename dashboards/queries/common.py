@@ -1,0 +1,72 @@
+"""Helpers shared by the query modules: running SQL, what marts exist, the data's date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+
+# Which source files feed each mart: named in empty-state messages.
+MART_SOURCES: dict[str, str] = {
+    "director_kpis": "tickets.csv, ticket_events.csv, calls.csv, submissions.csv, publications.csv",
+    "director_kpis_by_unit": "tickets.csv, ticket_events.csv, submissions.csv, publications.csv",
+    "incident_sla": "tickets.csv, ticket_events.csv",
+    "incident_sla_monthly": "tickets.csv, ticket_events.csv",
+    "kck_queue_service": "calls.csv",
+    "kck_call_topics": "calls.csv",
+    "kck_calls_hourly": "calls.csv",
+    "submissions": "submissions.csv",
+    "unit_workload": "tickets.csv, calls.csv, submissions.csv, publications.csv",
+    "dim_org_units": "seeds/org_units.csv",
+    "publications": "publications.csv",
+    "service_card_freshness": "service_cards.csv",
+    "service_catalogue": "it_services.csv",
+    "smart_city_portfolio": "sc_projects.csv, sc_milestones.csv",
+    "smart_city_milestones": "sc_projects.csv, sc_milestones.csv",
+}
+
+
+def read(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
+    return con.sql(sql, params=params or None).pl()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    row = con.execute(sql, params or []).fetchone()
+    return None if row is None else row[0]
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' "
+        "order by table_name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def mart_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows in every mart (0 for an empty one); missing marts are absent from the dict."""
+    return {
+        name: int(scalar(con, f'select count(*) from marts."{name}"'))
+        for name in mart_tables(con)
+    }
+
+
+def data_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The `as_of` the marts were built with (ages, backlog and overdue are taken then)."""
+    for mart in ("incident_sla", "submissions", "smart_city_portfolio", "service_card_freshness"):
+        if mart in mart_tables(con):
+            value = scalar(con, f"select max(as_of_at) from marts.{mart}")
+            if value is not None:
+                return value
+    return None
+
+
+def month_range(con: duckdb.DuckDBPyConnection, mart: str, column: str = "month_start"
+                ) -> list[date]:
+    """Distinct months of a mart, oldest first (mart and column are code constants)."""
+    rows = con.execute(
+        f"select distinct {column} from marts.{mart} where {column} is not null order by 1"
+    ).fetchall()
+    return [r[0] for r in rows]

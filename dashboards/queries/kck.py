@@ -1,0 +1,109 @@
+"""KCK infoline (DK-02) and electronic channels (DK-03)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from dashboards.queries.common import month_range, read
+
+
+def call_months(con: duckdb.DuckDBPyConnection) -> list[date]:
+    return month_range(con, "kck_queue_service")
+
+
+def topics_by_month(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
+    return read(con, """
+        select month_start, topic_code, topic_name_pl, topic_name_en, topic_group, answered,
+               share_of_answered_pct, aht_seconds, resolved_on_call_pct,
+               information, problems, ideas, surveys, forwarded
+        from marts.kck_call_topics
+        where month_start between ? and ?
+        order by month_start, answered desc
+    """, [first, last])
+
+
+def topic_shares(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
+    """Answered calls per topic over the period, and each topic's share of them."""
+    return read(con, """
+        select topic_code, any_value(topic_name_pl) as topic_name_pl,
+               any_value(topic_name_en) as topic_name_en,
+               sum(answered) as answered,
+               100.0 * sum(answered) / sum(sum(answered)) over () as share_of_answered_pct,
+               sum(problems) as problems, sum(ideas) as ideas, sum(forwarded) as forwarded
+        from marts.kck_call_topics
+        where month_start between ? and ?
+        group by all
+        order by answered desc, topic_code
+    """, [first, last])
+
+
+def queue_service(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
+    return read(con, """
+        select month_start, queue, offered, answered, abandoned, short_abandoned,
+               service_level_pct, target_service_level_pct, abandon_rate_pct,
+               target_abandon_rate_pct, asa_seconds, aht_seconds
+        from marts.kck_queue_service
+        where month_start between ? and ?
+        order by month_start, queue
+    """, [first, last])
+
+
+def heatmap(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
+    """Offered calls per weekday (1 = Monday) and hour, summed over the period."""
+    return read(con, """
+        select weekday, hour, sum(offered) as offered, sum(answered) as answered
+        from marts.kck_calls_hourly
+        where month_start between ? and ?
+        group by all
+        order by weekday, hour
+    """, [first, last])
+
+
+def submissions_forwarded(con: duckdb.DuckDBPyConnection, first: date, last: date
+                          ) -> pl.DataFrame:
+    """DK-03: problems and ideas received per month and how many were forwarded to units."""
+    return read(con, """
+        select received_month as month_start, kind,
+               count(*) as submissions,
+               count(forwarded_at) as forwarded,
+               count(*) filter (where is_overdue) as overdue,
+               median(days_to_forward) as days_to_forward
+        from marts.submissions
+        where received_month between ? and ?
+        group by all
+        order by month_start, kind
+    """, [first, last])
+
+
+def overdue_by_unit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return read(con, """
+        select responsible_unit, any_value(responsible_unit_name_pl) as responsible_unit_name_pl,
+               count(*) filter (where forwarded_at is not null) as forwarded,
+               count(*) filter (where is_open) as open,
+               count(*) filter (where is_overdue) as overdue,
+               median(days_to_unit_reply) as days_to_unit_reply
+        from marts.submissions
+        where responsible_unit is not null
+        group by all
+        order by overdue desc, responsible_unit
+    """)
+
+
+def overdue_by_district(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return read(con, """
+        select district, any_value(district_name) as district_name,
+               count(*) as submissions,
+               count(*) filter (where is_open) as open,
+               count(*) filter (where is_overdue) as overdue
+        from marts.submissions
+        where district is not null
+        group by all
+        order by district
+    """)
+
+
+def submission_months(con: duckdb.DuckDBPyConnection) -> list[date]:
+    return month_range(con, "submissions", "received_month")

@@ -1,0 +1,52 @@
+"""Unit workload: the organisation tree and each unit's work over time."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from dashboards.queries.common import month_range, read
+
+WORKLOAD_MEASURES = ("tickets_requested", "tickets_handled", "escalations_received",
+                     "calls_forwarded", "submissions_forwarded", "submissions_overdue",
+                     "publications_made")
+
+
+def org_units(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The tree: department → reporting line → unit."""
+    return read(con, """
+        select unit_code, name_pl, name_en, department, reporting_line, unit_kind
+        from marts.dim_org_units
+        order by department, reporting_line, unit_code
+    """)
+
+
+def workload_months(con: duckdb.DuckDBPyConnection) -> list[date]:
+    return month_range(con, "unit_workload")
+
+
+def workload(con: duckdb.DuckDBPyConnection, unit_codes: tuple[str, ...], first: date,
+             last: date) -> pl.DataFrame:
+    """Monthly workload of the given units (a list parameter, never interpolated)."""
+    cols = ", ".join(WORKLOAD_MEASURES)
+    return read(con, f"""
+        select month_start, unit_code, unit_name_pl, {cols}
+        from marts.unit_workload
+        where list_contains(?, unit_code) and month_start between ? and ?
+        order by unit_code, month_start
+    """, [list(unit_codes), first, last])
+
+
+def workload_totals(con: duckdb.DuckDBPyConnection, unit_codes: tuple[str, ...], first: date,
+                    last: date) -> pl.DataFrame:
+    """The same, summed over the period: one row per unit, for side-by-side comparison."""
+    sums = ", ".join(f"sum({m}) as {m}" for m in WORKLOAD_MEASURES)
+    return read(con, f"""
+        select unit_code, any_value(unit_name_pl) as unit_name_pl, {sums}
+        from marts.unit_workload
+        where list_contains(?, unit_code) and month_start between ? and ?
+        group by unit_code
+        order by unit_code
+    """, [list(unit_codes), first, last])

@@ -1,0 +1,166 @@
+"""One real-browser pass over the dashboards: Debian chromium driven by playwright.
+
+Starts `streamlit run dashboards/app.py` (the command `cityops serve` executes) on a free
+port against the fixture warehouse, opens every page, waits for it to render, checks there
+is no error on it, clicks one download and reads the file, and saves tall screenshots to
+tests/artifacts/ (and docs/screenshots/ for the README when CITYOPS_UPDATE_SCREENSHOTS=1).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dashboards.i18n import t
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PAGES = [  # (url path, title key, screenshot name)
+    ("", "page_director", "01_przeglad_dyrekcji"),  # the default page is served at /,
+    ("sla-zgloszen", "page_incidents", "02_sla_zgloszen"),
+    ("kck", "page_kck", "03_kck"),
+    ("jednostki", "page_units", "04_obciazenie_jednostek"),
+    ("publikacje", "page_publications", "05_publikacje"),
+    ("smart-city", "page_smart_city", "06_smart_city"),
+    ("kreator-raportow", "page_builder", "07_kreator_raportow"),
+]
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-gpu"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(built_warehouse, tmp_path_factory):
+    from warehouse.serve import streamlit_command
+
+    port = _free_port()
+    cmd, env = streamlit_command(built_warehouse, "127.0.0.1", port)
+    env["CITYOPS_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium "
+                    "(apt-get install chromium; .ci/run does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def _wait_rendered(page, title: str) -> None:
+    page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    # the script has finished when the status widget ("Running…") is gone
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+    page.wait_for_timeout(800)  # plotly draws after the script ends
+
+
+def _screenshot(page, name: str) -> None:
+    """A screenshot of the whole page (Streamlit scrolls inside stMain, so grow the viewport)."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+        "[data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight), 900)")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 7000)})
+    page.wait_for_timeout(1500)  # tables and buttons below the old fold render lazily
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stSkeleton]')", timeout=15_000)
+    png = page.screenshot()
+    try:  # a palette PNG is a third of the size: small enough to commit
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=128).save(
+            buf, format="PNG", optimize=True)
+        png = buf.getvalue()
+    except ImportError:  # pragma: no cover
+        pass
+    # docs/screenshots (shown in the README) only on request, so a test run leaves the tree clean
+    folders = (ARTIFACTS, SCREENSHOTS) if os.environ.get("CITYOPS_UPDATE_SCREENSHOTS") else (
+        ARTIFACTS,)
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.png").write_bytes(png)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True,
+                            locale="pl-PL")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    for url_path, title_key, shot in PAGES:
+        page.goto(f"{app_url}/{url_path}")
+        _wait_rendered(page, t(title_key, "pl"))
+        content = page.content()
+        assert "Traceback" not in content, url_path
+        assert page.locator('[data-testid="stException"]').count() == 0, url_path
+        if url_path != "kreator-raportow":
+            page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)  # a chart is drawn
+        # no developer chrome for readers
+        assert page.get_by_text("Deploy", exact=True).count() == 0
+        _screenshot(page, shot)
+
+        if url_path == "":
+            with page.expect_download(timeout=30_000) as info:
+                page.get_by_role("button", name=t("download_csv_pl", "pl")).first.click()
+            target = tmp_path / info.value.suggested_filename
+            info.value.save_as(target)
+            data = target.read_bytes()
+            assert data.startswith(b"\xef\xbb\xbf"), "excel-pl CSV must start with a BOM"
+            header = data[3:].split(b"\r\n", 1)[0].decode()
+            assert header.split(";")[:2] == ["unit_code", "unit_name_pl"] or \
+                header.startswith("kpi_code;"), header
+            assert ARTIFACTS.exists()
+            shutil.copy(target, ARTIFACTS / target.name)
+    # English switch changes the page title
+    page.goto(f"{app_url}/")
+    _wait_rendered(page, t("page_director", "pl"))
+    page.get_by_text("English", exact=True).click()
+    _wait_rendered(page, t("page_director", "en"))
+    _screenshot(page, "08_director_overview_en")
+    assert not errors, errors
+    assert os.path.getsize(ARTIFACTS / "01_przeglad_dyrekcji.png") > 10_000

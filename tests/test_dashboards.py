@@ -1,0 +1,390 @@
+"""Dashboards: every page through the real app (AppTest) on the fixture warehouse, values
+shown checked against the marts; the English switch; empty and missing warehouses; the
+pure helpers (formats, report SQL) and the serve commands."""
+
+from __future__ import annotations
+
+import os
+import threading
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards import reports
+from dashboards.i18n import fmt_date, fmt_number, fmt_value, format_frame, t
+from warehouse.store import connect_read_only, current_file
+
+APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+
+
+# ---------------------------------------------------------------- helpers
+
+def parse_number(text: str) -> float:
+    """Back from '1 234,5' (Polish) to 1234.5."""
+    return float(text.replace("\u00a0", "").replace(" ", "").replace("−", "-").replace(",", "."))
+
+
+def rows(wh: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = connect_read_only(wh)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def wh(built_warehouse, tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CITYOPS_WAREHOUSE", str(built_warehouse))
+    mp.setenv("CITYOPS_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
+    yield built_warehouse
+    mp.undo()
+
+
+def open_page(page: str | None = None, lang: str = "pl") -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    if lang != "pl":
+        at.radio(key="lang").set_value(lang).run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def caption_count(at: AppTest, lang: str = "pl") -> list[int]:
+    """The 'N wierszy' row counts under every table on the page."""
+    word = t("rows_total", lang, n="").strip()
+    out = []
+    for c in at.caption:
+        head = c.value.split(" · ")[0]
+        if head.endswith(word):
+            out.append(int(parse_number(head.removesuffix(word))))
+    return out
+
+
+def last_months(wh: Path, mart: str, column: str = "month_start", n: int = 12
+                ) -> tuple[date, date]:
+    months = [r[0] for r in rows(wh, f"select distinct {column} from marts.{mart} "
+                                     f"where {column} is not null order by 1")]
+    return months[max(0, len(months) - n)], months[-1]
+
+
+# ---------------------------------------------------------------- pure helpers
+
+def test_polish_and_english_formats():
+    assert fmt_number(1234.5, "pl") == "1\u00a0234,5"
+    assert fmt_number(1234.5, "en") == "1,234.5"
+    assert fmt_number(1234567, "pl") == "1\u00a0234\u00a0567"
+    assert fmt_date(date(2026, 11, 22), "pl") == "22.11.2026"
+    assert fmt_date(date(2026, 11, 22), "en") == "2026-11-22"
+    assert fmt_value(92.46, "%", "pl") == "92,5\u00a0%"
+    assert fmt_value(92.46, "%", "en") == "92.5\u00a0%"
+    import polars as pl
+
+    shown = format_frame(pl.DataFrame({"month_start": [date(2025, 3, 1)], "sla_met_pct": [85.25],
+                                       "tickets_opened": [1200], "is_open": [True]}), "pl")
+    assert shown.columns == ["Miesiąc", "SLA dotrzymane (%)", "Otwarte", "Otwarte (2)"]
+    assert shown.row(0) == ("03.2025", "85,2", "1\u00a0200", "tak")
+
+
+def test_report_sql_uses_whitelisted_identifiers_and_parameters():
+    schema = {"kck_call_topics": {"month_start": "DATE", "topic_code": "VARCHAR",
+                                  "answered": "BIGINT"}}
+    defn = reports.ReportDefinition(
+        name="x", mart="kck_call_topics", measures=[("answered", "sum"), ("*", "count")],
+        breakdowns=["topic_code"], filters={"topic_code": ["T01'; drop table x; --"]})
+    sql, params = reports.build_sql(defn, schema)
+    assert "drop table" not in sql and params == ["T01'; drop table x; --"]
+    assert 'sum("answered") as "sum__answered"' in sql and "count(*)" in sql
+    for bad in (
+        reports.ReportDefinition(name="x", mart="raw.calls", measures=[("answered", "sum")]),
+        reports.ReportDefinition(name="x", mart="kck_call_topics",
+                                 measures=[("answered); drop table x; --", "sum")]),
+        reports.ReportDefinition(name="x", mart="kck_call_topics", measures=[("answered", "exec")]),
+        reports.ReportDefinition(name="x", mart="kck_call_topics",
+                                 measures=[("topic_code", "sum")]),
+    ):
+        with pytest.raises(reports.ReportError):
+            reports.build_sql(bad, schema)
+
+
+def test_report_names_are_validated_and_saved_outside_the_warehouse(tmp_path):
+    defn = reports.ReportDefinition(name="Tematy połączeń 2025", mart="kck_call_topics",
+                                    measures=[("answered", "sum")], breakdowns=["topic_code"])
+    reports.save_report(tmp_path, defn)
+    assert reports.list_reports(tmp_path) == ["Tematy połączeń 2025"]
+    assert reports.load_report(tmp_path, "Tematy połączeń 2025") == defn
+    for bad in ("", "../../etc/passwd", "a/b", "x" * 81, " "):
+        with pytest.raises(reports.ReportError):
+            reports.save_report(tmp_path, reports.ReportDefinition(
+                name=bad, mart="kck_call_topics", measures=[("answered", "sum")]))
+    assert reports.reports_dir(Path("/srv/data/warehouse.duckdb")) == Path("/srv/data/reports") \
+        or os.environ.get("CITYOPS_REPORTS_DIR")
+
+
+# ---------------------------------------------------------------- pages
+
+def test_director_tiles_show_mart_values_in_polish(wh):
+    at = open_page()
+    assert at.title[0].value == t("page_director", "pl")
+    month = rows(wh, "select max(month_start) from marts.director_kpis")[0][0]
+    kpis = rows(wh, "select kpi_name_pl, value, unit from marts.director_kpis "
+                    "where month_start = ?", [month])
+    assert kpis
+    shown = {m.label: m.value for m in at.metric}
+    for name, value, unit in kpis:
+        assert shown[name] == fmt_value(value, unit, "pl"), name
+    pct = [fmt_value(v, u, "pl") for _, v, u in kpis if u == "%" and v is not None]
+    assert pct and all("," in p and p.endswith("\u00a0%") for p in pct)
+
+
+def test_director_drill_down_by_unit(wh):
+    drill = rows(wh, "select kpi_code, max(month_start) from marts.director_kpis_by_unit "
+                     "group by 1 order by 1 limit 1")
+    if not drill:
+        pytest.skip("no KPI with a unit breakdown in the fixture")
+    kpi, month = drill[0]
+    at = open_page()
+    at.selectbox(key="director_month__pl").set_value(month).run()
+    at.selectbox(key="director_kpi__pl").set_value(kpi).run()
+    assert not at.exception
+    units = {r[0] for r in rows(wh, "select unit_name_pl from marts.director_kpis_by_unit "
+                                    "where kpi_code = ? and month_start = ?", [kpi, month])}
+    table = at.dataframe[0].value
+    assert set(table["Jednostka"]) == units
+
+
+def test_english_switch(wh):
+    at = open_page(lang="en")
+    assert at.title[0].value == "Director overview"
+    month = rows(wh, "select max(month_start) from marts.director_kpis")[0][0]
+    kpis = rows(wh, "select kpi_name_en, value, unit from marts.director_kpis "
+                    "where month_start = ?", [month])
+    shown = {m.label: m.value for m in at.metric}
+    for name, value, unit in kpis:
+        assert shown[name] == fmt_value(value, unit, "en"), name
+    month_box = at.selectbox(key="director_month__en")
+    assert month_box.value == month and month_box.options[0] == month.strftime("%Y-%m")
+    at.switch_page("pages/incidents.py").run()
+    assert not at.exception
+    assert at.title[0].value == "IT-02-3 — incident SLAs"
+    at.radio(key="lang").set_value("pl").run()  # and back, keeping the period chosen
+    assert not at.exception and at.title[0].value == t("page_incidents", "pl")
+
+
+def test_incidents_page(wh):
+    at = open_page("incidents")
+    first, last = last_months(wh, "incident_sla_monthly")
+    opened = rows(wh, "select count(*) from marts.incident_sla where opened_month between ? and ?",
+                  [first, last])[0][0]
+    assert opened > 0
+    assert caption_count(at)[-1] == opened  # the ticket list, unfiltered
+    by_group = dict(rows(wh, "select group_code, sum(tickets_opened) "
+                             "from marts.incident_sla_monthly "
+                             "where month_start between ? and ? group by 1", [first, last]))
+    group_table = next(d.value for d in at.dataframe if "Grupa" in d.value.columns)
+    shown = {g: parse_number(n) for g, n in zip(group_table["Grupa"], group_table["Otwarte"],
+                                                strict=True)}
+    assert shown == by_group
+    # drill to the ticket list: filter by priority
+    at.selectbox(key="inc_f_prio__pl").set_value(1).run()
+    assert not at.exception
+    p1 = rows(wh, "select count(*) from marts.incident_sla where opened_month between ? and ? "
+                  "and priority = 1", [first, last])[0][0]
+    assert caption_count(at)[-1] == p1
+    assert len(at.dataframe[-1].value) == min(p1, 50)  # one page shown …
+
+
+def test_ticket_list_download_is_the_whole_filtered_list(wh):
+    from dashboards.queries import incidents
+    from dashboards.state import fresh
+
+    first, last = last_months(wh, "incident_sla_monthly")
+    full = fresh(incidents.ticket_list, first, last, None, None, None, False, False)()
+    n = rows(wh, "select count(*) from marts.incident_sla where opened_month between ? and ?",
+             [first, last])[0][0]
+    assert full.height == n > 50  # … the download has every row
+    assert full["opened_at"].is_sorted(descending=True)
+
+
+def test_kck_page(wh):
+    at = open_page("kck")
+    first, last = last_months(wh, "kck_queue_service")
+    expected = rows(wh, "select queue, service_level_pct from marts.kck_queue_service "
+                        "where month_start = ? order by queue", [first])
+    table = next(d.value for d in at.dataframe if "Kolejka" in d.value.columns)
+    first_month = table[table["Miesiąc"] == first.strftime("%m.%Y")]
+    shown = dict(zip(first_month["Kolejka"], first_month["Poziom obsługi (%)"], strict=True))
+    for queue, sl in expected:
+        assert parse_number(shown[queue]) == pytest.approx(sl, abs=0.051), queue
+    answered = rows(wh, "select sum(answered) from marts.kck_call_topics "
+                        "where month_start between ? and ?", [first, last])[0][0]
+    topics = next(d.value for d in at.dataframe if "Temat" in d.value.columns)
+    assert sum(parse_number(v) for v in topics["Odebrane"]) == answered
+
+
+def test_units_page(wh):
+    at = open_page("units")
+    unit = at.selectbox(key="units_unit__pl").value
+    first, last = last_months(wh, "unit_workload")
+    requested = rows(wh, "select coalesce(sum(tickets_requested), 0) from marts.unit_workload "
+                         "where unit_code = ? and month_start between ? and ?",
+                     [unit, first, last])[0][0]
+    table = at.dataframe[0].value
+    assert sum(parse_number(v) for v in table["Zgłoszenia IT złożone"]) == requested
+
+
+def test_publications_page(wh):
+    at = open_page("publications")
+    stale = rows(wh, "select count(*) from marts.service_card_freshness where is_stale")[0][0]
+    metric = next(m for m in at.metric if m.label.startswith("Karty usług"))
+    assert int(metric.value) == stale
+
+
+def test_smart_city_page(wh):
+    at = open_page("smart_city")
+    red = rows(wh, "select count(*) from marts.smart_city_portfolio "
+                   "where rag_status = 'red'")[0][0]
+    metric = next(m for m in at.metric if m.label == "RAG: czerwony")
+    assert int(metric.value) == red
+    n = rows(wh, "select count(*) from marts.smart_city_portfolio")[0][0]
+    assert caption_count(at)[0] == n
+
+
+def test_report_builder_runs_saves_and_reopens(wh):
+    at = open_page("builder")
+    at.selectbox(key="b_mart__pl").set_value("kck_call_topics").run()
+    at.multiselect(key="b_measures__pl").set_value(["answered"]).run()
+    at.multiselect(key="b_breakdowns__pl").set_value(["topic_code"]).run()
+    assert not at.exception
+    expected = dict(rows(wh, "select topic_code, sum(answered) from marts.kck_call_topics "
+                             "group by 1"))
+    table = at.dataframe[0].value
+    shown = {k: parse_number(v) for k, v in zip(table["Kod tematu"], table["suma: Odebrane"],
+                                                strict=True)}
+    assert shown == expected
+    at.text_input(key="b_name").set_value("../zły raport").run()
+    at.button(key="b_save").click().run()
+    assert at.error, "an invalid name must be refused"
+    at.text_input(key="b_name").set_value("Tematy KCK — suma").run()
+    at.button(key="b_save").click().run()
+    assert not at.exception and at.success
+    saved = reports.list_reports(Path(os.environ["CITYOPS_REPORTS_DIR"]))
+    assert "Tematy KCK — suma" in saved
+
+    again = open_page("builder")
+    again.selectbox(key="b_mart__pl").set_value("publications").run()
+    again.selectbox(key="b_open__pl").set_value("Tematy KCK — suma").run()
+    assert not again.exception
+    assert again.selectbox(key="b_mart__pl").value == "kck_call_topics"
+    assert again.multiselect(key="b_breakdowns__pl").value == ["topic_code"]
+    table = again.dataframe[0].value
+    assert sum(parse_number(v) for v in table["suma: Odebrane"]) == sum(expected.values())
+
+
+def test_report_builder_sql_box(wh):
+    pytest.importorskip("warehouse.safe_sql")
+    at = open_page("builder")
+    at.text_area(key="b_sql").set_value(
+        "select count(*) as n from marts.director_kpis").run()
+    at.button(key="b_sql_run").click().run()
+    assert not at.exception
+    n = rows(wh, "select count(*) from marts.director_kpis")[0][0]
+    assert parse_number(at.dataframe[-1].value.iloc[0, 0]) == n
+    at.text_area(key="b_sql").set_value("drop table marts.director_kpis").run()
+    at.button(key="b_sql_run").click().run()
+    assert at.error
+
+
+def test_a_new_build_swapped_in_is_read_at_the_next_rerun(wh, tmp_path, monkeypatch):
+    import shutil
+
+    from warehouse.store import writable_copy
+
+    link = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(current_file(wh), link)  # a plain file: the first write turns it into a link
+    monkeypatch.setenv("CITYOPS_WAREHOUSE", str(link))
+    at = open_page("smart_city")
+    red = rows(link, "select count(*) from marts.smart_city_portfolio "
+                     "where rag_status = 'red'")[0][0]
+    total = rows(link, "select count(*) from marts.smart_city_portfolio")[0][0]
+    assert int(next(m for m in at.metric if m.label == "RAG: czerwony").value) == red
+    with writable_copy(link) as path:  # a "rebuild": every project turns red
+        con = duckdb.connect(str(path))
+        con.execute("update marts.smart_city_portfolio set rag_status = 'red'")
+        con.close()
+    assert current_file(link) != link and total != red
+    at.run()
+    assert not at.exception
+    assert int(next(m for m in at.metric if m.label == "RAG: czerwony").value) == total
+
+
+# ---------------------------------------------------------------- empty states
+
+def test_missing_warehouse_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITYOPS_WAREHOUSE", str(tmp_path / "none.duckdb"))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert "Brak hurtowni danych" in at.error[0].value
+    assert "cityops build" in at.error[0].value
+
+
+def test_empty_marts_show_what_is_missing(wh, tmp_path, monkeypatch):
+    empty = tmp_path / "empty.duckdb"
+    con = duckdb.connect(str(empty))
+    con.execute(f"attach '{current_file(wh)}' as src (read_only)")
+    con.execute("create schema marts")
+    for (name,) in con.execute("select table_name from information_schema.tables "
+                               "where table_catalog = 'src' and table_schema = 'marts'"
+                               ).fetchall():
+        con.execute(f'create table marts."{name}" as select * from src.marts."{name}" limit 0')
+    con.close()
+    monkeypatch.setenv("CITYOPS_WAREHOUSE", str(empty))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert "wskaźników dla dyrekcji" in at.info[0].value
+    at.switch_page("pages/kck.py").run()
+    assert not at.exception
+    assert any("Brak danych o połączeniach KCK w hurtowni — wczytaj plik calls.csv" in i.value
+               for i in at.info)
+    for page in ("incidents", "units", "publications", "smart_city", "builder"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+
+
+# ---------------------------------------------------------------- serve
+
+def test_serve_command_binds_localhost_and_passes_the_warehouse(tmp_path):
+    from warehouse.serve import streamlit_command
+
+    cmd, env = streamlit_command(tmp_path / "warehouse.duckdb")
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboards/app.py")
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    assert cmd[cmd.index("--server.port") + 1] == "8501"
+    assert env["CITYOPS_WAREHOUSE"] == str(tmp_path / "warehouse.duckdb")
+
+
+def test_docs_server_index(tmp_path):
+    from warehouse.serve import make_docs_server
+
+    wh = tmp_path / "warehouse.duckdb"
+    dbt_docs = tmp_path / "warehouse.duckdb.builds" / "dbt" / "target"
+    dbt_docs.mkdir(parents=True)
+    (dbt_docs / "index.html").write_text("<html>dbt docs here</html>")
+    server = make_docs_server(wh, port=0)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        index = urllib.request.urlopen(f"http://127.0.0.1:{port}/").read().decode()
+        assert 'href="/dbt/index.html"' in index and "cityops check" in index  # GX missing
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/dbt/index.html").read()
+        assert b"dbt docs here" in page
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,1 @@
+"""Great Expectations suites on raw and marts, and the runner behind `cityops check`."""

@@ -16,6 +16,7 @@ atomic ``rename``.  So:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import time
@@ -109,6 +110,17 @@ def writable_copy(warehouse: Path) -> Iterator[Path]:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     bdir = builds_dir(warehouse)
     bdir.mkdir(exist_ok=True)
+    # One writer at a time: a load and a build started together would otherwise both copy
+    # the same build and the later swap would silently drop the other's changes. The lock
+    # is released by the kernel if the process is killed.
+    with open(bdir / ".write.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with _writable_copy_locked(warehouse, bdir) as path:
+            yield path
+
+
+@contextlib.contextmanager
+def _writable_copy_locked(warehouse: Path, bdir: Path) -> Iterator[Path]:
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"{time.time_ns() % 1_000_000_000:09d}"
     partial = bdir / f"{stamp}-{os.getpid()}.partial.duckdb"
     final = bdir / f"{stamp}-{os.getpid()}.duckdb"

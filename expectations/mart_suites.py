@@ -8,7 +8,7 @@ live in :mod:`expectations.relation_suites`.
 
 from __future__ import annotations
 
-from warehouse import reference
+from warehouse import kpis, reference
 from warehouse.contracts import CONTRACTS
 
 from .spec import (
@@ -24,13 +24,7 @@ from .spec import (
     unique,
 )
 
-KPI_CODES = {
-    "incident_sla_met_pct", "incident_response_sla_met_pct", "first_line_resolution_pct",
-    "escalations_without_comment", "incident_backlog", "kck_service_level_pct",
-    "kck_abandon_rate_pct", "kck_asa_seconds", "submissions_overdue",
-    "submission_days_to_forward", "publications_within_1wd_pct", "stale_service_cards",
-    "sc_projects_red",
-}
+KPI_CODES = set(kpis.KPI_CODES)
 BOOL = {True, False}
 
 

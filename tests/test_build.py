@@ -106,7 +106,7 @@ def test_partial_contract_set_builds_every_mart(partial_build):
                   "smart_city_milestones"):
         assert counts[empty] == 0, empty
     assert kpis == {"incident_sla_met_pct", "incident_response_sla_met_pct",
-                    "first_line_resolution_pct", "escalations_without_comment",
+                    "first_line_resolution_pct", "escalations_without_comment_pct",
                     "incident_backlog"}
 
 

@@ -19,7 +19,7 @@ import pytest
 from warehouse import reference
 from warehouse.contracts import CONTRACTS
 from warehouse.generate import CONTRACT_FILES, generate
-from warehouse.generate.calendar import ELECTION_DAYS, Period
+from warehouse.generate.calendar import ELECTION_DAYS, BusinessClock, Period
 
 TS = "%Y-%m-%d %H:%M:%S"
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -211,13 +211,44 @@ def test_escalations_second_line_and_comments(tickets, events):
     assert set(esc["group_code"]) <= {"IT-02-4", "IT-04-1", "IT-04-2", "IT-02-2"}
     assert {"IT-02-4", "IT-04-1", "IT-04-2"} <= set(esc["group_code"])
     short = (esc["comment_chars"] < 20).mean()
-    assert 0.06 <= short <= 0.22  # mostly a full comment, some without
+    assert 0.02 <= short <= 0.09  # ordinance 002 §8: a full comment; ~5 % slip (KPI target 5 %)
     assert (esc["comment_chars"] == 0).sum() > 0
     resolved = events.filter(pl.col("event") == "resolved")
     first_line = resolved.group_by("ticket_id").agg(pl.col("group_code").last())
     assert 0.6 <= (first_line["group_code"] == "IT-02-3").mean() <= 0.8
     for e in ("on_hold", "resumed", "reopened", "closed", "assigned"):
         assert events.filter(pl.col("event") == e).height > 0, e
+
+
+def _office_minutes(clock: BusinessClock, ts: pl.Series) -> pl.Series:
+    """Office-clock position (minutes) of naive local timestamps, as the generator counts."""
+    return pl.Series(clock.position(ts.dt.epoch("s").to_numpy()) / 60)
+
+
+def test_sla_is_mostly_met_with_a_heavy_tail(sample_dir, tickets, events):
+    """Resolution on business services (office minutes, on hold excluded, DESIGN): P3 mostly
+    within its 1440 minutes (3 working days), a heavy tail beyond; P1/P2 mostly in target."""
+    clock = BusinessClock(Period(date(2025, 1, 1), 1))
+    services = read(sample_dir, "it_services")
+    business = services.filter(pl.col("support_hours") == "business")["service_code"]
+    ev = events.join(tickets.select("ticket_id", "service_code", pl.col("priority").alias("p")),
+                     on="ticket_id").filter(pl.col("service_code").is_in(business.implode()))
+    ev = ev.with_columns(_office_minutes(clock, ev["event_at"]).alias("b")).with_columns(
+        pl.col("b").shift(-1).over("ticket_id").alias("next_b"))
+    res = ev.group_by("ticket_id").agg(
+        pl.col("p").first(), pl.col("b").first().alias("opened"),
+        pl.col("b").filter(pl.col("event") == "resolved").last().alias("resolved"),
+        (pl.col("next_b") - pl.col("b")).filter(pl.col("event") == "on_hold").sum().alias("hold"),
+    ).drop_nulls("resolved").with_columns(
+        (pl.col("resolved") - pl.col("opened") - pl.col("hold")).alias("minutes"))
+    p3 = res.filter(pl.col("p") == 3)["minutes"]
+    assert p3.len() > 300
+    assert 0.85 <= (p3 <= 1440).mean() <= 0.97
+    assert 200 <= p3.median() <= 720  # typically within the working day
+    assert p3.max() > 3 * 1440  # and a tail of tickets that take weeks
+    hi = res.filter(pl.col("p") <= 2).with_columns(
+        pl.col("p").replace_strict({1: 240, 2: 480}).alias("target"))
+    assert hi.height > 20 and (hi["minutes"] <= hi["target"]).mean() >= 0.65
 
 
 def test_some_tickets_are_still_open_at_the_end(tickets, events):
@@ -253,7 +284,7 @@ def test_abandoned_calls_carry_no_outcome_and_short_abandons_exist(calls):
     for col in ("agent_id", "record_type", "topic_code", "forwarded_unit", "resolved_on_call"):
         assert ab[col].null_count() == ab.height, col
     rate = ab.height / calls.height
-    assert 0.05 <= rate <= 0.12
+    assert 0.03 <= rate <= 0.10  # short abandons and calls to the closed line included
     dur = (ab["ended_at"] - ab["offered_at"]).dt.total_seconds()
     assert (dur < 5).sum() > 0
     ans = calls.filter(pl.col("answered_at").is_not_null())
@@ -278,6 +309,32 @@ def test_waits_grow_with_load(calls):
     busy = info.filter(pl.col("n") >= info["n"].quantile(0.9))["wait"].mean()
     quiet = info.filter(pl.col("n") <= info["n"].quantile(0.3))["wait"].mean()
     assert busy > 1.5 * quiet
+
+
+def test_service_level_near_target_and_worse_before_tax_deadlines(calls):
+    """Answered within 20 s / (offered − short abandons) around the 80 % target (DESIGN,
+    NYC 311); the rota follows the ordinary day, so the last days before a tax deadline
+    answer fewer calls in time and lose more."""
+    c = calls.with_columns(
+        pl.col("answered_at").is_not_null().alias("ans"),
+        (pl.col("answered_at") - pl.col("offered_at")).dt.total_seconds().alias("wait"),
+        (pl.col("answered_at").is_null()
+         & ((pl.col("ended_at") - pl.col("offered_at")).dt.total_seconds() < 5)).alias("short"),
+    )
+    peak_days = [d - timedelta(days=k) for d in Period(date(2025, 1, 1), 1).tax_deadlines()
+                 for k in range(4)]
+    by_peak = c.group_by(pl.col("offered_at").dt.date().is_in(peak_days).alias("peak")).agg(
+        ((pl.col("ans") & (pl.col("wait") <= 20)).sum() / (~pl.col("short")).sum()).alias("sl"),
+        ((~pl.col("ans") & ~pl.col("short")).sum() / (~pl.col("short")).sum()).alias("ab"),
+    )
+    overall = c.select(
+        ((pl.col("ans") & (pl.col("wait") <= 20)).sum() / (~pl.col("short")).sum()).alias("sl"),
+        ((~pl.col("ans") & ~pl.col("short")).sum() / (~pl.col("short")).sum()).alias("ab"),
+    ).row(0, named=True)
+    assert 0.75 <= overall["sl"] <= 0.92
+    assert 0.02 <= overall["ab"] <= 0.10
+    peak = dict(zip(by_peak["peak"], by_peak["sl"], strict=True))
+    assert peak[True] < peak[False] - 0.015
 
 
 def test_queue_names_are_free_text_with_variants(calls):
@@ -345,11 +402,40 @@ def test_submissions_flow_and_open_ones(submissions):
     assert (late > 14).sum() > 0  # some units reply late
 
 
+def test_most_submissions_answered_within_a_month_slower_in_spring(submissions):
+    """A reply is due 30 days after receipt (KPA): a small share is late or unanswered,
+    more in the spring peak when units are busy."""
+    s = submissions.with_columns(
+        (pl.col("received_at") + pl.duration(days=30)).alias("due"),
+        pl.col("received_at").dt.month().is_between(4, 6).alias("spring"),
+    ).filter(pl.col("due") < datetime(2026, 1, 1))
+    s = s.with_columns((pl.col("closed_at").is_null() | (pl.col("closed_at") > pl.col("due")))
+                       .alias("late"))
+    assert 0.02 <= s["late"].mean() <= 0.15
+    late = s.group_by("spring").agg(pl.col("late").mean())
+    by = dict(zip(late["spring"], late["late"], strict=True))
+    assert by[True] > by[False]
+
+
+def test_publications_within_one_working_day_except_in_summer(publications):
+    """Ordinance 001 "without delay": ~9 in 10 within one working day (480 office minutes),
+    fewer in July and August when editors are on leave."""
+    clock = BusinessClock(Period(date(2025, 1, 1), 1))
+    p = publications.filter(pl.col("published_at").is_not_null())
+    p = p.with_columns(
+        (_office_minutes(clock, p["published_at"]) - _office_minutes(clock, p["ready_at"])
+         <= 480).alias("within"),
+        pl.col("ready_at").dt.month().is_in([7, 8]).alias("summer"))
+    assert 0.86 <= p["within"].mean() <= 0.97
+    by = dict(p.group_by("summer").agg(pl.col("within").mean()).iter_rows())
+    assert by[True] < by[False] - 0.05
+
+
 def test_publications_mostly_within_a_working_day_with_a_tail(publications):
     p = publications.filter(pl.col("published_at").is_not_null())
     hours = (p["published_at"] - p["ready_at"]).dt.total_hours()
     assert (p["published_at"] >= p["ready_at"]).all()
-    assert (hours <= 24).mean() > 0.75
+    assert (hours <= 24).mean() > 0.85
     assert (hours > 7 * 24).sum() > 0
     assert publications["published_at"].null_count() > 0
     assert set(publications["portal"]) == {"KPUM", "MPI", "BIP"}
@@ -360,7 +446,7 @@ def test_service_cards_and_smart_city(sample_dir):
     assert 400 <= cards.height <= 600
     age = (pl.lit(datetime(2026, 1, 1)) - pl.col("last_reviewed_at")).dt.total_days()
     stale = cards.select((age > 365).mean()).item()
-    assert 0.1 <= stale <= 0.4
+    assert 0.06 <= stale <= 0.2  # ~12 %: just over the KPI's 10 % target
     proj = read(sample_dir, "sc_projects")
     ms = read(sample_dir, "sc_milestones")
     assert 25 <= proj.height <= 40

@@ -115,7 +115,7 @@ CONTRACTS: dict[str, Contract] = {
                 Column("comment_chars", "int", min=0, max=100_000),
             ),
             key=("ticket_id", "event_at", "event"),
-            description="One row per state change of a ticket; group_code holds the ticket after it.",
+            description="One row per state change of a ticket; group_code holds it afterwards.",
         ),
         Contract(
             "calls",
@@ -141,7 +141,7 @@ CONTRACTS: dict[str, Contract] = {
             key=("call_id",),
             order_rules=(("answered_at", "offered_at"), ("ended_at", "offered_at"),
                          ("ended_at", "answered_at")),
-            description="One row per call offered to a KCK queue; abandoned calls have no answered_at.",
+            description="One row per call offered to a KCK queue; abandoned: no answered_at.",
         ),
         Contract(
             "submissions",

@@ -8,12 +8,9 @@ import duckdb
 import polars as pl
 
 from dashboards.queries.common import month_range, read
+from warehouse.kpis import KPI_CODES
 
-KPI_ORDER = ("incident_sla_met_pct", "incident_response_sla_met_pct", "first_line_resolution_pct",
-             "escalations_without_comment", "incident_backlog", "kck_service_level_pct",
-             "kck_abandon_rate_pct", "kck_asa_seconds", "submissions_overdue",
-             "submission_days_to_forward", "publications_within_1wd_pct", "stale_service_cards",
-             "sc_projects_red")
+KPI_ORDER = KPI_CODES
 
 
 def kpi_months(con: duckdb.DuckDBPyConnection) -> list[date]:

@@ -54,7 +54,7 @@ def _infoline() -> np.ndarray:
                     13.0: 0.95, 14.0: 0.8, 15.0: 0.55, 15.49: 0.4})
     # calls meeting a closed line: 07:30–07:40 and 15:30–16:00
     edge = _hourly({7.5: 1.0, 7.65: 1.0, 7.66: 0.0, 15.5: 0.0, 15.51: 0.6, 16.0: 0.1})
-    w = 0.98 * core + 0.02 * edge
+    w = 0.99 * core + 0.01 * edge
     return w / w.sum()
 
 

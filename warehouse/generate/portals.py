@@ -2,14 +2,15 @@
 
 - **Service cards** (not scaled: the city's catalogue of matters): ≈ **520 cards**, the
   order of magnitude of the KPUM service catalogue.  Each card belongs to the unit that
-  handles the matter; 45 % can be done online.  ``last_reviewed_at``: three cards in four
-  were reviewed in the last year, the rest 12–30 months ago (stale), which is the backlog
-  the freshness KPI is meant to expose.
+  handles the matter; 45 % can be done online.  ``last_reviewed_at``: seven cards in eight
+  were reviewed in the last year, the rest 12–30 months ago (stale: ~12 %, just over the
+  10 % target), which is the backlog the freshness KPI is meant to expose.
 - **Publications** (scale 1): ≈ **17 000 requests a year** (KPUM ≈ 45 %, Magiczny Kraków
   ≈ 35 %, BIP ≈ 20 %): ~70 a working day across the City Hall's units.  Content is made
   ready in office hours; ordinance 001 requires publication "without delay", so most are
-  published within a few office hours (lognormal, median 90 office minutes), ~15 % take
-  more than a working day and ~2 % more than a week; 0.7 % are never published.
+  published within a few office hours (lognormal, median 60 office minutes), ~8 % take
+  more than a working day (~15 % in July and August, when editors are on leave, and a few
+  more around Christmas) and under 1 % more than a week; 0.7 % are never published.
   Editor roles follow ordinance 000 (Redaktor Naczelny, Redakcja portalu, Menedżer
   Portfolio Usług, Koordynator, Operator) and 001 (Redakcja MPI, Redaktor BIP).
 """
@@ -25,7 +26,15 @@ from .refdata import Reference
 from .writer import wallclock
 
 PUBLICATIONS_PER_YEAR = 17_000
+#: Office time from ready to published: lognormal (median, spread), slower when editors are
+#: on leave (summer holidays, the days around Christmas).
+PUBLISH_MEDIAN = 60 * MINUTE
+PUBLISH_SIGMA = 1.4
+PUBLISH_MONTH = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.8, 2.0, 1.0, 1.0, 1.0, 1.3])
 N_CARDS = 520
+#: Share of cards not reviewed for over a year at the end of the period (the yearly review
+#: slips for about one card in eight; the KPI's target is at most 10 %).
+STALE_SHARE = 0.12
 
 #: Typical matters per unit (unit codes of seeds/org_units.csv; absent units drop out).
 CARD_TITLES: dict[str, list[str]] = {
@@ -113,7 +122,7 @@ def service_cards(rng: np.random.Generator, period: Period, ref: Reference) -> p
     n = pick.size
     titles = [pairs[i][0] for i in pick]
     units = [pairs[i][1] for i in pick]
-    stale = rng.random(n) < 0.25
+    stale = rng.random(n) < STALE_SHARE
     age_days = np.where(stale, rng.integers(366, 900, n), rng.integers(1, 365, n))
     reviewed = (period.end_s - age_days * DAY) // DAY * DAY + OFFICE_OPEN \
         + rng.integers(0, 8 * HOUR, n)
@@ -176,7 +185,9 @@ def publications(rng: np.random.Generator, period: Period, ref: Reference, scale
     role[rng.random(n) < 0.02] = None
 
     clock = BusinessClock(period)
-    delay = curves.lognormal_seconds(rng, 90 * MINUTE, 1.6, n)
+    month = period.month[(ready // DAY - period.days[0]).astype(np.int64)]
+    delay = curves.lognormal_seconds(rng, PUBLISH_MEDIAN * PUBLISH_MONTH[month - 1],
+                                     PUBLISH_SIGMA, n)
     published = clock.add(ready, delay)
     never = (rng.random(n) < 0.007) | (published >= period.end_s)
     return pl.DataFrame({

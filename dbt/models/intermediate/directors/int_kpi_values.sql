@@ -64,11 +64,11 @@ by_unit as (
            count(*) filter (where is_first_line_resolved), count(*)
     from resolved group by 1, 2, 3
     union all
-    select cast({{ dbt.date_trunc('month', 'event_at') }} as date), 'escalations_without_comment',
-           group_code, count(*), null
+    select cast({{ dbt.date_trunc('month', 'event_at') }} as date), 'escalations_without_comment_pct',
+           group_code,
+           count(*) filter (where comment_chars < {{ var('full_comment_min_chars') }}), count(*)
     from intervals
-    where event = 'escalated' and comment_chars < {{ var('full_comment_min_chars') }}
-      and event_at <= {{ as_of_local() }}
+    where event = 'escalated' and event_at <= {{ as_of_local() }}
     group by 1, 2, 3
     union all
     select month_start, 'incident_backlog', group_code, sum(backlog_at_month_end), null
@@ -88,9 +88,9 @@ by_unit as (
            sum(wait_seconds) filter (where is_answered), count(*) filter (where is_answered)
     from calls where offered_at <= {{ as_of_local() }} group by 1, 2, 3
     union all
-    select cast({{ dbt.date_trunc('month', 'reply_due_at') }} as date), 'submissions_overdue',
-           responsible_unit, count(*), null
-    from submissions where is_reply_late group by 1, 2, 3
+    select cast({{ dbt.date_trunc('month', 'reply_due_at') }} as date), 'submissions_overdue_pct',
+           responsible_unit, count(*) filter (where is_reply_late), count(*)
+    from submissions where reply_due_at <= {{ as_of_local() }} group by 1, 2, 3
     union all
     select cast({{ dbt.date_trunc('month', 'forwarded_at') }} as date), 'submission_days_to_forward',
            responsible_unit, sum(days_to_forward), count(*)
@@ -100,11 +100,15 @@ by_unit as (
            count(*) filter (where is_published_within_1_working_day), count(*)
     from publications where is_published group by 1, 2, 3
     union all
-    select card_months.month_start, 'stale_service_cards', cards.responsible_unit, count(*), null
+    -- share of the catalogue (every card we know) last reviewed over 12 months before the
+    -- month end: exact for the month of as_of, a lower bound before (a card re-reviewed
+    -- since may have been stale then)
+    select card_months.month_start, 'stale_service_cards_pct', cards.responsible_unit,
+           count(*) filter (
+               where cards.last_reviewed_at < card_months.counted_at - to_months({{ var('service_card_stale_months') }})),
+           count(*)
     from card_months
-    inner join cards
-        on cards.last_reviewed_at <= card_months.counted_at
-        and cards.last_reviewed_at < card_months.counted_at - to_months({{ var('service_card_stale_months') }})
+    cross join cards
     group by 1, 2, 3
     union all
     select cast({{ dbt.date_trunc('month', as_of_local()) }} as date), 'sc_projects_red', owner_unit,

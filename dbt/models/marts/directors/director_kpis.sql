@@ -12,16 +12,16 @@ definitions as (
         ('incident_sla_met_pct', 'Zgłoszenia rozwiązane w SLA', 'Tickets resolved within SLA', '%', 'higher_is_better', {{ var('target_incident_sla_met_pct') }}, 'ratio'),
         ('incident_response_sla_met_pct', 'Reakcja w czasie SLA', 'Response within SLA', '%', 'higher_is_better', {{ var('target_incident_response_sla_met_pct') }}, 'ratio'),
         ('first_line_resolution_pct', 'Rozwiązane w pierwszej linii', 'First-line resolution', '%', 'higher_is_better', {{ var('target_first_line_resolution_pct') }}, 'ratio'),
-        ('escalations_without_comment', 'Eskalacje bez pełnego komentarza', 'Escalations without a full comment', 'count', 'lower_is_better', 0, 'count'),
+        ('escalations_without_comment_pct', 'Eskalacje bez pełnego komentarza', 'Escalations without a full comment', '%', 'lower_is_better', {{ var('target_escalations_without_comment_pct') }}, 'ratio'),
         ('incident_backlog', 'Zaległe zgłoszenia na koniec miesiąca', 'Ticket backlog at month end', 'count', 'lower_is_better', null, 'count'),
         ('kck_service_level_pct', 'Poziom obsługi KCK (20 s)', 'KCK service level (20 s)', '%', 'higher_is_better', {{ var('kck_target_service_level_pct') }}, 'ratio'),
         ('kck_abandon_rate_pct', 'Porzucone połączenia KCK', 'KCK abandonment rate', '%', 'lower_is_better', {{ var('kck_target_abandon_rate_pct') }}, 'ratio'),
         ('kck_asa_seconds', 'Średni czas oczekiwania KCK', 'KCK average speed of answer', 's', 'lower_is_better', {{ var('kck_target_asa_seconds') }}, 'mean'),
-        ('submissions_overdue', 'Zgłoszenia elektroniczne po terminie', 'Submissions answered late', 'count', 'lower_is_better', 0, 'count'),
+        ('submissions_overdue_pct', 'Zgłoszenia elektroniczne bez odpowiedzi w terminie', 'Submissions not answered on time', '%', 'lower_is_better', {{ var('target_submissions_overdue_pct') }}, 'ratio'),
         ('submission_days_to_forward', 'Dni do przekazania zgłoszenia', 'Days to forward a submission', 'days', 'lower_is_better', {{ var('target_submission_days_to_forward') }}, 'mean'),
         ('publications_within_1wd_pct', 'Publikacje w ciągu 1 dnia roboczego', 'Published within 1 working day', '%', 'higher_is_better', {{ var('target_publications_within_1wd_pct') }}, 'ratio'),
-        ('stale_service_cards', 'Nieaktualne karty usług (> 12 mies.)', 'Service cards not reviewed for 12 months', 'count', 'lower_is_better', 0, 'count'),
-        ('sc_projects_red', 'Projekty Smart City w stanie czerwonym', 'Smart City projects rated red', 'count', 'lower_is_better', 0, 'count')
+        ('stale_service_cards_pct', 'Nieaktualne karty usług (> 12 mies.)', 'Service cards not reviewed for 12 months', '%', 'lower_is_better', {{ var('target_stale_service_cards_pct') }}, 'ratio'),
+        ('sc_projects_red', 'Projekty Smart City w stanie czerwonym', 'Smart City projects rated red', 'count', 'lower_is_better', {{ var('target_sc_projects_red') }}, 'count')
     ) as t(kpi_code, kpi_name_pl, kpi_name_en, unit, direction, target, kind)
 ),
 

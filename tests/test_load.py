@@ -298,3 +298,61 @@ def test_quoted_line_breaks_and_quotes_inside_fields(tmp_path: Path) -> None:
     assert [r.split(":")[0] for r in report.file("tickets.csv").reject_reasons] == \
         ["row 2", "row 3"]
     assert "row 3: truncated line: 4 of 8 fields" in report.file("tickets.csv").reject_reasons[1]
+
+
+def _raw_dump(wh: Path) -> dict[str, list[tuple]]:
+    """Every raw table (load id aside), sorted, plus the audit numbers per file."""
+    dump = {}
+    for name in CONTRACTS:
+        for table in (name, f"{name}__rejected"):
+            dump[table] = q(wh, f"SELECT * EXCLUDE (_load_id) FROM raw.{table} ORDER BY ALL")
+    dump["audit"] = q(wh, "SELECT file_name, rows_read, rows_loaded, rows_rejected, status, "
+                          "message FROM raw.load_audit ORDER BY file_name")
+    return dump
+
+
+def test_a_file_bigger_than_a_batch_loads_as_in_one_piece(tmp_path: Path) -> None:
+    src = write_base(tmp_path / "in", only=("it_services", "tickets"))
+    calls = [CALLS_HEADER]
+    for i in range(1, 401):
+        offered = f"2025-03-05 08:{i % 60:02d}:00"
+        queue = '"Podatki, opłaty\ndruga linia"' if i % 7 == 0 else "Infolinia"
+        calls.append(f"C-{i % 150},{queue},{offered},,2025-03-05 09:00:00,,"
+                     f"+48 600 100 {i % 1000:03d},,,,{'tak' if i % 5 else 'może'}")
+    calls.insert(200, "")  # a blank line keeps its number
+    (src / "calls.csv").write_text("\n".join(calls) + "\n", encoding="utf-8")
+    events = ["ticket_id,event_at,event,group_code,priority,comment_chars",
+              "T-1,2025-03-03 08:20:00,acknowledged,IT-02-3,3,0",
+              "T-2,2025-03-03 09:05:00,resolved,IT-02-3,4,0"]  # before its 'opened', far below
+    events += [f"T-3,2025-03-04 {10 + i // 60:02d}:{i % 60:02d}:00,escalated,IT-04-1,1,{i}"
+               for i in range(120)]
+    events += ["T-2,2025-03-03 09:10:00,opened,IT-02-3,4,0",
+               "T-1,2025-03-03 08:20:00,acknowledged,IT-02-3,3,5"]  # same key as row 1
+    (src / "ticket_events.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    small = 512
+    assert (src / "calls.csv").stat().st_size > 40 * small
+    assert (src / "ticket_events.csv").stat().st_size > 10 * small
+
+    one = tmp_path / "one" / "warehouse.duckdb"
+    many = tmp_path / "many" / "warehouse.duckdb"
+    load_directory(src, one, seeds=SEEDS)
+    report = load_directory(src, many, seeds=SEEDS, batch_bytes=small)
+    assert _raw_dump(many) == _raw_dump(one)
+
+    calls_result = report.file("calls.csv")
+    assert (calls_result.rows_read, calls_result.rows_loaded, calls_result.rows_rejected) == \
+        (400, 150 - 30, 400 - 120)
+    assert q(many, "SELECT reject_reason FROM raw.calls__rejected WHERE _source_row = 1") == [
+        ("row 1: duplicate key in file (C-1 repeated in row 302, the last one wins)",)]
+    assert q(many, "SELECT reject_reason FROM raw.calls__rejected WHERE _source_row = 5") == [
+        ("row 5: resolved_on_call='może' not a boolean (true/false/1/0/tak/nie); "
+         "duplicate key in file (C-5 repeated in row 306, the last one wins)",)]
+    assert q(many, "SELECT queue, _source_row FROM raw.calls WHERE call_id = 'C-140'") == [
+        ("Podatki, opłaty\ndruga linia", 291)]  # row 290 + the blank line
+    assert q(many, "SELECT _source_row, reject_reason FROM raw.ticket_events__rejected "
+                   "ORDER BY 1") == [
+        (1, "row 1: duplicate key in file (T-1|2025-03-03 08:20:00.000000|acknowledged "
+            "repeated in row 124, the last one wins)"),
+        (2, "row 2: resolved at '2025-03-03 09:05:00' before the ticket's opened event at "
+            "'2025-03-03 09:10:00'")]
+    assert report.file("ticket_events.csv").rows_loaded == 122

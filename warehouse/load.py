@@ -27,6 +27,7 @@ Decisions (see also the module docs of :mod:`warehouse.loading.reading`,
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import datetime
@@ -44,17 +45,42 @@ from warehouse.contracts import (
     Contract,
     ensure_raw_schema,
 )
-from warehouse.loading.reading import FileRefused, SourceFile, discover, read_source
+from warehouse.loading.reading import (
+    BATCH_BYTES,
+    ROW,
+    FileRefused,
+    OpenedFile,
+    SourceFile,
+    batches,
+    discover,
+    open_source,
+)
 from warehouse.loading.report import FileResult, LoadReport, print_report
-from warehouse.loading.validation import validate
-from warehouse.loading.writing import already_loaded, insert_audit, insert_rejected, lookups_for
-from warehouse.loading.writing import upsert as upsert_rows
-from warehouse.pii import pii_key, pseudonymise
+from warehouse.loading.validation import (
+    duplicate_reasons,
+    late_reasons,
+    resolved_before_opened,
+    validate,
+)
+from warehouse.loading.writing import (
+    already_loaded,
+    commit_file,
+    create_stage,
+    duplicate_rows,
+    insert_audit,
+    insert_good,
+    lookups_for,
+    reject_late,
+    stage_bad,
+)
+from warehouse.pii import Hasher, pii_key, pseudonymise
 from warehouse.store import writable_copy
 
 __all__ = ["LoadRefused", "LoadReport", "FileResult", "load_directory", "seed_codes"]
 
 KEPT_REASONS = 20  # reject reasons kept per file in the report (all are in __rejected)
+BATCH_ENV = "CITYOPS_LOAD_BATCH_BYTES"
+DUCKDB_MEMORY = "1GB"  # DuckDB's share while loading; staged files beyond it spill to disk
 
 
 class LoadRefused(Exception):
@@ -70,43 +96,64 @@ def seed_codes() -> dict[str, frozenset[str]]:
             REF_PORTAL_AREAS: frozenset(reference.portal_area_codes())}
 
 
-def _hash_pii(frame: pl.DataFrame, contract: Contract, key: bytes) -> pl.DataFrame:
+def _hash_pii(frame: pl.DataFrame, contract: Contract, hasher: Hasher) -> pl.DataFrame:
     """PII columns → <col>_hash; other columns renamed to their stored name (the same)."""
     for col in contract.columns:
         if col.pii:
-            frame = pseudonymise(frame, col.name, key, new_name=col.stored_name)
+            frame = pseudonymise(frame, col.name, hasher, new_name=col.stored_name)
     return frame
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, source: SourceFile, load_id: str,
-               seeds: dict[str, frozenset[str]], key: bytes) -> FileResult:
+def _originals(opened: OpenedFile, rows: list[int], hasher: Hasher,
+               batch_bytes: int) -> pl.DataFrame:
+    """The original text of some rows (PII hashed), read again from the file."""
+    contract = opened.source.contract
+    wanted = pl.DataFrame({ROW: rows}, schema={ROW: pl.Int64})
+    parts = [frame.join(wanted, on=ROW, how="semi").select(ROW, *contract.column_names)
+             for frame in batches(opened, batch_bytes)]
+    return _hash_pii(pl.concat(parts), contract, hasher)
+
+
+def _load_file(con: duckdb.DuckDBPyConnection, opened: OpenedFile, load_id: str,
+               seeds: dict[str, frozenset[str]], hasher: Hasher, batch_bytes: int) -> FileResult:
     started = datetime.now()
-    read = read_source(source)  # raises FileRefused
-    contract = source.contract
+    source, contract = opened.source, opened.source.contract
     warnings = []
-    if read.extra_columns:
-        warnings.append(f"{source.name}: extra column(s) {', '.join(read.extra_columns)} "
+    if opened.extra_columns:
+        warnings.append(f"{source.name}: extra column(s) {', '.join(opened.extra_columns)} "
                         "ignored (not in the contract)")
-    fmt = read.encoding if read.separator is None else \
-        f"{read.encoding}, '{read.separator}'-separated"
-    prev = already_loaded(con, read.sha256)
+    fmt = opened.encoding if opened.separator is None else \
+        f"{opened.encoding}, '{opened.separator}'-separated"
+    prev = already_loaded(con, opened.sha256)
     if prev is not None:
         message = f"same bytes (sha256) already loaded by load {prev}; nothing read"
         insert_audit(con, load_id=load_id, contract=contract.name, file_name=source.name,
-                     sha256=read.sha256, rows_read=0, rows_loaded=0, rows_rejected=0,
+                     sha256=opened.sha256, rows_read=0, rows_loaded=0, rows_rejected=0,
                      status="skipped: already loaded", message=message, started_at=started,
                      finished_at=datetime.now())
-        return FileResult(source.name, contract.name, read.sha256, 0, 0, 0,
+        return FileResult(source.name, contract.name, opened.sha256, 0, 0, 0,
                           "skipped: already loaded", message, warnings=warnings)
-    checked = validate(read.frame, contract, lookups_for(con, contract, seeds))
-    good = _hash_pii(checked.good, contract, key)
-    rejected = _hash_pii(checked.rejected, contract, key)
-    upsert_rows(con, contract, good, load_id, source.name)
-    insert_rejected(con, contract, rejected, load_id, source.name)
-    rows_read, rows_loaded, rows_rejected = read.frame.height, good.height, rejected.height
+    lookups = lookups_for(con, contract, seeds)
+    create_stage(con, contract)
+    rows_read, events = 0, []
+    for frame in batches(opened, batch_bytes):  # raises FileRefused
+        checked = validate(frame, contract, lookups)
+        insert_good(con, contract, _hash_pii(checked.good, contract, hasher), load_id,
+                    source.name)
+        stage_bad(con, _hash_pii(checked.rejected, contract, hasher))
+        rows_read += frame.height
+        if checked.events is not None:
+            events.append(checked.events)
+    # the rules that need the whole file, in their order
+    resolved = resolved_before_opened(events, lookups) if events else None
+    dups = duplicate_reasons(duplicate_rows(con, contract, load_id, source.name), contract)
+    late = late_reasons(*[r for r in (resolved, dups) if r is not None])
+    reject_late(con, contract, load_id, source.name, late,
+                lambda rows: _originals(opened, rows, hasher, batch_bytes))
+    rows_loaded, rows_rejected, reasons = commit_file(con, contract, load_id, source.name,
+                                                      KEPT_REASONS)
     assert rows_read == rows_loaded + rows_rejected, (source.name, rows_read, rows_loaded,
                                                       rows_rejected)
-    reasons = rejected.get_column("reject_reason").head(KEPT_REASONS).to_list()
     status = "loaded with rejects" if rows_rejected else "loaded"
     parts = [fmt] + warnings
     if rows_read == 0:
@@ -116,20 +163,29 @@ def _load_file(con: duckdb.DuckDBPyConnection, source: SourceFile, load_id: str,
                      f"first: {reasons[0][:300]}")
     message = "; ".join(parts)
     insert_audit(con, load_id=load_id, contract=contract.name, file_name=source.name,
-                 sha256=read.sha256, rows_read=rows_read, rows_loaded=rows_loaded,
+                 sha256=opened.sha256, rows_read=rows_read, rows_loaded=rows_loaded,
                  rows_rejected=rows_rejected, status=status, message=message,
                  started_at=started, finished_at=datetime.now())
-    return FileResult(source.name, contract.name, read.sha256, rows_read, rows_loaded,
+    return FileResult(source.name, contract.name, opened.sha256, rows_read, rows_loaded,
                       rows_rejected, status, message, reasons, warnings)
+
+
+def _inspect(source: SourceFile, batch_bytes: int) -> None:
+    """Read a file to the end without loading it; raises FileRefused if it cannot be."""
+    for _ in batches(open_source(source), batch_bytes):
+        pass
 
 
 def load_directory(src_dir: Path, warehouse: Path, *,
                    seeds: dict[str, frozenset[str]] | None = None,
-                   console: Console | None = None) -> LoadReport:
+                   console: Console | None = None,
+                   batch_bytes: int | None = None) -> LoadReport:
     """Validate every contract file in ``src_dir`` and load it into ``warehouse``'s raw.*.
 
     ``seeds`` (unit/topic/portal-area codes) default to :func:`seed_codes`; tests pass their
-    own.  Raises :class:`LoadRefused` (warehouse unchanged) if any file is refused.
+    own.  Files are read in batches of about ``batch_bytes`` (default: $CITYOPS_LOAD_BATCH_BYTES
+    or 32 MiB), so memory does not grow with the file.  Raises :class:`LoadRefused`
+    (warehouse unchanged) if any file is refused.
     """
     t0 = time.perf_counter()
     src_dir, warehouse = Path(src_dir), Path(warehouse)
@@ -144,21 +200,21 @@ def load_directory(src_dir: Path, warehouse: Path, *,
     if not files:
         report.warnings.append(f"{src_dir}: no contract files found; tables left as they were")
     seeds = seeds if seeds is not None else (seed_codes() if files else {})
-    key = pii_key(warehouse)
+    hasher = Hasher(pii_key(warehouse))
+    batch_bytes = batch_bytes or int(os.environ.get(BATCH_ENV) or BATCH_BYTES)
     refused: list[str] = []
     with writable_copy(warehouse) as path:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config={"memory_limit": DUCKDB_MEMORY})
         try:
+            con.execute("SET enable_progress_bar = false")
             ensure_raw_schema(con)
             for source in files:
-                if refused:  # the load is lost anyway: only look for more refusals
-                    try:
-                        read_source(source)
-                    except FileRefused as exc:
-                        refused.append(str(exc))
-                    continue
                 try:
-                    report.files.append(_load_file(con, source, load_id, seeds, key))
+                    if refused:  # the load is lost anyway: only look for more refusals
+                        _inspect(source, batch_bytes)
+                    else:
+                        report.files.append(_load_file(con, open_source(source), load_id,
+                                                       seeds, hasher, batch_bytes))
                 except FileRefused as exc:
                     refused.append(str(exc))
             if refused:

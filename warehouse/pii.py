@@ -31,6 +31,7 @@ import polars as pl
 ENV_KEY = "CITYOPS_PII_KEY"
 KEY_FILE_NAME = ".pii.key"
 HASH_CHARS = 32
+CACHE_MAX = 2_000_000  # values a Hasher remembers (about 150 bytes each)
 
 
 def key_path(warehouse: Path) -> Path:
@@ -57,24 +58,27 @@ def pii_key(warehouse: Path) -> bytes:
     return path.read_text(encoding="ascii").strip().encode("ascii")
 
 
-def normalise_phone(values: pl.Expr) -> pl.Expr:
+def normalise_phone(values: pl.Series) -> pl.Series:
     """Digits only (a leading '+' kept until the prefix is handled), Polish prefix removed."""
     separators = [" ", "\t", "\u00a0", "-", ".", "/", "(", ")"]
+    # computed once (eager), then only cheap tests on it
     digits = values.str.strip_chars().str.replace_many(separators, [""] * len(separators))
-    n = digits.str.len_bytes()
-    nine_digits = digits.str.slice(-9).str.contains(r"^\d{9}$")
-    return (
-        pl.when((n == 12) & digits.str.starts_with("+48") & nine_digits).then(digits.str.slice(3))
-        .when((n == 13) & digits.str.starts_with("0048") & nine_digits).then(digits.str.slice(4))
-        .when((n == 11) & digits.str.starts_with("48") & nine_digits).then(digits.str.slice(2))
+    d = pl.col("d")
+    n = d.str.len_bytes()
+    nine_digits = d.str.slice(-9).str.contains(r"^\d{9}$")
+    return pl.DataFrame({"d": digits}).select(
+        pl.when((n == 12) & d.str.starts_with("+48") & nine_digits).then(d.str.slice(3))
+        .when((n == 13) & d.str.starts_with("0048") & nine_digits).then(d.str.slice(4))
+        .when((n == 11) & d.str.starts_with("48") & nine_digits).then(d.str.slice(2))
         .when(n == 0).then(None)
-        .otherwise(digits)
-    )
+        .otherwise(d)
+    ).to_series()
 
 
-def normalise_email(values: pl.Expr) -> pl.Expr:
+def normalise_email(values: pl.Series) -> pl.Series:
     trimmed = values.str.strip_chars().str.to_lowercase()
-    return pl.when(trimmed == "").then(None).otherwise(trimmed)
+    return pl.DataFrame({"t": trimmed}).select(
+        pl.when(pl.col("t") == "").then(None).otherwise(pl.col("t"))).to_series()
 
 
 NORMALISERS = {"caller_number": normalise_phone, "submitter_email": normalise_email}
@@ -104,21 +108,33 @@ class _FastHmac:
         return outer.hexdigest()[:HASH_CHARS]
 
 
-def hash_values(values: pl.Series, key: bytes) -> pl.Series:
-    """HMAC of each (already normalised) value; each distinct value is hashed once."""
-    distinct = values.drop_nulls().unique().to_list()
-    fast = _FastHmac(key)
-    table = pl.DataFrame({"v": distinct, "h": [fast(v) for v in distinct]},
-                         schema={"v": pl.String, "h": pl.String})
-    return pl.DataFrame({"v": values}).join(table, on="v", how="left",
-                                            maintain_order="left").get_column("h")
+class Hasher:
+    """Keyed hashes of (already normalised) values, each distinct value hashed once.
+
+    It remembers up to ``CACHE_MAX`` values, so a repeat caller in the next batch of a big
+    file costs a dictionary look-up, not an HMAC.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._hmac = _FastHmac(key)
+        self._known: dict[str, str] = {}
+
+    def __call__(self, values: pl.Series) -> pl.Series:
+        distinct = values.drop_nulls().unique().to_list()
+        known, hmac_of = self._known, self._hmac
+        if len(known) + len(distinct) > CACHE_MAX:
+            known.clear()
+        hashes = [known.get(v) or known.setdefault(v, hmac_of(v)) for v in distinct]
+        table = pl.DataFrame({"v": distinct, "h": hashes}, schema={"v": pl.String, "h": pl.String})
+        return pl.DataFrame({"v": values}).join(table, on="v", how="left",
+                                                maintain_order="left").get_column("h")
 
 
-def pseudonymise(frame: pl.DataFrame, column: str, key: bytes,
+def pseudonymise(frame: pl.DataFrame, column: str, hasher: Hasher,
                  new_name: str | None = None) -> pl.DataFrame:
     """Replace ``column`` by the keyed hash of its normalised value (named ``new_name``)."""
     normaliser = NORMALISERS.get(column, normalise_email)
-    normalised = frame.select(normaliser(pl.col(column).cast(pl.String))).to_series()
-    hashed = hash_values(normalised, key).alias(new_name or column)
+    hashed = hasher(normaliser(frame.get_column(column).cast(pl.String)))
+    hashed = hashed.alias(new_name or column)
     return frame.with_columns(hashed).drop(column) if new_name and new_name != column \
         else frame.with_columns(hashed)

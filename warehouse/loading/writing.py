@@ -1,12 +1,19 @@
-"""Writing into raw.*: upsert good rows, append rejects, record the audit, read lookups.
+"""Writing into raw.*: good rows straight in, rejects staged, file-wide rules, upsert, audit.
 
-Upsert: rows of ``raw.<contract>`` whose natural key appears in the new rows are deleted,
-then the new rows are inserted — a newer extract replaces older versions of the same
-records, and loading overlapping files never duplicates a key.
+A file is written batch by batch: good rows go straight into ``raw.<contract>`` (tagged
+with this load's id and the file name), rejected rows into the temporary table
+``__stage_bad`` (DuckDB spills it to disk if it outgrows its memory limit).  Once the whole
+file is in, the rules that need the whole file are applied (:func:`duplicate_rows` finds
+keys repeated in the file; :func:`reject_late` moves rows to the rejects or extends their
+reason), then :func:`commit_file` upserts — rows of ``raw.<contract>`` from earlier files
+whose natural key this file has are deleted, so a newer extract replaces older versions of
+the same records and loading overlapping files never duplicates a key — and appends the
+rejects to ``raw.<contract>__rejected``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
@@ -14,6 +21,7 @@ import polars as pl
 
 from warehouse.contracts import (
     CONTRACTS,
+    DUCKDB_TYPES,
     REF_PORTAL_AREAS,
     REF_PROJECTS,
     REF_SERVICES,
@@ -22,9 +30,11 @@ from warehouse.contracts import (
     Contract,
 )
 from warehouse.loading.reading import ROW
-from warehouse.loading.validation import Lookups
+from warehouse.loading.validation import KEY_PREFIX, Lookups
 
 LOADED_STATUSES = ("loaded", "loaded with rejects")
+BAD = "__stage_bad"
+META = "_load_id, _source_file, _source_row"
 
 
 def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
@@ -64,42 +74,131 @@ def lookups_for(con: duckdb.DuckDBPyConnection, contract: Contract,
     return lookups
 
 
-def upsert(con: duckdb.DuckDBPyConnection, contract: Contract, rows: pl.DataFrame,
-           load_id: str, source_file: str) -> None:
-    """Replace rows with the same key, then insert ``rows`` (stored column names)."""
-    if rows.height == 0:
-        return
-    stored = [c.stored_name for c in contract.columns]
-    frame = rows.select(
-        [pl.col(n) for n in stored]
-        + [pl.lit(load_id).alias("_load_id"), pl.lit(source_file).alias("_source_file"),
-           pl.col(ROW).alias("_source_row")])
-    con.register("__new_rows", frame)
-    try:
-        match = " AND ".join(f't."{k}" = n."{k}"' for k in contract.key)
-        con.execute(f"DELETE FROM raw.{contract.name} AS t USING __new_rows AS n WHERE {match}")
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO raw.{contract.name} ({cols}) SELECT {cols} FROM __new_rows")
-    finally:
-        con.unregister("__new_rows")
+def _q(name: str) -> str:
+    return f'"{name}"'
 
 
-def insert_rejected(con: duckdb.DuckDBPyConnection, contract: Contract, rows: pl.DataFrame,
-                    load_id: str, source_file: str) -> None:
-    if rows.height == 0:
+def _cols(contract: Contract) -> str:
+    return ", ".join(_q(c.stored_name) for c in contract.columns)
+
+
+def _this_file(alias: str = "") -> str:
+    a = f"{alias}." if alias else ""
+    return f"{a}_load_id = $load_id AND {a}_source_file = $file"
+
+
+def create_stage(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """An empty stage for the rejected rows of one file (text, reason, typed key)."""
+    text = ", ".join(f"{_q(c.stored_name)} VARCHAR" for c in contract.columns)
+    keys = ", ".join(f"{_q(KEY_PREFIX + k)} {DUCKDB_TYPES[contract.column(k).type]}"
+                     for k in contract.key)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {BAD} ({ROW} BIGINT, {text}, "
+                f"reject_reason VARCHAR, {keys})")
+
+
+def insert_good(con: duckdb.DuckDBPyConnection, contract: Contract, frame: pl.DataFrame,
+                load_id: str, source_file: str) -> None:
+    """Append a batch of good rows (stored column names) to raw.<contract>."""
+    if frame.height == 0:
         return
-    stored = [c.stored_name for c in contract.columns]
-    frame = rows.select(
-        [pl.col(n).cast(pl.String) for n in stored]
-        + [pl.col("reject_reason"), pl.lit(load_id).alias("_load_id"),
-           pl.lit(source_file).alias("_source_file"), pl.col(ROW).alias("_source_row")])
-    con.register("__rejected_rows", frame)
+    con.register("__batch", frame)
     try:
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO raw.{contract.name}__rejected ({cols}) "
-                    f"SELECT {cols} FROM __rejected_rows")
+        cols = _cols(contract)
+        con.execute(f"INSERT INTO raw.{contract.name} ({cols}, {META}) "
+                    f"SELECT {cols}, $load_id, $file, {ROW} FROM __batch",
+                    {"load_id": load_id, "file": source_file})
     finally:
-        con.unregister("__rejected_rows")
+        con.unregister("__batch")
+
+
+def stage_bad(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
+    """Append a batch of rejected rows to the stage, matching columns by name."""
+    if frame.height == 0:
+        return
+    con.register("__batch", frame)
+    try:
+        con.execute(f"INSERT INTO {BAD} BY NAME SELECT * FROM __batch")
+    finally:
+        con.unregister("__batch")
+
+
+def duplicate_rows(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str,
+                   source_file: str) -> pl.DataFrame:
+    """Rows of the file (loaded or rejected) whose complete key comes again in a later row:
+    _source_row, last_row (the last row with the key) and the typed key columns."""
+    keys = ", ".join(_q(k) for k in contract.key)
+    staged = ", ".join(f"{_q(KEY_PREFIX + k)} AS {_q(k)}" for k in contract.key)
+    complete = " AND ".join(f"{_q(KEY_PREFIX + k)} IS NOT NULL" for k in contract.key)
+    return con.sql(f"""
+        WITH keyed AS (
+            SELECT {ROW}, {keys} FROM raw.{contract.name} WHERE {_this_file()}
+            UNION ALL SELECT {ROW}, {staged} FROM {BAD} WHERE {complete}),
+        last AS (
+            SELECT {keys}, max({ROW}) AS last_row FROM keyed
+            GROUP BY {keys} HAVING count(*) > 1)
+        SELECT k.{ROW}, l.last_row, {", ".join(f"k.{_q(k)}" for k in contract.key)}
+        FROM keyed AS k JOIN last AS l USING ({keys})
+        WHERE k.{ROW} <> l.last_row ORDER BY k.{ROW}""",
+        params={"load_id": load_id, "file": source_file}).pl()
+
+
+def reject_late(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str,
+                source_file: str, reasons: pl.DataFrame,
+                originals: Callable[[list[int]], pl.DataFrame]) -> None:
+    """Apply the file-wide rules' ``reasons`` (_source_row, reason; one row each).
+
+    A rejected row gets them appended to its own reason; a loaded row leaves
+    raw.<contract> for the stage, with its original text fetched by ``originals(rows)``
+    (_source_row + text columns, PII already hashed).
+    """
+    if reasons.height == 0:
+        return
+    params = {"load_id": load_id, "file": source_file}
+    con.register("__late", reasons)
+    try:
+        con.execute(f"UPDATE {BAD} SET reject_reason = reject_reason || '; ' || l.reason "
+                    f"FROM __late AS l WHERE {BAD}.{ROW} = l.{ROW}")
+        moved = [r[0] for r in con.execute(
+            f"SELECT {ROW} FROM __late WHERE {ROW} IN "
+            f"(SELECT {ROW} FROM raw.{contract.name} WHERE {_this_file()}) ORDER BY 1",
+            params).fetchall()]
+        if not moved:
+            return
+        con.register("__originals", originals(moved))
+        con.execute(f"INSERT INTO {BAD} BY NAME SELECT o.*, "
+                    f"'row ' || o.{ROW} || ': ' || l.reason AS reject_reason "
+                    f"FROM __originals AS o JOIN __late AS l USING ({ROW})")
+        con.execute(f"DELETE FROM raw.{contract.name} WHERE {_this_file()} "
+                    f"AND {ROW} IN (SELECT {ROW} FROM __originals)", params)
+    finally:
+        con.unregister("__late")
+        con.unregister("__originals")
+
+
+def commit_file(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str,
+                source_file: str, kept_reasons: int) -> tuple[int, int, list[str]]:
+    """Delete older rows with this file's keys, append the rejected rows, drop the stage.
+
+    Returns rows loaded, rows rejected and the first ``kept_reasons`` reasons (row order).
+    """
+    name, params = contract.name, {"load_id": load_id, "file": source_file}
+    if con.execute(f"SELECT count(*) FROM raw.{name} WHERE NOT ({_this_file()})",
+                   params).fetchone()[0]:  # skipped when the table held nothing else
+        match = " AND ".join(f"t.{_q(k)} = n.{_q(k)}" for k in contract.key)
+        keys = ", ".join(_q(k) for k in contract.key)
+        con.execute(f"DELETE FROM raw.{name} AS t USING (SELECT {keys} FROM raw.{name} "
+                    f"WHERE {_this_file()}) AS n WHERE {match} AND NOT ({_this_file('t')})",
+                    params)
+    con.execute(f"INSERT INTO raw.{name}__rejected ({_cols(contract)}, reject_reason, {META}) "
+                f"SELECT {_cols(contract)}, reject_reason, $load_id, $file, {ROW} FROM {BAD} "
+                f"ORDER BY {ROW}", params)
+    loaded = con.execute(f"SELECT count(*) FROM raw.{name} WHERE {_this_file()}",
+                         params).fetchone()[0]
+    rejected = con.execute(f"SELECT count(*) FROM {BAD}").fetchone()[0]
+    reasons = [r[0] for r in con.execute(
+        f"SELECT reject_reason FROM {BAD} ORDER BY {ROW} LIMIT ?", [kept_reasons]).fetchall()]
+    con.execute(f"DROP TABLE {BAD}")
+    return loaded, rejected, reasons
 
 
 def insert_audit(con: duckdb.DuckDBPyConnection, *, load_id: str, contract: str,

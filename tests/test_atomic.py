@@ -208,7 +208,9 @@ def test_killed_builds_and_three_rebuilds_under_a_reading_dashboard(
     script.write_text(READER, encoding="utf-8")
     stop, out = tmp_path / "stop", tmp_path / "answers.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    as_ofs = ["2026-01-05", "2026-01-06", "2026-01-07"]
+    # a killed build (2026-01-06) that happens to finish its swap before the kill lands sits
+    # between rebuild #1 and #2, so "only forward" holds whichever way the kill falls
+    as_ofs = ["2026-01-05", "2026-01-07", "2026-01-08"]
     reader = subprocess.Popen([sys.executable, str(script), str(wh), str(stop), str(out)],
                               cwd=ROOT, env=env)
     try:
@@ -216,7 +218,7 @@ def test_killed_builds_and_three_rebuilds_under_a_reading_dashboard(
         seconds = _timed(["build", "--warehouse", str(wh), "--as-of", as_ofs[0]])
         assert wh.is_symlink()
         _assert_consistent(wh)
-        build = ["build", "--warehouse", str(wh), "--as-of", "2026-01-03"]
+        build = ["build", "--warehouse", str(wh), "--as-of", "2026-01-06"]
         killed, left_partial = _kill_series(wh, build, seconds, KILL_BANDS, seed=11)
         assert killed >= 2, f"only {killed} of {len(KILL_BANDS)} builds were killed mid-run"
         assert left_partial >= 1, "no kill hit a build while it was writing its copy"

@@ -324,7 +324,7 @@ def test_a_file_bigger_than_a_batch_loads_as_in_one_piece(tmp_path: Path) -> Non
     events = ["ticket_id,event_at,event,group_code,priority,comment_chars",
               "T-1,2025-03-03 08:20:00,acknowledged,IT-02-3,3,0",
               "T-2,2025-03-03 09:05:00,resolved,IT-02-3,4,0"]  # before its 'opened', far below
-    events += [f"T-3,2025-03-04 {10 + i // 60:02d}:{i % 60:02d}:00,escalated,IT-04-1,1,{i}"
+    events += [f"T-3,2025-03-04 {11 + i // 60:02d}:{i % 60:02d}:00,escalated,IT-04-1,1,{i}"
                for i in range(120)]
     events += ["T-2,2025-03-03 09:10:00,opened,IT-02-3,4,0",
                "T-1,2025-03-03 08:20:00,acknowledged,IT-02-3,3,5"]  # same key as row 1
@@ -347,8 +347,8 @@ def test_a_file_bigger_than_a_batch_loads_as_in_one_piece(tmp_path: Path) -> Non
     assert q(many, "SELECT reject_reason FROM raw.calls__rejected WHERE _source_row = 5") == [
         ("row 5: resolved_on_call='może' not a boolean (true/false/1/0/tak/nie); "
          "duplicate key in file (C-5 repeated in row 306, the last one wins)",)]
-    assert q(many, "SELECT queue, _source_row FROM raw.calls WHERE call_id = 'C-140'") == [
-        ("Podatki, opłaty\ndruga linia", 291)]  # row 290 + the blank line
+    assert q(many, "SELECT queue, _source_row FROM raw.calls WHERE call_id = 'C-1'") == [
+        ("Podatki, opłaty\ndruga linia", 302)]  # record 301, numbered after the blank line
     assert q(many, "SELECT _source_row, reject_reason FROM raw.ticket_events__rejected "
                    "ORDER BY 1") == [
         (1, "row 1: duplicate key in file (T-1|2025-03-03 08:20:00.000000|acknowledged "

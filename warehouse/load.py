@@ -23,11 +23,17 @@ Decisions (see also the module docs of :mod:`warehouse.loading.reading`,
   rows with the same natural key are replaced.
 * **PII.** caller_number and submitter_email are replaced by a keyed hash before anything
   is stored (:mod:`warehouse.pii`).
+* **Memory.** A file is read, checked and written in batches of about 32 MiB
+  (``batch_bytes``), good rows straight into ``raw.<contract>``; the rules that need the
+  whole file (duplicate key, a ticket resolved before it was opened) run afterwards in
+  DuckDB, whose memory is capped at ``DUCKDB_MEMORY`` (it spills beyond).  Peak memory is
+  therefore about the same for 10 MB and 1 GB extracts (≈1.4 GB for the 10× sample).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import uuid
 from datetime import datetime
@@ -145,9 +151,9 @@ def _load_file(con: duckdb.DuckDBPyConnection, opened: OpenedFile, load_id: str,
         if checked.events is not None:
             events.append(checked.events)
     # the rules that need the whole file, in their order
-    resolved = resolved_before_opened(events, lookups) if events else None
-    dups = duplicate_reasons(duplicate_rows(con, contract, load_id, source.name), contract)
-    late = late_reasons(*[r for r in (resolved, dups) if r is not None])
+    late = late_reasons(
+        resolved_before_opened(events, lookups),
+        duplicate_reasons(duplicate_rows(con, contract, load_id, source.name), contract))
     reject_late(con, contract, load_id, source.name, late,
                 lambda rows: _originals(opened, rows, hasher, batch_bytes))
     rows_loaded, rows_rejected, reasons = commit_file(con, contract, load_id, source.name,
@@ -203,8 +209,10 @@ def load_directory(src_dir: Path, warehouse: Path, *,
     hasher = Hasher(pii_key(warehouse))
     batch_bytes = batch_bytes or int(os.environ.get(BATCH_ENV) or BATCH_BYTES)
     refused: list[str] = []
-    with writable_copy(warehouse) as path:
-        con = duckdb.connect(str(path), config={"memory_limit": DUCKDB_MEMORY})
+    with writable_copy(warehouse) as path, \
+            tempfile.TemporaryDirectory(prefix="cityops-load-") as spill:
+        con = duckdb.connect(str(path), config={"memory_limit": DUCKDB_MEMORY,
+                                                "temp_directory": spill})
         try:
             con.execute("SET enable_progress_bar = false")
             ensure_raw_schema(con)

@@ -164,9 +164,7 @@ def _read_header(path: Path) -> tuple[bytes, int]:
     """The first line's bytes (without its line break) and the offset just after it."""
     with open(path, "rb") as fh:
         line = fh.readline()
-    if line.endswith(b"\n"):
-        return line[:-1], len(line)
-    return line, len(line)
+    return line.removesuffix(b"\n"), len(line)
 
 
 def _header_fields(header_line: str, sep: str) -> list[str]:

@@ -388,3 +388,12 @@ def test_docs_server_index(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_rag_reasons_read_in_polish():
+    from dashboards.queries.smart_city import rag_reason_label
+
+    assert rag_reason_label("late; over budget", "pl") == "opóźnienie; przekroczony budżet"
+    assert rag_reason_label("3 milestones overdue", "pl") == "3 kamienie milowe po terminie"
+    assert rag_reason_label("5 milestones overdue", "pl") == "5 kamieni milowych po terminie"
+    assert rag_reason_label("late", "en") == "late"

@@ -30,7 +30,9 @@ for col, rag in zip(cols, ("red", "amber", "green"), strict=True):
     col.metric(f"RAG: {rag_label[rag]}", int(n), border=True)
 
 shown = projects.with_columns(
-    pl.col("rag_status").replace_strict(rag_label, default=pl.col("rag_status")))
+    pl.col("rag_status").replace_strict(rag_label, default=pl.col("rag_status")),
+    pl.col("rag_reason").map_elements(lambda r: smart_city.rag_reason_label(r, L),
+                                      return_dtype=pl.String))
 table(shown, "smart_city_portfolio", "sc_table", L, caption=t("sc_projects", L, as_of=as_of))
 
 timeline = q(smart_city.timeline)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from warehouse.build import BUILD_RESULTS_FILE, BuildFailed, build, docs_dir
+from warehouse.build import BUILD_RESULTS_FILE, BuildFailed, build, docs_dir, run_unit_tests
 from warehouse.store import current_file, writable_copy
 
 MARTS = {
@@ -55,11 +56,20 @@ def test_full_build_has_every_mart_and_all_dbt_tests_passed(built_warehouse):
     results = json.loads((docs_dir(built_warehouse) / BUILD_RESULTS_FILE).read_text())
     statuses = {r["status"] for r in results["results"]}
     assert statuses <= {"success", "pass", "no-op"}, statuses  # no-op: exposures
-    unit_tests = [r for r in results["results"] if r["unique_id"].startswith("unit_test.")]
     data_tests = [r for r in results["results"] if r["unique_id"].startswith("test.")]
-    assert len(unit_tests) >= 8 and len(data_tests) >= 150
+    assert len(data_tests) >= 120
+    not_null = [r for r in data_tests if ".columns_not_null_" in r["unique_id"]]
+    assert len(not_null) >= 13  # one per mart instead of one per column
     assert (docs_dir(built_warehouse) / "index.html").exists()
     assert (docs_dir(built_warehouse) / "catalog.json").exists()
+
+
+def test_dbt_unit_tests_pass(built_warehouse, tmp_path):
+    """The SQL rules (DECISIONS.md) pinned by dbt unit tests; run here, in CI, rather than
+    in every production build."""
+    ran, failures = run_unit_tests(built_warehouse, tmp_path / "unit")
+    assert failures == []
+    assert ran >= 9
 
 
 def test_as_of_defaults_to_the_latest_timestamp_in_the_data(built_warehouse):
@@ -230,3 +240,123 @@ def test_every_mart_column_is_documented(built_warehouse):
             assert "grain" in node["description"].lower(), name
             undocumented = [c for c, v in node["columns"].items() if not v["description"].strip()]
             assert not undocumented, (name, undocumented)
+
+
+# ------------------------------------------------------------------ as_of in the past
+
+MID_AS_OF = "2025-06-30 15:00:00"
+MONTH_COLUMNS = ("month_start", "opened_month", "resolved_month", "received_month",
+                 "ready_month", "published_month")
+# timestamps of things that happen (plans, due dates and as_of_at itself are not events)
+EVENT_COLUMNS = ("opened_at", "first_response_at", "resolved_at", "closed_at", "received_at",
+                 "forwarded_at", "unit_replied_at", "ready_at", "published_at",
+                 "last_reviewed_at", "actual_start", "actual_end", "done_on")
+
+
+@pytest.fixture(scope="module")
+def as_of_chain(built_warehouse, tmp_path_factory):
+    """The full build, rebuilt as of MID_AS_OF (earlier: the facts must be rebuilt), then
+    again at the default as_of (later than a build that left rows out: rebuilt again)."""
+    wh = tmp_path_factory.mktemp("wh_as_of") / "warehouse.duckdb"
+    shutil.copyfile(current_file(built_warehouse), wh)
+    mid = build(wh, as_of=MID_AS_OF, docs=False)
+    mid_file = current_file(wh)
+    mid_copy = wh.parent / "mid.duckdb"
+    shutil.copyfile(mid_file, mid_copy)
+    again = build(wh, docs=False)
+    return wh, mid, mid_copy, again
+
+
+def test_as_of_in_the_past_passes_every_dbt_test_and_shows_nothing_later(as_of_chain):
+    _, mid, mid_file, _ = as_of_chain
+    assert mid.as_of == MID_AS_OF
+    assert mid.counts["pass"] >= 120 and mid.counts["kind:test"] >= 120
+    assert not {"error", "fail", "runtime error", "warn", "skipped"} & set(mid.counts)
+    assert mid.full_refresh and "earlier" in (mid.refresh_reason or "")
+    con = duckdb.connect(str(mid_file), read_only=True)
+    checked = 0
+    for mart in sorted(MARTS):
+        assert con.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0, mart
+        cols = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = ?", [mart]).fetchall()}
+        for col in cols & set(MONTH_COLUMNS):
+            latest = con.execute(f"select max({col}) from marts.{mart}").fetchone()[0]
+            assert latest is None or str(latest) <= "2025-06-01", (mart, col, latest)
+            checked += 1
+        for col in cols & set(EVENT_COLUMNS):
+            later = con.execute(f"select count(*) from marts.{mart} where cast({col} as "
+                                f"timestamp) > timestamp '{MID_AS_OF}'").fetchone()[0]
+            assert later == 0, (mart, col)
+            checked += 1
+    assert checked > 20
+    months = {r[0] for r in con.execute(
+        "select distinct cast(month_start as varchar) from marts.director_kpis").fetchall()}
+    assert max(months) == "2025-06-01"
+    # the detail marts hold only what was known: tickets opened and calls ended by as_of
+    n_tickets, n_calls = con.execute(f"""select
+        (select count(*) from raw.tickets where opened_at <= '{MID_AS_OF}'),
+        (select count(*) from raw.calls where ended_at <= '{MID_AS_OF}')""").fetchone()
+    assert con.execute("select count(*) from marts.incident_sla").fetchone()[0] == n_tickets
+    assert con.execute("select sum(offered) from marts.kck_queue_service").fetchone()[0] == n_calls
+    con.close()
+
+
+def test_ticket_resolved_after_as_of_is_open_with_its_age_then(as_of_chain):
+    from test_dbt_rules import RANK, STATE, instant, office_minutes
+
+    from warehouse.calendar import polish_holidays
+
+    _, _, mid_file, _ = as_of_chain
+    con = duckdb.connect(str(mid_file), read_only=True)
+    # business-clock tickets open at as_of that were resolved (for good) later
+    rows = con.execute(f"""
+        select s.ticket_id, s.is_open, s.is_resolved, s.resolved_at, s.age_business_minutes,
+               s.on_hold_business_minutes
+        from marts.incident_sla s
+        where s.support_hours = 'business' and s.ticket_id in (
+            select ticket_id from raw.ticket_events
+            where event = 'resolved' and event_at > '{MID_AS_OF}')
+          and s.ticket_id in (
+            select ticket_id from raw.ticket_events group by 1
+            having max(event_at) filter (where event = 'resolved') > '{MID_AS_OF}'
+               and min(event_at) < timestamp '{MID_AS_OF}' - interval 2 day)
+        order by s.ticket_id limit 20""").fetchall()
+    assert rows
+    holidays = {d for d, _ in polish_holidays(range(2024, 2027))}
+    as_of = instant(datetime.fromisoformat(MID_AS_OF))
+    checked = 0
+    for tid, is_open, is_resolved, resolved_at, age, hold in rows:
+        events = sorted(
+            ((instant(at), ev) for at, ev in con.execute(
+                "select event_at, event from raw.ticket_events where ticket_id = ? "
+                "and event_at <= ?", [tid, MID_AS_OF]).fetchall()),
+            key=lambda e: (e[0], RANK[e[1]]))
+        if STATE.get(events[-1][1], "open") not in ("open", "on_hold"):
+            continue  # resolved before as_of, reopened and resolved again later
+        bounds = [e[0] for e in events[1:]] + [as_of]
+        expected_age = sum(office_minutes(start, end, holidays)
+                           for (start, ev), end in zip(events, bounds, strict=True)
+                           if STATE.get(ev, "open") == "open")
+        expected_hold = sum(office_minutes(start, end, holidays)
+                            for (start, ev), end in zip(events, bounds, strict=True)
+                            if STATE.get(ev, "open") == "on_hold")
+        assert is_open and not is_resolved and resolved_at is None, tid
+        assert age == pytest.approx(expected_age, abs=0.01), tid
+        assert hold == pytest.approx(expected_hold, abs=0.01), tid
+        assert age > 0
+        checked += 1
+    assert checked >= 3
+    con.close()
+
+
+def test_back_to_the_default_as_of_equals_the_full_build(as_of_chain, built_warehouse):
+    wh, _, _, again = as_of_chain
+    assert again.full_refresh and "later" in (again.refresh_reason or "")
+    con = duckdb.connect()
+    con.execute(f"attach '{current_file(wh)}' as inc (read_only)")
+    con.execute(f"attach '{current_file(built_warehouse)}' as full_ (read_only)")
+    con.execute("set TimeZone = 'Europe/Warsaw'")
+    for mart in sorted(MARTS):
+        assert _compare(con, f"marts.{mart}") == (0, 0), mart
+    con.close()

@@ -1,24 +1,42 @@
 {#- Business minutes of many intervals at once, set-based.
 
     `intervals` is a relation/CTE name with columns `key_cols` and two instants
-    `start_col`, `end_col` (half-open [start, end)). Every interval is joined on overlap to
-    int_working_periods (one row per working day, 07:30-15:30 local as instants) and
+    `start_col`, `end_col` (half-open [start, end)); one row per key. The office clock is
+    int_working_periods (one row per working day, 07:30-15:30 local as instants). With
+    C(t) = office milliseconds from the first period up to instant t,
 
-        business minutes of [a, b) = sum over periods p of greatest(0, least(b, p.end) - greatest(a, p.start))
+        business minutes of [a, b) = (C(b) - C(a)) / 60000     (0 when b <= a or b is NULL)
 
-    Returns one row per key with column `business_minutes` (0 when no overlap; NULL end
-    gives 0). Used for ticket segments, open-ticket age and publications. -#}
+    which equals the sum over periods p of greatest(0, least(b, p.end) - greatest(a, p.start)).
+    C(t) = (length of all periods before the latest period starting at or before t)
+           + least(greatest(t - that period's start, 0), its length),
+    found with an ASOF join (a sort-merge on the period start) — two lookups per interval
+    instead of a range join of every interval with every period it overlaps, so the cost
+    is linear in the intervals. Integer milliseconds keep the difference exact.
+    Used for ticket segments, the age of open tickets and publications. -#}
 {% macro business_minutes_of_intervals(intervals, key_cols, start_col='start_instant', end_col='end_instant') -%}
+    with office_periods as (
+        select
+            period_start_instant,
+            epoch_ms(period_start_instant) as period_start_ms,
+            epoch_ms(period_end_instant) - epoch_ms(period_start_instant) as period_ms,
+            coalesce(sum(epoch_ms(period_end_instant) - epoch_ms(period_start_instant)) over (
+                order by period_start_instant rows between unbounded preceding and 1 preceding
+            ), 0) as office_ms_before
+        from {{ ref('int_working_periods') }}
+    )
     select
         {% for k in key_cols %}iv.{{ k }}, {% endfor %}
-        -- DuckDB's greatest()/least() skip NULLs: sum only rows that matched a period
-        coalesce(sum(greatest(0,
-            {{ elapsed_minutes('greatest(iv.' ~ start_col ~ ', wp.period_start_instant)',
-                               'least(iv.' ~ end_col ~ ', wp.period_end_instant)') }}
-        )) filter (where wp.period_start_instant is not null), 0) as business_minutes
+        case
+            when iv.{{ end_col }} > iv.{{ start_col }} then (
+                coalesce(pe.office_ms_before + least(greatest(
+                    epoch_ms(iv.{{ end_col }}) - pe.period_start_ms, 0), pe.period_ms), 0)
+                - coalesce(ps.office_ms_before + least(greatest(
+                    epoch_ms(iv.{{ start_col }}) - ps.period_start_ms, 0), ps.period_ms), 0)
+            ) / 60000.0
+            else 0
+        end as business_minutes
     from {{ intervals }} as iv
-    left join {{ ref('int_working_periods') }} as wp
-        on wp.period_start_instant < iv.{{ end_col }}
-        and wp.period_end_instant > iv.{{ start_col }}
-    group by {% for k in key_cols %}iv.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
+    asof left join office_periods as ps on iv.{{ start_col }} >= ps.period_start_instant
+    asof left join office_periods as pe on iv.{{ end_col }} >= pe.period_start_instant
 {%- endmacro %}

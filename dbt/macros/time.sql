@@ -37,9 +37,12 @@
     ((epoch_ms({{ end_col }}) - epoch_ms({{ start_col }})) / 86400000.0)
 {%- endmacro %}
 
-{#- The as_of var as a local TIMESTAMP literal and as an instant. -#}
+{#- as_of as a local TIMESTAMP literal and as an instant: the var `as_of` when given (unit
+    tests), else the environment variable CITYOPS_AS_OF that warehouse.build sets (not a
+    var, so that a new as_of does not force a full re-parse); the fallback only keeps a
+    bare `dbt parse` / `dbt compile` working. -#}
 {% macro as_of_local() -%}
-    cast('{{ var("as_of") }}' as timestamp)
+    cast('{{ var("as_of", none) or env_var("CITYOPS_AS_OF", "2026-10-31 23:59:59") }}' as timestamp)
 {%- endmacro %}
 {% macro as_of_instant() -%}
     {{ to_instant(as_of_local()) }}

@@ -8,11 +8,23 @@
     build reads only the calls of loads it has not seen (by _load_id), so a one-day load
     does not rebuild the history. -#}
 
-with calls as (
-    select * from {{ ref('stg_kck__calls') }}
+with calls_in_scope as (
+    -- the staging instants are not read: converting every call's three timestamps before
+    -- the incremental filter cost 8 s at 10× scale; they are converted below, in scope only
+    select * exclude (offered_instant, answered_instant, ended_instant)
+    from {{ ref('stg_kck__calls') }}
     {% if is_incremental() %}
     where _load_id not in (select distinct _load_id from {{ this }} where _load_id is not null)
     {% endif %}
+),
+
+calls as (
+    select
+        *,
+        {{ to_instant('offered_at') }} as offered_instant,
+        {{ to_instant('answered_at') }} as answered_instant,
+        {{ to_instant('ended_at') }} as ended_instant
+    from calls_in_scope
 ),
 
 measured as (

@@ -12,7 +12,9 @@
     no new events are not read again. -#}
 
 with events as (
-    select * from {{ ref('stg_service_desk__ticket_events') }}
+    -- event_instant is converted below for the events in scope only (an incremental build
+    -- would otherwise convert every event of the history first)
+    select * exclude (event_instant) from {{ ref('stg_service_desk__ticket_events') }}
 ),
 
 {% if is_incremental() %}
@@ -27,16 +29,21 @@ changed_tickets as (
     where loads_done._load_id is null and events._load_id is not null
 ),
 
-events_in_scope as (
+events_in_scope_local as (
     select events.*
     from events
     inner join changed_tickets on changed_tickets.ticket_id = events.ticket_id
 ),
 {% else %}
-events_in_scope as (
+events_in_scope_local as (
     select * from events
 ),
 {% endif %}
+
+events_in_scope as (
+    select *, {{ to_instant('event_at') }} as event_instant
+    from events_in_scope_local
+),
 
 sequenced as (
     select

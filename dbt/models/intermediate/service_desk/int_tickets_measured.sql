@@ -1,4 +1,4 @@
-{#- One row per ticket that has events: the as_of-independent measures of its history,
+{#- One row per ticket that has events: the measures of its history known at as_of,
     on both clocks (office = Mon-Fri 07:30-15:30 without holidays; elapsed = every
     minute). incident_sla picks the clock of the ticket's service. -#}
 

@@ -19,8 +19,10 @@ final as (
         cards.last_reviewed_at,
         {{ dbt.datediff('cast(cards.last_reviewed_at as date)', 'cast(' ~ as_of_local() ~ ' as date)', 'day') }}
             as days_since_review,
-        cards.last_reviewed_at
-            < {{ as_of_local() }} - to_months({{ var('service_card_stale_months') }}) as is_stale,
+        -- a card whose latest review is after as_of: the review before it is unknown, so
+        -- it is not counted stale (DECISIONS.md § 8)
+        coalesce(cards.last_reviewed_at
+            < {{ as_of_local() }} - to_months({{ var('service_card_stale_months') }}), false) as is_stale,
         {{ as_of_local() }} as as_of_at
     from cards
     left join units on units.unit_code = cards.responsible_unit

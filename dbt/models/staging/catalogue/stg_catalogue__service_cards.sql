@@ -14,7 +14,9 @@ final as (
         title_pl,
         responsible_unit,
         online_available,
-        last_reviewed_at
+        -- a review after as_of has not happened yet; only the latest review is kept, so
+        -- the one before it is unknown (NULL: the card is not counted stale)
+        {{ as_known('last_reviewed_at') }} as last_reviewed_at
     from deduplicated
 )
 

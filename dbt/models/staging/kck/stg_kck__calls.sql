@@ -28,6 +28,9 @@ final as (
         resolved_on_call,
         _load_id
     from deduplicated
+    -- the switch writes a call's record when it ends: a call still ringing or in
+    -- progress at as_of is not known yet
+    where {{ known_at_as_of('coalesce(ended_at, answered_at, offered_at)') }}
 )
 
 select * from final

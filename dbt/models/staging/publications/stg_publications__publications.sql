@@ -18,12 +18,14 @@ final as (
         action,
         ready_at,
         {{ to_instant('ready_at') }} as ready_instant,
-        published_at,
-        {{ to_instant('published_at') }} as published_instant,
+        -- as known at as_of: published only if it had been by then
+        {{ as_known('published_at') }} as published_at,
+        {{ to_instant(as_known('published_at')) }} as published_instant,
         service_card_id,
         editor_role,
         _load_id
     from deduplicated
+    where {{ known_at_as_of('ready_at') }}
 )
 
 select * from final

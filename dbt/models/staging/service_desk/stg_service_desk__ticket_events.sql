@@ -34,6 +34,7 @@ final as (
         coalesce(comment_chars, 0) as comment_chars,
         _load_id
     from deduplicated
+    where {{ known_at_as_of('event_at') }}
 )
 
 select * from final

@@ -20,6 +20,7 @@ final as (
         {{ to_instant('opened_at') }} as opened_instant,
         _load_id
     from deduplicated
+    where {{ known_at_as_of('opened_at') }}
 )
 
 select * from final

@@ -13,7 +13,7 @@ final as (
         project_id,
         milestone,
         due_on,
-        done_on
+        {{ as_known('done_on') }} as done_on
     from deduplicated
 )
 

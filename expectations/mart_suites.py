@@ -191,11 +191,19 @@ def mart_suites() -> list[Suite]:
         in_set("is_published", BOOL), in_set("is_published_within_1_working_day", BOOL),
     ], "one row per publication"))
 
-    suites.append(_suite("service_card_freshness", [
-        *_keys("card_id"), in_set("responsible_unit", units), not_null("last_reviewed_at"),
+    # last_reviewed_at is NULL when the card's review is after as_of (DECISIONS.md § 8);
+    # relations.portals checks that it is NULL exactly then
+    suites.append(_computed("service_card_freshness", (
+        "coalesce((last_reviewed_at is null) = (days_since_review is null)"
+        " and (last_reviewed_at is not null or not is_stale), false)"
+        " as is_review_consistent,\n"
+        "coalesce(last_reviewed_at <= as_of_at, true) as is_review_not_after_as_of"
+    ), [
+        *_keys("card_id"), in_set("responsible_unit", units),
         between("days_since_review", 0), in_set("is_stale", BOOL), not_null("is_stale"),
+        true("is_review_consistent"), true("is_review_not_after_as_of"),
         not_null("as_of_at"), one_value("as_of_at"),
-    ], "one row per service card"))
+    ], "one row per service card; no review known at as_of ⇔ no days since review, not stale"))
 
     suites.append(_computed("service_catalogue", (
         "coalesce(incidents <= tickets and open_tickets <= tickets, false)"

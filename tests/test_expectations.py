@@ -121,6 +121,18 @@ PLANTS: dict[str, tuple[str, str]] = {
         f"where {_first('marts.submissions')}", "as_of_values"),
 }
 EXTRA_PLANTS: list[tuple[str, str, str]] = [
+    # the marts were built at another as_of than the build log records
+    ("relations.freshness",
+     "insert into raw.build_log select current_localtimestamp() + interval 1 hour, "
+     "as_of + interval 1 day, false, null from raw.build_log limit 1", "as_of_values"),
+    # a card without a review although raw knows one before as_of
+    ("relations.portals",
+     "update marts.service_card_freshness set last_reviewed_at = null, days_since_review = null "
+     f"where {_first('marts.service_card_freshness')}",
+     "cards_without_review/raw_cards_unreviewed"),
+    ("marts.service_card_freshness",
+     "update marts.service_card_freshness set last_reviewed_at = null "
+     f"where {_first('marts.service_card_freshness')}", "is_review_consistent"),
     # the newest calls are a month older than as_of: stale source
     ("relations.freshness",
      "delete from raw.calls where offered_at > "
@@ -238,3 +250,95 @@ def test_missing_mart_is_a_failure_not_a_crash(built_warehouse, tmp_path) -> Non
                           write_docs=False)
     assert [o.success for o in outcomes] == [False, False]
     assert all("missing table(s): marts.kck_calls_hourly" in (o.error or "") for o in outcomes)
+
+
+# ----------------------------------------------------------------- a build at an earlier as_of
+AS_OF = "2025-06-30 15:00"  # mid-year: the fixture data runs to the end of 2025
+
+
+@pytest.fixture(scope="module")
+def as_of_warehouse(built_warehouse, tmp_path_factory) -> Path:
+    """The fixture rebuilt as known at AS_OF (staging cuts raw there)."""
+    from warehouse.build import build
+
+    wh = tmp_path_factory.mktemp("gx_as_of") / "warehouse.duckdb"
+    shutil.copyfile(current_file(built_warehouse), wh)
+    result = build(wh, as_of=AS_OF, docs=False)
+    assert result.as_of == AS_OF + ":00"
+    return wh
+
+
+def _scalar(wh: Path, sql: str) -> object:
+    con = duckdb.connect(str(current_file(wh)), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_checks_pass_on_a_build_at_an_earlier_as_of(as_of_warehouse) -> None:
+    wh = as_of_warehouse
+    # the cut is real: raw holds later rows than the marts, and some reviews are blanked
+    assert _scalar(wh, "select count(*) from raw.calls") > _scalar(
+        wh, "select sum(offered) from marts.kck_queue_service") > 0
+    assert _scalar(wh, "select count(*) from raw.publications where ready_at > "
+                       f"'{AS_OF}'") > 0
+    assert _scalar(wh, "select count(*) from marts.service_card_freshness "
+                       "where last_reviewed_at is null") > 0
+    out = io.StringIO()
+    ok = run_checks(wh, console=Console(file=out, width=200))
+    assert ok is True, out.getvalue()
+    assert "0 failed: all passed" in out.getvalue()
+
+
+AS_OF_PLANTS: list[tuple[str, str, str]] = [
+    # a call ended before as_of missing from raw: the marts count one call more
+    ("relations.kck",
+     f"delete from raw.calls where call_id = (select min(call_id) from raw.calls "
+     f"where ended_at < '{AS_OF}')", "queue_offered/raw_calls"),
+    # a card reviewed before as_of in raw, blank in the mart (staging would have kept it)
+    ("relations.portals",
+     "update raw.service_cards set last_reviewed_at = '2025-01-02 10:00' where card_id = "
+     "(select min(card_id) from marts.service_card_freshness where last_reviewed_at is null)",
+     "cards_without_review/raw_cards_unreviewed"),
+    # a submission received before as_of that the marts do not have
+    ("relations.portals",
+     f"delete from marts.submissions where {_first('marts.submissions')}",
+     "submissions_rows/raw_submissions"),
+    ("relations.freshness",
+     f"delete from raw.tickets where opened_at > timestamp '{AS_OF}' - interval 30 day",
+     "lag_days__tickets"),
+]
+
+
+@pytest.mark.parametrize(("suite_name", "plant", "reported"), AS_OF_PLANTS,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(AS_OF_PLANTS)])
+def test_planted_row_fails_at_an_earlier_as_of(
+        as_of_warehouse, tmp_path, suite_name: str, plant: str, reported: str) -> None:
+    wh = _copy(as_of_warehouse, tmp_path)
+    [before] = run_suites(wh, [_suite(suite_name)], write_docs=False)
+    assert before.success, before.failures
+    con = duckdb.connect(str(wh))
+    try:
+        con.execute(plant)
+    finally:
+        con.close()
+    [bad] = run_suites(wh, [_suite(suite_name)], write_docs=False)
+    assert not bad.success
+    assert any(f.startswith(reported + ":") for f in bad.failures), bad.failures
+
+
+def test_raw_rows_after_as_of_do_not_count(as_of_warehouse, tmp_path) -> None:
+    """Removing or adding raw rows the build did not know yet changes no relation."""
+    wh = _copy(as_of_warehouse, tmp_path)
+    con = duckdb.connect(str(wh))
+    try:
+        con.execute(f"delete from raw.calls where offered_at > '{AS_OF}'")
+        con.execute("insert into raw.submissions select * replace ("
+                    "'LATE-' || submission_id as submission_id) from raw.submissions "
+                    f"where received_at > '{AS_OF}' limit 3")
+    finally:
+        con.close()
+    suites = [_suite(n) for n in ("relations.kck", "relations.portals", "relations.freshness")]
+    outcomes = run_suites(wh, suites, write_docs=False)
+    assert {o.name: o.failures for o in outcomes if not o.success} == {}

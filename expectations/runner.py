@@ -49,7 +49,7 @@ def suite_names() -> list[str]:
 
 def docs_dir(warehouse: Path) -> Path:
     """Where the GX Data Docs of a warehouse are written (``index.html`` inside)."""
-    return builds_dir(Path(warehouse)) / "gx_docs"
+    return (builds_dir(Path(warehouse)) / "gx_docs").absolute()
 
 
 @dataclass

@@ -342,3 +342,14 @@ def test_raw_rows_after_as_of_do_not_count(as_of_warehouse, tmp_path) -> None:
     suites = [_suite(n) for n in ("relations.kck", "relations.portals", "relations.freshness")]
     outcomes = run_suites(wh, suites, write_docs=False)
     assert {o.name: o.failures for o in outcomes if not o.success} == {}
+
+
+def test_check_works_with_a_relative_warehouse_path(built_warehouse, monkeypatch):
+    """`cityops check` with the default relative path (data/warehouse.duckdb), as make demo runs
+    it: GX needs an absolute docs directory."""
+    from expectations.runner import docs_dir, run_checks
+
+    monkeypatch.chdir(built_warehouse.parent.parent)
+    relative = Path(built_warehouse.parent.name) / built_warehouse.name
+    assert run_checks(relative) is True
+    assert (docs_dir(relative) / "index.html").exists()

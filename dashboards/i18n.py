@@ -413,6 +413,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
 
 # Values of enumerated columns shown to readers: column -> {value: (Polish, English)}.
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "reporting_line": {"Director": ("Dyrektor", "Director"),
+                       "I Deputy Director": ("I Zastępca Dyrektora", "I Deputy Director"),
+                       "II Deputy Director": ("II Zastępca Dyrektora", "II Deputy Director"),
+                       "III Deputy Director": ("III Zastępca Dyrektora", "III Deputy Director"),
+                       "Mayor": ("Prezydent Miasta", "Mayor"),
+                       "Plenipotentiary": ("Pełnomocnik Prezydenta", "Plenipotentiary"),
+                       "External": ("Jednostki i spółki miejskie", "City units and companies")},
     "ticket_type": {"incident": ("incydent", "incident"),
                     "service_request": ("wniosek o usługę", "service request")},
     "channel": {"phone": ("telefon", "phone"), "email": ("e-mail", "e-mail"),
@@ -452,6 +459,12 @@ def t(key: str, lang: str = "pl", **kwargs: object) -> str:
     pair = LABELS.get(key)
     text = key if pair is None else pair[0 if lang == "pl" else 1]
     return text.format(**kwargs) if kwargs else text
+
+
+def value_label(column: str, value: str, lang: str = "pl") -> str:
+    """The reader's word for an enumerated value (VALUES); the value itself if unknown."""
+    pair = VALUES.get(column, {}).get(value)
+    return pair[0 if lang == "pl" else 1] if pair else value
 
 
 def column_label(column: str, lang: str = "pl") -> str:

@@ -397,3 +397,13 @@ def test_rag_reasons_read_in_polish():
     assert rag_reason_label("3 milestones overdue", "pl") == "3 kamienie milowe po terminie"
     assert rag_reason_label("5 milestones overdue", "pl") == "5 kamieni milowych po terminie"
     assert rag_reason_label("late", "en") == "late"
+
+
+def test_reporting_lines_read_in_polish():
+    from dashboards.i18n import value_label
+    from warehouse.reference import load_seed
+
+    lines = set(load_seed("org_units")["reporting_line"].to_list())
+    for line in lines:  # every reporting line in the seed has a Polish name
+        assert value_label("reporting_line", line, "pl") != line or line == "", line
+    assert value_label("reporting_line", "I Deputy Director", "pl") == "I Zastępca Dyrektora"

@@ -14,7 +14,7 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.i18n import column_label, fmt_period, t
+from dashboards.i18n import column_label, fmt_period, t, value_label
 from dashboards.queries import units
 from dashboards.state import lang, lkey, q
 
@@ -38,10 +38,10 @@ def unit_label(code: str) -> str:
 # the tree: department → reporting line → unit
 c1, c2, c3 = st.columns(3)
 department = c1.selectbox(t("department", L), org["department"].unique(maintain_order=True),
-                          key="units_dept")
+                          format_func=unit_label, key="units_dept")
 in_dept = org.filter(pl.col("department") == department)
 line = c2.selectbox(t("reporting_line", L), in_dept["reporting_line"].unique(maintain_order=True),
-                    key="units_line")
+                    format_func=lambda v: value_label("reporting_line", v, L), key="units_line")
 in_line = in_dept.filter(pl.col("reporting_line") == line)
 unit = c3.selectbox(t("unit", L), in_line["unit_code"].to_list(), format_func=unit_label,
                     key=lkey("units_unit"))

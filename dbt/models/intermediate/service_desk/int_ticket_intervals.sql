@@ -11,32 +11,37 @@
     recomputes all of that ticket's segments (delete+insert on ticket_id); tickets with
     no new events are not read again. -#}
 
-with events as (
-    -- event_instant is converted below for the events in scope only (an incremental build
-    -- would otherwise convert every event of the history first)
-    select * exclude (event_instant) from {{ ref('stg_service_desk__ticket_events') }}
+{#- incremental: the staging rows of the tickets with a raw row from an unseen load only
+    (the same rows as the staging view for those tickets, without deduplicating the
+    whole history); of those, the tickets whose rows of an unseen load are known at as_of -#}
+-- depends_on: {{ ref('stg_service_desk__ticket_events') }}
+{% if is_incremental() %}
+with candidate_events as (
+    -- event_instant is converted below for the events in scope only
+    select * exclude (event_instant)
+    from ({{ stg_service_desk__ticket_events_rows(new_loads_of=this) }}) as staged
 ),
 
-{% if is_incremental() %}
 loads_done as (
     select distinct _load_id from {{ this }}
 ),
 
 changed_tickets as (
-    select distinct events.ticket_id
-    from events
-    left join loads_done on loads_done._load_id is not distinct from events._load_id
-    where loads_done._load_id is null and events._load_id is not null
+    select distinct candidate_events.ticket_id
+    from candidate_events
+    left join loads_done on loads_done._load_id is not distinct from candidate_events._load_id
+    where loads_done._load_id is null and candidate_events._load_id is not null
 ),
 
 events_in_scope_local as (
-    select events.*
-    from events
-    inner join changed_tickets on changed_tickets.ticket_id = events.ticket_id
+    select candidate_events.*
+    from candidate_events
+    inner join changed_tickets on changed_tickets.ticket_id = candidate_events.ticket_id
 ),
 {% else %}
-events_in_scope_local as (
-    select * from events
+with events_in_scope_local as (
+    -- event_instant is converted below (one conversion for both branches)
+    select * exclude (event_instant) from {{ ref('stg_service_desk__ticket_events') }}
 ),
 {% endif %}
 

@@ -32,10 +32,11 @@ clocked as (
 
 -- state as of as_of: the latest event up to as_of is neither resolved nor closed
 state_as_of as (
-    select ticket_id, state
+    -- arg_max (a hash aggregate) rather than a row_number() window over every segment
+    select ticket_id, arg_max(state, event_seq) as state
     from intervals
     where start_instant <= {{ as_of_instant() }}
-    qualify row_number() over (partition by ticket_id order by event_seq desc) = 1
+    group by ticket_id
 ),
 
 open_tickets as (

@@ -353,3 +353,26 @@ def test_check_works_with_a_relative_warehouse_path(built_warehouse, monkeypatch
     relative = Path(built_warehouse.parent.name) / built_warehouse.name
     assert run_checks(relative) is True
     assert (docs_dir(relative) / "index.html").exists()
+
+
+def test_big_tables_are_checked_in_batches_without_losing_a_failure(built_warehouse, tmp_path,
+                                                                    monkeypatch):
+    """With tiny batches, a bad value in the last batch and a duplicate key split across
+    batches still fail, and the good table still passes (memory stays flat at 10×)."""
+    from expectations import runner
+
+    monkeypatch.setattr(runner, "BATCH_ROWS", 100)
+    suites = [s for s in runner.all_suites() if s.name == "raw.calls"]
+    wh = _copy(built_warehouse, tmp_path)
+    assert runner.run_suites(wh, suites, write_docs=False)[0].success
+    con = duckdb.connect(str(current_file(wh)))
+    last = con.execute("select max(rowid) from raw.calls").fetchone()[0]
+    con.execute("update raw.calls set queue = repeat('x', 5000) where rowid = ?", [last])
+    con.execute("insert into raw.calls select * from raw.calls where rowid = 0")
+    con.close()
+    outcome = runner.run_suites(wh, suites, write_docs=False)[0]
+    assert outcome.rows > 200
+    assert not outcome.success
+    text = " ".join(outcome.failures)
+    assert "call_id" in text and "unique" in text, outcome.failures
+    assert "queue" in text and "length" in text, outcome.failures

@@ -47,16 +47,20 @@ def sla_by_priority_month(con: duckdb.DuckDBPyConnection, first: date, last: dat
     """, [first, last])
 
 
-def monthly_totals(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
-    """All priorities together: first-line %, escalations without a full comment, backlog."""
-    return read(con, """
-        select month_start,
+# The SLA measures summed over incident_sla_monthly rows, whatever the breakdown.
+_SLA_MEASURES = """
                sum(tickets_opened) as tickets_opened,
                sum(tickets_resolved) as tickets_resolved,
                100.0 * sum(sla_met_tickets) / nullif(sum(tickets_resolved), 0) as sla_met_pct,
                100.0 * sum(first_line_resolved_tickets) / nullif(sum(tickets_resolved), 0)
                    as first_line_resolved_pct,
-               sum(escalations_without_comment) as escalations_without_comment,
+               sum(escalations_without_comment) as escalations_without_comment"""
+
+
+def monthly_totals(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
+    """All priorities together: first-line %, escalations without a full comment, backlog."""
+    return read(con, f"""
+        select month_start, {_SLA_MEASURES},
                sum(backlog_at_month_end) as backlog_at_month_end
         from marts.incident_sla_monthly
         where month_start between ? and ?
@@ -153,14 +157,8 @@ def by_service(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.Da
 
 
 def by_group(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
-    return read(con, """
-        select group_code,
-               sum(tickets_opened) as tickets_opened,
-               sum(tickets_resolved) as tickets_resolved,
-               100.0 * sum(sla_met_tickets) / nullif(sum(tickets_resolved), 0) as sla_met_pct,
-               100.0 * sum(first_line_resolved_tickets) / nullif(sum(tickets_resolved), 0)
-                   as first_line_resolved_pct,
-               sum(escalations_without_comment) as escalations_without_comment
+    return read(con, f"""
+        select group_code, {_SLA_MEASURES}
         from marts.incident_sla_monthly
         where month_start between ? and ?
         group by all

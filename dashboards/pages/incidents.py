@@ -81,23 +81,26 @@ fig.update_layout(yaxis={"ticksuffix": " %"},
                   yaxis2={"overlaying": "y", "side": "right", "showgrid": False})
 chart(month_axis(style_figure(fig, t("inc_first_line", L, period=period), L), L), "inc_first")
 
+
+
+def bucket_bars(frame: pl.DataFrame, bucket: str, order: list[str], title_key: str,
+                key: str) -> None:
+    """Open tickets per bucket, stacked by priority, as of the data's date."""
+    frame = frame.with_columns(pl.col("priority").cast(pl.String))
+    fig = px.bar(frame, x=bucket, y="tickets", color="priority",
+                 category_orders={bucket: order},
+                 labels={bucket: column_label(bucket, L),
+                         "tickets": column_label("tickets", L), "priority": t("priority", L)})
+    chart(style_figure(fig, t(title_key, L, as_of=as_of), L, wrap=55), key)
+
+
 left, right = st.columns(2)
 with left:
-    backlog = q(incidents.backlog_by_age)
-    backlog = backlog.with_columns(pl.col("priority").cast(pl.String))
-    fig = px.bar(backlog, x="age_bucket", y="tickets", color="priority",
-                 category_orders={"age_bucket": incidents.AGE_BUCKETS},
-                 labels={"age_bucket": column_label("age_bucket", L),
-                         "tickets": column_label("tickets", L), "priority": t("priority", L)})
-    chart(style_figure(fig, t("inc_backlog_age", L, as_of=as_of), L, wrap=55), "inc_backlog")
+    bucket_bars(q(incidents.backlog_by_age), "age_bucket", list(incidents.AGE_BUCKETS),
+                "inc_backlog_age", "inc_backlog")
 with right:
-    near = q(incidents.near_breach)
-    near = near.with_columns(pl.col("priority").cast(pl.String))
-    fig = px.bar(near, x="target_used_bucket", y="tickets", color="priority",
-                 category_orders={"target_used_bucket": incidents.TARGET_USED_BUCKETS},
-                 labels={"target_used_bucket": column_label("target_used_bucket", L),
-                         "tickets": column_label("tickets", L), "priority": t("priority", L)})
-    chart(style_figure(fig, t("inc_near_breach", L, as_of=as_of), L, wrap=55), "inc_near")
+    bucket_bars(q(incidents.near_breach), "target_used_bucket",
+                list(incidents.TARGET_USED_BUCKETS), "inc_near_breach", "inc_near")
 table(q(incidents.near_breach_tickets), "tickets_near_breach", "inc_near_table", L,
       caption=t("inc_near_breach", L, as_of=as_of))
 

@@ -1,18 +1,31 @@
 """The SLA clock, checked independently of SQL: a plain-Python reimplementation of the
 rules in dbt/DECISIONS.md is compared with marts.incident_sla on real generated tickets,
-plus the pure helpers of warehouse.calendar and warehouse.build."""
+plus the pure helpers of warehouse.calendar and warehouse.build, and the per-model data
+tests (columns_not_null, columns_accepted_values) failing on planted bad values."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
-from warehouse.build import BuildFailed, normalise_as_of
+from warehouse.build import (
+    DBT_DIR,
+    DUCKDB_PATH_ENV,
+    BuildFailed,
+    _release_dbt_database,
+    build,
+    docs_dir,
+    normalise_as_of,
+)
 from warehouse.calendar import polish_holidays
-from warehouse.store import current_file
+from warehouse.store import current_file, writable_copy
 
 WAW = ZoneInfo("Europe/Warsaw")
 RANK = {e: i for i, e in enumerate(
@@ -177,3 +190,121 @@ def test_python_clock_itself_handles_dst_and_holidays():
     # 23 Dec 15:00 -> 29 Dec 08:00 crosses 24-26 Dec (holidays) and a weekend: 30 + 30
     assert office_minutes(instant(datetime(2025, 12, 23, 15)), instant(datetime(2025, 12, 29, 8)),
                           hol) == 60
+
+
+# ------------------------------------------------------------ one data test per model
+
+def test_not_null_and_accepted_values_are_one_test_per_model(built_warehouse):
+    """A dbt test node costs ~40 ms whatever it checks: a model (or seed) has one
+    columns_not_null and one columns_accepted_values test, not one node per column, and
+    each columns_accepted_values test is named after its columns (by default dbt names it
+    after the accepted values only, and a failed build prints nothing but node names)."""
+    manifest = json.loads((docs_dir(built_warehouse) / "manifest.json").read_text())
+    tests = [n for n in manifest["nodes"].values()
+             if n["resource_type"] == "test" and n.get("test_metadata")]
+    kinds = Counter(n["test_metadata"]["name"] for n in tests)
+    assert not {"not_null", "accepted_values"} & set(kinds), kinds
+    per_model = Counter((n["test_metadata"]["name"], n["attached_node"]) for n in tests
+                        if n["test_metadata"]["name"].startswith("columns_"))
+    assert set(per_model.values()) == {1}, [k for k, v in per_model.items() if v > 1]
+    assert kinds["columns_accepted_values"] >= 10
+    for node in tests:
+        if node["test_metadata"]["name"] == "columns_accepted_values":
+            model = node["attached_node"].split(".")[-1]
+            columns = node["test_metadata"]["kwargs"]["columns"]
+            assert node["name"] == f"columns_accepted_values_{model}__" + "__".join(columns)
+
+
+BAD_PORTAL = "FAX"
+# a copy of an existing publication and submission as a new one, of a new load (so the
+# incremental marts take it in)
+PLANT_BAD_VALUES = (
+    f"""insert into raw.publications select * replace ('BAD-1' as publication_id,
+        '{BAD_PORTAL}' as portal, 'load-bad' as _load_id) from raw.publications
+        where publication_id = (select min(publication_id) from raw.publications)""",
+    """insert into raw.submissions select * replace ('BAD-1' as submission_id,
+        null as channel, 'load-bad' as _load_id) from raw.submissions
+        where submission_id = (select min(submission_id) from raw.submissions)""",
+)
+
+
+@pytest.fixture(scope="module")
+def bad_values_build(built_warehouse, tmp_path_factory):
+    """The sample with one publication on a portal that does not exist and one submission
+    without a channel, planted in raw: the build fails on the two per-model tests.
+    Returns the warehouse (still serving the good build) and the failure."""
+    wh = tmp_path_factory.mktemp("wh_bad_values") / "warehouse.duckdb"
+    shutil.copyfile(current_file(built_warehouse), wh)
+    with writable_copy(wh) as path:
+        con = duckdb.connect(str(path))
+        for sql in PLANT_BAD_VALUES:
+            con.execute(sql)
+        con.close()
+    with pytest.raises(BuildFailed) as info:
+        build(wh, docs=False)
+    return wh, info.value
+
+
+@pytest.fixture(scope="module")
+def bad_values_rows(bad_values_build, tmp_path_factory) -> dict[str, list[tuple]]:
+    """The rows the two failing tests return, by test name (a failed build names only the
+    nodes and discards its copy): the same rows planted in a copy of the served
+    warehouse, the two marts rebuilt with `dbt run` and the tests run with `dbt show`."""
+    from dbt.cli.main import dbtRunner
+
+    wh, _ = bad_values_build
+    work = tmp_path_factory.mktemp("show_bad_values")
+    db = work / "cityops.duckdb"
+    shutil.copyfile(current_file(wh), db)
+    con = duckdb.connect(str(db))
+    for sql in PLANT_BAD_VALUES:
+        con.execute(sql)
+    con.close()
+    common = ["--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+              "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    old = os.environ.get(DUCKDB_PATH_ENV)
+    os.environ[DUCKDB_PATH_ENV] = str(db)
+    try:
+        parsed = dbtRunner().invoke(["parse", *common])
+        assert parsed.success, parsed.exception
+        runner = dbtRunner(manifest=parsed.result)
+        ran = runner.invoke(["run", *common, "--select", "publications", "submissions"])
+        assert ran.success, ran.exception
+        shown = runner.invoke(["show", *common, "--select",
+                               "test_name:columns_accepted_values,publications",
+                               "test_name:columns_not_null,submissions"])
+        assert shown.success, shown.exception
+    finally:
+        _release_dbt_database()
+        if old is None:
+            os.environ.pop(DUCKDB_PATH_ENV, None)
+        else:
+            os.environ[DUCKDB_PATH_ENV] = old
+    return {r.node.name: [tuple(row) for row in r.agate_table.rows]
+            for r in shown.result.results}
+
+
+def test_value_not_accepted_fails_the_build_naming_column_and_value(bad_values_build,
+                                                                     bad_values_rows):
+    wh, failed = bad_values_build
+    names = [name for name, _ in failed.failures]
+    accepted = [n for n in names if ".columns_accepted_values_publications__" in n]
+    assert len(accepted) == 1, names
+    assert "__portal__" in accepted[0] and "__portal__" in str(failed)
+    rows = next(v for k, v in bad_values_rows.items() if k.startswith("columns_accepted"))
+    assert rows == [("portal", BAD_PORTAL, 1)]  # column, offending value, rows holding it
+    with duckdb.connect(str(current_file(wh)), read_only=True) as con:  # still served: good
+        assert con.execute("select count(*) from marts.publications where portal = ?",
+                           [BAD_PORTAL]).fetchone()[0] == 0
+
+
+def test_null_fails_the_build_naming_the_column(bad_values_build, bad_values_rows):
+    _, failed = bad_values_build
+    names = [name for name, _ in failed.failures]
+    not_null = [n for n in names if ".columns_not_null_submissions_" in n]
+    assert len(not_null) == 1, names
+    assert "_channel_" in not_null[0]
+    # NULL is not an accepted-values failure: on submissions only the not-null test fails
+    assert not [n for n in names if ".columns_accepted_values_submissions__" in n], names
+    rows = next(v for k, v in bad_values_rows.items() if k.startswith("columns_not_null"))
+    assert rows == [("channel", 1)]  # column, rows with NULL

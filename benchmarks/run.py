@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -63,15 +64,16 @@ def step(name: str, args: list[str], log: Path) -> dict:
 
 
 def split_last_day(src: Path, history: Path, day: Path) -> str:
-    """Cut the last day of the flow extracts off into `day`; the rest goes to `history`."""
+    """Cut the last working day of the flow extracts (the last day the infoline took calls,
+    and any weekend rows after it) off into `day`; the rest goes to `history`. A working day
+    is the realistic daily increment: a Saturday alone brings no calls or publications."""
     history.mkdir(parents=True, exist_ok=True)
     day.mkdir(parents=True, exist_ok=True)
-    last = max(
-        pl.scan_csv(src / f"{c}.csv", infer_schema=False)
-        .select(pl.col(col).str.slice(0, 10).max())
+    last = (
+        pl.scan_csv(src / "calls.csv", infer_schema=False)
+        .select(pl.col("offered_at").str.slice(0, 10).max())
         .collect()
         .item()
-        for c, col in DAY_COLUMN.items()
     )
     for f in sorted(src.glob("*.csv")):
         contract = f.stem
@@ -115,17 +117,55 @@ def as_of_of(warehouse: Path) -> str:
     return str(value)
 
 
+BARE_MARTS = ("incident_sla", "kck_queue_service", "unit_workload")  # what bare_sql.sql builds
+
+
 def dbt_seconds(warehouse: Path) -> float:
-    """Time of the dbt model nodes of the last build (run_results.json), without start-up."""
+    """dbt's execution time for what bare_sql.sql computes: the model nodes of the last
+    build that the three main marts are made of (the marts and every model upstream of
+    them), without dbt's start-up, parse and tests."""
+    from warehouse.build import BUILD_RESULTS_FILE, docs_dir
+
+    target = docs_dir(warehouse)
+    results = json.loads((target / BUILD_RESULTS_FILE).read_text())["results"]
+    parents = json.loads((target / "manifest.json").read_text())["parent_map"]
+    lineage, stack = set(), [f"model.cityops.{m}" for m in BARE_MARTS]
+    while stack:
+        uid = stack.pop()
+        if uid not in lineage:
+            lineage.add(uid)
+            stack += parents.get(uid, [])
+    return sum(r.get("execution_time", 0.0) for r in results
+               if r["unique_id"] in lineage and r["unique_id"].startswith("model."))
+
+
+def save_warehouse(warehouse: Path, dest: Path) -> None:
+    """Keep the current build of `warehouse` (its file, the dbt state the next build compares
+    with, the pseudonymisation key) to start each timed increment from the same state."""
+    from warehouse.build import docs_dir
+    from warehouse.store import builds_dir, current_file
+
+    shutil.rmtree(dest, ignore_errors=True)
+    (dest / "builds").mkdir(parents=True)
+    shutil.copyfile(current_file(warehouse), dest / "builds" / current_file(warehouse).name)
+    shutil.copytree(docs_dir(warehouse), dest / "target")
+    shutil.copyfile(builds_dir(warehouse).parent / ".pii.key", dest / ".pii.key")
+
+
+def restore_warehouse(src: Path, warehouse: Path) -> None:
+    """Put the saved build back under the same path (dbt's saved parse is keyed by it)."""
+    from warehouse.build import docs_dir
     from warehouse.store import builds_dir
 
-    results = sorted(builds_dir(warehouse).glob("**/run_results.json"),
-                     key=lambda p: p.stat().st_mtime)
-    if not results:
-        return float("nan")
-    data = json.loads(results[-1].read_text())
-    return sum(r.get("execution_time", 0.0) for r in data["results"]
-               if r.get("unique_id", "").startswith("model."))
+    shutil.rmtree(builds_dir(warehouse), ignore_errors=True)
+    warehouse.unlink(missing_ok=True)
+    (build_file,) = (src / "builds").iterdir()
+    builds_dir(warehouse).mkdir(parents=True)
+    shutil.copyfile(build_file, builds_dir(warehouse) / build_file.name)
+    shutil.copytree(src / "target", docs_dir(warehouse))
+    shutil.copyfile(src / ".pii.key", warehouse.parent / ".pii.key")
+    warehouse.symlink_to(Path(builds_dir(warehouse).name) / build_file.name)
+    os.sync()  # the copy's writes must not land in the timed step
 
 
 def pipeline(scale: float, years: int, seed: int, tag: str, log: Path,
@@ -172,6 +212,8 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3, help="runs at 1× (median quoted)")
     ap.add_argument("--repeats-10x", type=int, default=1, help="runs at 10×")
+    ap.add_argument("--repeats-day", type=int, default=3,
+                    help="one-day incremental updates at 10× (median quoted)")
     ap.add_argument("--big-scale", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
@@ -191,10 +233,20 @@ def main() -> None:
         runs_10x.append(pipeline(args.big_scale, args.years, args.seed, "10x", log,
                                  src_override=split))
     big_wh = Path(runs_10x[-1]["warehouse"])
-    print("one-day incremental load + build on the 10× warehouse")
-    inc_load = step("inc_load", ["load", str(WORK / "split_10x" / "day"), "--warehouse",
-                                 str(big_wh)], log)
+    day = str(WORK / "split_10x" / "day")
+    snapshot = WORK / "wh_10x_history"
+    save_warehouse(big_wh, snapshot)
+    print(f"one-day incremental update on the 10× warehouse ({args.repeats_day} runs)")
+    inc_runs = []
+    for i in range(args.repeats_day):
+        restore_warehouse(snapshot, big_wh)
+        inc_runs.append(step(f"inc_update_{i + 1}", ["update", day, "--warehouse", str(big_wh)],
+                             log))
+    print("the same day as two commands (load, then build)")
+    restore_warehouse(snapshot, big_wh)
+    inc_load = step("inc_load", ["load", day, "--warehouse", str(big_wh)], log)
     inc_build = step("inc_build", ["build", "--warehouse", str(big_wh)], log)
+    shutil.rmtree(snapshot, ignore_errors=True)
     print("dashboard pages at 10× (server-side)")
     page_times = pages(big_wh, log)
 
@@ -203,7 +255,7 @@ def main() -> None:
 
     summary = {
         "date": date.today().isoformat(),
-        "machine": {"cores": __import__("os").cpu_count()},
+        "machine": {"cores": os.cpu_count()},
         "scale_1x": {s: med(runs_1x, s, "seconds") for s in ("generate", "load", "build", "check")},
         "scale_10x": {s: med(runs_10x, s, "seconds") for s in ("generate", "load", "build",
                                                                 "check")},
@@ -211,8 +263,9 @@ def main() -> None:
         "pipeline_10x_s": med(runs_10x, "pipeline_s"),
         "peak_rss_1x_mib": med(runs_1x, "peak_rss_mib"),
         "peak_rss_10x_mib": med(runs_10x, "peak_rss_mib"),
-        "incremental_day_s": inc_load["seconds"] + inc_build["seconds"],
-        "incremental": {"load": inc_load, "build": inc_build},
+        "incremental_day_s": median([r["seconds"] for r in inc_runs]),
+        "incremental_day_two_commands_s": inc_load["seconds"] + inc_build["seconds"],
+        "incremental": {"update": inc_runs, "load": inc_load, "build": inc_build},
         "pages_10x": page_times,
         "page_warm_10x_s": max((p["warm_s"] for p in page_times.values()), default=float("nan")),
         "dbt_models_1x_s": med(runs_1x, "dbt_models_s"),
@@ -222,7 +275,10 @@ def main() -> None:
         "runs_1x": runs_1x,
         "runs_10x": runs_10x,
     }
-    summary["dbt_to_bare_sql_ratio"] = summary["dbt_models_10x_s"] / summary["bare_sql_10x_s"]
+    summary["dbt_to_bare_sql_ratio_1x"] = summary["dbt_models_1x_s"] / summary["bare_sql_1x_s"]
+    summary["dbt_to_bare_sql_ratio_10x"] = summary["dbt_models_10x_s"] / summary["bare_sql_10x_s"]
+    summary["dbt_to_bare_sql_ratio"] = max(summary["dbt_to_bare_sql_ratio_1x"],
+                                           summary["dbt_to_bare_sql_ratio_10x"])
     summary["build_scaling_10x_over_1x"] = (summary["scale_10x"]["build"]
                                             / summary["scale_1x"]["build"])
     summary["budgets"] = {
@@ -256,12 +312,15 @@ def write_readme_table(s: dict) -> None:
         f"≤ 60 {mark('pipeline_1x_s')} / ≤ 360 {mark('pipeline_10x_s')} |",
         f"| peak RSS (MiB) | {s['peak_rss_1x_mib']:.0f} | {s['peak_rss_10x_mib']:.0f} | "
         f"≤ 4096 at 10× {mark('peak_rss_10x_mib')} |",
-        f"| one-day incremental load + build (s) | | {s['incremental_day_s']:.1f} | "
-        f"≤ 15 {mark('incremental_day_s')} |",
+        f"| one-day incremental load + build, `cityops update` (s) | | "
+        f"{s['incremental_day_s']:.1f} | ≤ 15 {mark('incremental_day_s')} |",
+        f"| the same as `cityops load` then `cityops build` (s) | | "
+        f"{s['incremental_day_two_commands_s']:.1f} | |",
         f"| slowest dashboard page, warm cache (s) | | {s['page_warm_10x_s']:.2f} | "
         f"≤ 1.5 {mark('page_warm_10x_s')} |",
-        f"| dbt model time / bare DuckDB SQL | {s['dbt_models_1x_s'] / s['bare_sql_1x_s']:.2f} | "
-        f"{s['dbt_to_bare_sql_ratio']:.2f} | ≤ 1.5 {mark('dbt_to_bare_sql_ratio')} |",
+        f"| dbt model time / bare DuckDB SQL (the three main marts) | "
+        f"{s['dbt_to_bare_sql_ratio_1x']:.2f} | {s['dbt_to_bare_sql_ratio_10x']:.2f} | "
+        f"≤ 1.5 {mark('dbt_to_bare_sql_ratio')} |",
         f"| build time 10× / 1× | | {s['build_scaling_10x_over_1x']:.1f} | linear ≈ 10 |",
     ]
     text = README.read_text()

@@ -27,11 +27,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 from rich.console import Console
@@ -40,23 +42,24 @@ from warehouse.calendar import data_years, write_public_holidays
 from warehouse.contracts import ensure_raw_schema
 from warehouse.store import builds_dir, writable_copy
 
+if TYPE_CHECKING:
+    from warehouse.loading.report import LoadReport
+
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DUCKDB_PATH_ENV = "CITYOPS_DUCKDB_PATH"
-# as_of reaches dbt in the environment, not as a var: a changed var forces a full re-parse
+# as_of and the build id reach dbt in the environment, not as vars: a changed var forces a
+# full re-parse (dbt/macros/time.sql, incremental.sql)
 AS_OF_ENV = "CITYOPS_AS_OF"
+BUILD_ID_ENV = "CITYOPS_BUILD_ID"
 DBT_DATABASE_FILE = "cityops.duckdb"  # in builds_dir/dbt: link to the copy being built
 BUILD_RESULTS_FILE = "build_run_results.json"  # in docs_dir(): the dbt build's run results
 
 BUILD_LOG_DDL = ("CREATE TABLE IF NOT EXISTS raw.build_log "
                  "(built_at TIMESTAMP, as_of TIMESTAMP, full_refresh BOOLEAN, reason VARCHAR)")
 
-# The incremental facts and, per raw table, the moment a row becomes known (staging's
-# as_of filter): a change of as_of across such a moment of an already-built load needs a
-# full refresh.
-INCREMENTAL_FACTS: tuple[tuple[str, str, str], ...] = (
-    ("int_ticket_intervals", "ticket_events", "event_at"),
-    ("int_calls_measured", "calls", "coalesce(ended_at, answered_at, offered_at)"),
-)
+# Sources every row of an incremental model reads (the IT service of each ticket gives its
+# clock and name): a new load of one rebuilds the incremental models from scratch.
+REBUILD_ON_CHANGE = ("it_services",)
 
 # Raw timestamps whose maximum is the default as_of (the latest moment the data knows).
 AS_OF_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -94,6 +97,8 @@ class BuildResult:
     docs_dir: Path | None = None
     full_refresh: bool = False
     refresh_reason: str | None = None  # why a full refresh was chosen automatically
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step of the build
+    load: LoadReport | None = None  # the load that ran in the same copy (load_from)
 
 
 def docs_dir(warehouse: Path) -> Path:
@@ -133,58 +138,77 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def refresh_reason(con: duckdb.DuckDBPyConnection, as_of: str) -> str | None:
-    """Why the incremental facts cannot be reused at ``as_of`` (None: they can).
+    """Why the incremental models cannot be reused at ``as_of`` (None: they can).
 
-    The facts hold the rows of the loads they have seen that were known at the previous
-    build's as_of. They stay right when no row of those loads became known (or unknown)
-    between the previous as_of and this one; rows of new loads are the incremental part.
+    They hold what the previous build knew at its as_of, and an incremental build
+    recomputes only the rows of loads that came after it (and the items still open, whose
+    age moves). That stays right as long as no row of a load the previous build already
+    had changes what is known between its as_of and this one: no timestamp of such a row
+    (opened, event, call, received, forwarded, replied, closed, ready, published) lies
+    between the two. With the default as_of — the latest timestamp in the data — that
+    holds every day; an as_of set back (or forward again) across data needs a full
+    refresh.
     """
     existing = {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'intermediate'"
     ).fetchall()}
-    facts = [f for f in INCREMENTAL_FACTS if f[0] in existing]
-    if not facts:
-        return None  # first build: dbt builds them whole anyway
-    last = con.execute("select as_of from raw.build_log order by built_at desc limit 1"
+    if not existing:
+        return None  # first build: dbt builds everything whole anyway
+    last = con.execute("select as_of, built_at from raw.build_log order by built_at desc limit 1"
                        ).fetchone()
     if last is None:
         return "no earlier build recorded its as_of"
     previous = last[0].strftime("%Y-%m-%d %H:%M:%S")
+    changed = con.execute(
+        "select string_agg(distinct contract, ', ') from raw.load_audit "
+        "where finished_at > ? and rows_loaded > 0 and contract in ("
+        + ", ".join(f"'{c}'" for c in REBUILD_ON_CHANGE) + ")", [last[1]]).fetchone()[0]
+    if changed:
+        return f"{changed} changed since the previous build (every ticket reads it)"
     if previous == as_of:
         return None
     low, high = sorted((previous, as_of))
-    for fact, table, known_at in facts:
+    built_loads = ("select load_id from raw.load_audit "
+                   "where finished_at <= cast(? as timestamp)")
+    for table, column in AS_OF_COLUMNS:
         (crossing,) = con.execute(
             f"select count(*) from (select 1 from raw.{table} "
-            f"where {known_at} > cast(? as timestamp) and {known_at} <= cast(? as timestamp) "
-            f"and _load_id in (select distinct _load_id from intermediate.{fact}) limit 1)",
-            [low, high]).fetchone()
+            f"where {column} > cast(? as timestamp) and {column} <= cast(? as timestamp) "
+            f"and _load_id in ({built_loads}) limit 1)",
+            [low, high, last[1]]).fetchone()
         if crossing:
             direction = "earlier" if as_of < previous else "later"
             return (f"as_of {as_of} is {direction} than the previous build's ({previous}) "
-                    f"and {fact} holds rows of raw.{table} between them")
+                    f"and raw.{table} has rows the previous build already had with "
+                    f"{column} between them")
     return None
 
 
 def _prepare(path: Path, as_of: str | None, full_refresh: bool) -> tuple[str, bool, str | None]:
-    """Raw schema, holidays, the as_of to build with and whether the incremental facts
-    must be rebuilt, inside the writable copy (the build log row is discarded with the
-    copy if dbt fails)."""
+    """Raw schema, holidays, the as_of to build with and whether the incremental models
+    must be rebuilt from scratch, inside the writable copy."""
     con = duckdb.connect(str(path))
     try:
         ensure_raw_schema(con)
         con.execute(BUILD_LOG_DDL)
         as_of = as_of or default_as_of(con) or f"{date.today().isoformat()} 23:59:59"
         as_of_day = datetime.fromisoformat(as_of).date()
-        write_public_holidays(con, data_years(con, extra=[as_of_day]))
+        write_public_holidays(con, data_years(con, extra=[as_of_day]), force=full_refresh)
         reason = None if full_refresh else refresh_reason(con, as_of)
-        con.execute("insert into raw.build_log values (current_localtimestamp(), "
-                    "cast(? as timestamp), ?, ?)",
-                    [as_of, full_refresh or reason is not None,
-                     "requested" if full_refresh else reason])
     finally:
         con.close()
     return as_of, full_refresh or reason is not None, reason
+
+
+def _log_build(path: Path, as_of: str, full_refresh: bool, reason: str | None) -> None:
+    """The build's row in raw.build_log, written once dbt has succeeded (a failed build's
+    copy is discarded, and with it everything it wrote)."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("insert into raw.build_log values (current_localtimestamp(), "
+                    "cast(? as timestamp), ?, ?)", [as_of, full_refresh, reason])
+    finally:
+        con.close()
 
 
 @contextlib.contextmanager
@@ -230,6 +254,20 @@ def _release_dbt_database() -> None:
             DuckDBConnectionManager._ENV = None
 
 
+def _import_dbt_in_background() -> threading.Thread:
+    """Import dbt (≈ 3.5 s of Python imports) in a thread while the main thread copies the
+    warehouse, loads and prepares — work that mostly runs outside the GIL (file copy,
+    DuckDB, polars). The build joins the thread before it calls dbt."""
+    def run() -> None:
+        with contextlib.suppress(Exception):  # a real import error surfaces in _run_dbt
+            import dbt.adapters.duckdb  # noqa: F401
+            import dbt.cli.main  # noqa: F401
+
+    thread = threading.Thread(target=run, name="import-dbt", daemon=True)
+    thread.start()
+    return thread
+
+
 def _failures(results) -> list[tuple[str, str]]:
     out = []
     for r in getattr(results, "results", None) or []:
@@ -252,29 +290,106 @@ def _counts(results) -> dict[str, int]:
     return counts
 
 
+def upstream_change_reason(manifest, previous_manifest: Path | None) -> str | None:
+    """Why the incremental models must be rebuilt from scratch because the project changed
+    since the served build: the SQL of an incremental model or of anything it reads (models,
+    seeds) or a macro differs from the previous manifest. Their kept rows were computed by
+    the old code; the new code must recompute them all (dbt users run --full-refresh after
+    such a deploy; this makes it automatic)."""
+    if previous_manifest is None or not previous_manifest.exists():
+        return None
+    import json
+
+    before = json.loads(previous_manifest.read_text())
+    old_nodes, old_macros = before.get("nodes", {}), before.get("macros", {})
+    incremental = [uid for uid, node in manifest.nodes.items()
+                   if getattr(node.config, "materialized", None) == "incremental"]
+    seen: set[str] = set()
+    stack = list(incremental)
+    while stack:
+        uid = stack.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        node = manifest.nodes.get(uid)
+        if node is not None:
+            stack += getattr(node.depends_on, "nodes", [])
+    changed = sorted(
+        manifest.nodes[uid].name for uid in seen
+        if uid in manifest.nodes and uid in old_nodes
+        and old_nodes[uid].get("checksum", {}).get("checksum")
+        != manifest.nodes[uid].checksum.checksum)
+    if not changed:
+        changed = sorted(
+            uid.split(".")[-1] for uid, macro in manifest.macros.items()
+            if macro.package_name == "cityops" and uid in old_macros
+            and old_macros[uid].get("macro_sql") != macro.macro_sql)
+    if changed:
+        return f"the project changed since the served build ({', '.join(changed[:5])})"
+    return None
+
+
+def unchanged_seed_tests(manifest, previous_manifest: Path | None) -> list[str]:
+    """The tests that read nothing but seeds whose file is the same as in the served build
+    (~60 test nodes, ≈ 1 s a build): those tables were tested when the file last changed.
+    Tests of a model against a seed (relationships) still run, and so do the seeds (not
+    excluded themselves: dbt would leave out every test that reads them)."""
+    if previous_manifest is None or not previous_manifest.exists():
+        return []
+    import json
+
+    before = json.loads(previous_manifest.read_text()).get("nodes", {})
+    same = {uid for uid, node in manifest.nodes.items()
+            if node.resource_type.value == "seed"
+            and before.get(uid, {}).get("checksum", {}).get("checksum") == node.checksum.checksum}
+    return sorted(node.name for node in manifest.nodes.values()
+                  if node.resource_type.value == "test" and node.depends_on.nodes
+                  and set(node.depends_on.nodes) <= same)
+
+
 def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: bool,
-             docs: bool, console: Console) -> tuple[dict[str, int], float, float]:
+             docs: bool, console: Console, phases: dict[str, float],
+             previous_manifest: Path | None = None,
+             ) -> tuple[dict[str, int], float, float, str | None]:
+    """Parse (reusing the previous parse), then one ``dbt build``; returns the node counts,
+    build and docs seconds, and why a full refresh was chosen here (code changed)."""
     from dbt.cli.main import dbtRunner
+
+    code_reason = None
 
     common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
               "--target-path", str(target), "--log-path", str(logs)]
-    old_env = {name: os.environ.get(name) for name in (DUCKDB_PATH_ENV, AS_OF_ENV)}
+    old_env = {name: os.environ.get(name) for name in (DUCKDB_PATH_ENV, AS_OF_ENV, BUILD_ID_ENV)}
     os.environ[DUCKDB_PATH_ENV] = str(db_path)
     os.environ[AS_OF_ENV] = as_of
+    os.environ[BUILD_ID_ENV] = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns()}"
     try:
         t0 = time.perf_counter()
-        parsed = dbtRunner().invoke(["--quiet", "parse", *common])
+        # no JSON: the build writes manifest.json again (saves ~0.3 s); the saved parse
+        # (partial_parse.msgpack) is written either way
+        parsed = dbtRunner().invoke(["--quiet", "--no-write-json", "parse", *common])
         if not parsed.success:
             raise BuildFailed(f"dbt could not parse the project: {parsed.exception}")
+        phases["dbt_parse"] = time.perf_counter() - t0
         runner = dbtRunner(manifest=parsed.result)
         # dbt unit tests check the SQL logic, not the data: they run in CI
         # (run_unit_tests, tests/test_build.py), not in every production build (~2 s)
         args = ["--quiet", "--log-level-file", "info", "build", *common,
                 "--exclude-resource-type", "unit_test"]
+        if not full_refresh:
+            code_reason = upstream_change_reason(parsed.result, previous_manifest)
+            if code_reason:
+                console.print(f"Full refresh of the incremental models: {code_reason}.")
+                full_refresh = True
         if full_refresh:
             args.append("--full-refresh")
+        else:
+            unchanged = unchanged_seed_tests(parsed.result, previous_manifest)
+            if unchanged:
+                args += ["--exclude", *unchanged]
         res = runner.invoke(args)
         build_s = time.perf_counter() - t0
+        phases["dbt_build"] = build_s - phases["dbt_parse"]
         counts = _counts(res.result)
         failures = _failures(res.result)
         if failures or not res.success:
@@ -297,7 +412,8 @@ def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: 
                                        *common])
             if not generated.success:
                 console.print(f"[yellow]dbt docs generate failed: {generated.exception}[/]")
-        return counts, build_s, time.perf_counter() - t1
+        phases["dbt_docs"] = time.perf_counter() - t1
+        return counts, build_s, phases["dbt_docs"], code_reason
     finally:
         for name, value in old_env.items():
             if value is None:
@@ -337,15 +453,20 @@ def run_unit_tests(warehouse: Path, workdir: Path) -> tuple[int, list[tuple[str,
 
 def build(warehouse: Path, as_of: str | date | datetime | None = None,
           full_refresh: bool = False, console: Console | None = None,
-          docs: bool = True) -> BuildResult:
+          docs: bool = True, load_from: Path | None = None) -> BuildResult:
     """Build staging → intermediate → marts with dbt on a copy of ``warehouse``; swap it in.
 
+    ``load_from``: first load the extracts of that directory into the same copy
+    (``cityops update``, the daily job): one copy, one swap, and readers never see new raw
+    data under marts that do not include it yet. A refused load raises
+    :class:`warehouse.load.LoadRefused`; the served warehouse is unchanged.
     ``docs=False`` skips ``dbt docs generate`` (tests use it to save a few seconds).
     """
     warehouse = Path(warehouse)
     console = console or Console(stderr=True)
     as_of_text = normalise_as_of(as_of)
     started = time.perf_counter()
+    importing = _import_dbt_in_background()
     dbt_root = builds_dir(warehouse) / "dbt"
     dbt_root.mkdir(parents=True, exist_ok=True)
     run_dir = dbt_root / f"run-{os.getpid()}-{time.time_ns()}"
@@ -354,14 +475,35 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
     stable = docs_dir(warehouse)
     if (stable / "partial_parse.msgpack").exists():  # reuse the previous parse
         shutil.copy2(stable / "partial_parse.msgpack", target / "partial_parse.msgpack")
+    phases: dict[str, float] = {}
+    loaded = None
     try:
-        with console.status("Building the warehouse with dbt…"), writable_copy(warehouse) as path:
-            as_of_text, full_refresh, reason = _prepare(path, as_of_text, full_refresh)
-            if reason:
-                console.print(f"Full refresh of the incremental facts: {reason}.")
-            with _stable_name(path, dbt_root / DBT_DATABASE_FILE) as link:
-                counts, build_s, docs_s = _run_dbt(link, target, logs, as_of_text,
-                                                   full_refresh, docs, console)
+        with writable_copy(warehouse, phases) as path:
+            if load_from is not None:
+                from warehouse.load import load_directory
+
+                t0 = time.perf_counter()
+                loaded = load_directory(load_from, warehouse, console=console, into=path)
+                phases["load"] = time.perf_counter() - t0
+            with console.status("Building the warehouse with dbt…"):
+                t0 = time.perf_counter()
+                as_of_text, full_refresh, reason = _prepare(path, as_of_text, full_refresh)
+                phases["prepare"] = time.perf_counter() - t0
+                if reason:
+                    console.print(f"Full refresh of the incremental facts: {reason}.")
+                t0 = time.perf_counter()
+                importing.join()
+                phases["dbt_import_wait"] = time.perf_counter() - t0
+                with _stable_name(path, dbt_root / DBT_DATABASE_FILE) as link:
+                    counts, build_s, docs_s, code_reason = _run_dbt(
+                        link, target, logs, as_of_text, full_refresh, docs, console, phases,
+                        stable / "manifest.json")
+                    t0 = time.perf_counter()
+                if code_reason:
+                    full_refresh, reason = True, code_reason
+                _log_build(path, as_of_text, full_refresh,
+                           reason or ("requested" if full_refresh else None))
+                phases["checkpoint"] = time.perf_counter() - t0
     except BuildFailed:
         console.print(f"[red]Build failed[/]; dbt logs kept in {logs}. "
                       "The served warehouse is unchanged.")
@@ -381,6 +523,9 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
                         if not status.startswith("kind:"))
     console.print(f"Built {warehouse} as of {as_of_text} in {seconds:.1f} s "
                   f"(dbt build {build_s:.1f} s, docs {docs_s:.1f} s): {summary}.")
+    console.print("[dim]Steps: " + ", ".join(f"{name.replace('_', ' ')} {s:.1f} s"
+                                            for name, s in phases.items()) + "[/]")
     return BuildResult(warehouse=warehouse, as_of=as_of_text, seconds=seconds,
                        build_seconds=build_s, docs_seconds=docs_s, counts=counts,
-                       docs_dir=stable, full_refresh=full_refresh, refresh_reason=reason)
+                       docs_dir=stable, full_refresh=full_refresh, refresh_reason=reason,
+                       phases=phases, load=loaded)

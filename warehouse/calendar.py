@@ -50,7 +50,8 @@ def data_years(con: duckdb.DuckDBPyConnection, extra: list[date] | None = None) 
     With no data at all, the current year ±1 is used so the calendar is never empty.
     """
     parts = [
-        f"select min(year({col})) as lo, max(year({col})) as hi from raw.{table}"
+        # year(min()) rather than min(year()): DuckDB answers min/max from its statistics
+        f"select year(min({col})) as lo, year(max({col})) as hi from raw.{table}"
         for table, col in DATED_COLUMNS
     ]
     lo, hi = con.execute(
@@ -62,10 +63,20 @@ def data_years(con: duckdb.DuckDBPyConnection, extra: list[date] | None = None) 
     return range(min(years) - 1, max(years) + 2)
 
 
-def write_public_holidays(con: duckdb.DuckDBPyConnection, years: range) -> int:
-    """Replace raw.public_holidays with the holidays of ``years``; returns the row count."""
-    rows = polish_holidays(years)
+def write_public_holidays(con: duckdb.DuckDBPyConnection, years: range,
+                          force: bool = False) -> int:
+    """Make raw.public_holidays the holidays of ``years``; returns the row count.
+
+    Left alone when it already holds exactly those years (every daily build but the first
+    of a new year; the `holidays` package takes ~0.4 s to start) unless ``force`` (a full
+    refresh, e.g. after upgrading the package)."""
     con.execute(HOLIDAYS_DDL)
+    held = {y for (y,) in con.execute(
+        "SELECT DISTINCT year(holiday_date) FROM raw.public_holidays").fetchall()}
+    if not force and held == set(years):
+        return con.execute("SELECT count(*) FROM raw.public_holidays").fetchone()[0]
+    rows = polish_holidays(years)
     con.execute("DELETE FROM raw.public_holidays")
-    con.executemany("INSERT INTO raw.public_holidays VALUES (?, ?)", rows)
+    con.execute("INSERT INTO raw.public_holidays SELECT unnest($dates), unnest($names)",
+                {"dates": [d for d, _ in rows], "names": [n for _, n in rows]})
     return len(rows)

@@ -32,6 +32,7 @@ Decisions (see also the module docs of :mod:`warehouse.loading.reading`,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -185,13 +186,16 @@ def _inspect(source: SourceFile, batch_bytes: int) -> None:
 def load_directory(src_dir: Path, warehouse: Path, *,
                    seeds: dict[str, frozenset[str]] | None = None,
                    console: Console | None = None,
-                   batch_bytes: int | None = None) -> LoadReport:
+                   batch_bytes: int | None = None,
+                   into: Path | None = None) -> LoadReport:
     """Validate every contract file in ``src_dir`` and load it into ``warehouse``'s raw.*.
 
     ``seeds`` (unit/topic/portal-area codes) default to :func:`seed_codes`; tests pass their
     own.  Files are read in batches of about ``batch_bytes`` (default: $CITYOPS_LOAD_BATCH_BYTES
     or 32 MiB), so memory does not grow with the file.  Raises :class:`LoadRefused`
-    (warehouse unchanged) if any file is refused.
+    (warehouse unchanged) if any file is refused.  ``into``: a writable copy of the
+    warehouse that the caller already holds and swaps in (``cityops update``); by default
+    the load makes and swaps in its own.
     """
     t0 = time.perf_counter()
     src_dir, warehouse = Path(src_dir), Path(warehouse)
@@ -209,8 +213,8 @@ def load_directory(src_dir: Path, warehouse: Path, *,
     hasher = Hasher(pii_key(warehouse))
     batch_bytes = batch_bytes or int(os.environ.get(BATCH_ENV) or BATCH_BYTES)
     refused: list[str] = []
-    with writable_copy(warehouse) as path, \
-            tempfile.TemporaryDirectory(prefix="cityops-load-") as spill:
+    copy = contextlib.nullcontext(into) if into is not None else writable_copy(warehouse)
+    with copy as path, tempfile.TemporaryDirectory(prefix="cityops-load-") as spill:
         con = duckdb.connect(str(path), config={"memory_limit": DUCKDB_MEMORY,
                                                 "temp_directory": spill})
         try:

@@ -99,12 +99,13 @@ def _owned_by_live_process(partial: Path) -> bool:
 
 
 @contextlib.contextmanager
-def writable_copy(warehouse: Path) -> Iterator[Path]:
+def writable_copy(warehouse: Path, timings: dict[str, float] | None = None) -> Iterator[Path]:
     """Yield the path of a fresh copy of the current build, to be changed in place.
 
     The caller opens (and closes) its own connections to the path — dbt opens its own.
     On normal exit the copy is checkpointed, fsynced and swapped in atomically; on an
     exception (or a kill) it never becomes current and the served warehouse is unchanged.
+    ``timings`` (if given) receives the seconds spent copying and committing.
     """
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -115,20 +116,25 @@ def writable_copy(warehouse: Path) -> Iterator[Path]:
     # is released by the kernel if the process is killed.
     with open(bdir / ".write.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        with _writable_copy_locked(warehouse, bdir) as path:
+        with _writable_copy_locked(warehouse, bdir, timings) as path:
             yield path
 
 
 @contextlib.contextmanager
-def _writable_copy_locked(warehouse: Path, bdir: Path) -> Iterator[Path]:
+def _writable_copy_locked(warehouse: Path, bdir: Path,
+                          timings: dict[str, float] | None) -> Iterator[Path]:
+    timings = {} if timings is None else timings
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"{time.time_ns() % 1_000_000_000:09d}"
     partial = bdir / f"{stamp}-{os.getpid()}.partial.duckdb"
     final = bdir / f"{stamp}-{os.getpid()}.duckdb"
     src = current_file(warehouse)
+    t0 = time.perf_counter()
     if src is not None:
         shutil.copyfile(src, partial)
+    timings["copy"] = time.perf_counter() - t0
     try:
         yield partial
+        t0 = time.perf_counter()
         con = duckdb.connect(str(partial))
         con.execute("CHECKPOINT")
         con.close()
@@ -144,3 +150,4 @@ def _writable_copy_locked(warehouse: Path, bdir: Path) -> Iterator[Path]:
         os.replace(warehouse, bdir / f"{stamp}-original.duckdb")
     _swap(warehouse, final)
     _prune(warehouse, keep=final)
+    timings["commit"] = time.perf_counter() - t0

@@ -20,3 +20,11 @@
 {% macro as_known_with(col, value, otherwise='null') -%}
     case when {{ col }} <= {{ as_of_local() }} then {{ value }} else {{ otherwise }} end
 {%- endmacro %}
+
+{#- Post-hook of an incremental mart with an `as_of_at` column: the rows an incremental
+    build kept were computed at an earlier as_of that changed none of their values, so
+    only their stamp moves to this build's as_of (a no-op after a full build). -#}
+{% macro stamp_as_of(relation) -%}
+    update {{ relation }} set as_of_at = {{ as_of_local() }}
+    where as_of_at is distinct from {{ as_of_local() }}
+{%- endmacro %}

@@ -38,11 +38,17 @@
 {%- endmacro %}
 
 {#- as_of as a local TIMESTAMP literal and as an instant: the var `as_of` when given (unit
-    tests), else the environment variable CITYOPS_AS_OF that warehouse.build sets (not a
-    var, so that a new as_of does not force a full re-parse); the fallback only keeps a
-    bare `dbt parse` / `dbt compile` working. -#}
+    tests), else the environment variable CITYOPS_AS_OF that warehouse.build sets. It is
+    read only when dbt executes (`execute`), never while parsing: dbt records every env var
+    a file reads at parse time and re-parses the project when its value changes, and as_of
+    changes with every daily build (a full re-parse is ~4 s). The fallback only keeps a
+    bare `dbt compile` working. -#}
 {% macro as_of_local() -%}
+    {%- if execute -%}
     cast('{{ var("as_of", none) or env_var("CITYOPS_AS_OF", "2026-10-31 23:59:59") }}' as timestamp)
+    {%- else -%}
+    cast('2000-01-01 00:00:00' as timestamp)
+    {%- endif -%}
 {%- endmacro %}
 {% macro as_of_instant() -%}
     {{ to_instant(as_of_local()) }}

@@ -2,7 +2,8 @@
     materialized='incremental',
     unique_key='call_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    meta={'tests_read_rows_of_this_build': true}
 ) }}
 {#- One row per call offered to a KCK queue with its waits and flags. Incremental: a
     build reads only the calls of loads it has not seen (by _load_id), so a one-day load
@@ -78,7 +79,8 @@ final as (
         handle_seconds,
         is_abandoned and wait_seconds < {{ var('kck_short_abandon_seconds') }} as is_short_abandoned,
         is_answered and wait_seconds <= {{ var('kck_answer_threshold_seconds') }} as is_answered_within_20s,
-        _load_id
+        _load_id,
+        {{ build_id() }} as _build_id
     from measured
 )
 

@@ -2,7 +2,8 @@
     materialized='incremental',
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    meta={'tests_read_rows_of_this_build': true}
 ) }}
 {#- One row per ticket event = the segment from that event to the ticket's next event,
     with the state the ticket is in during it and the minutes of that segment on both
@@ -90,7 +91,8 @@ final as (
         sequenced.next_event_instant is null as is_last_event,
         office_minutes.business_minutes as office_minutes,
         {{ elapsed_minutes('sequenced.event_instant', 'sequenced.next_event_instant') }} as elapsed_minutes,
-        sequenced._load_id
+        sequenced._load_id,
+        {{ build_id() }} as _build_id
     from sequenced
     left join office_minutes
         on office_minutes.ticket_id = sequenced.ticket_id

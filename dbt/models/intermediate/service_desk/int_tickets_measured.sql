@@ -6,7 +6,8 @@
     materialized='incremental',
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    meta={'tests_read_rows_of_this_build': true}
 ) }}
 {#- Incremental on int_ticket_intervals (§ 14): a ticket's measures depend on its segments
     only. `last_load_id` is the latest load among a ticket's segments; a ticket that
@@ -111,7 +112,8 @@ final as (
     select
         *,
         {{ elapsed_minutes('opened_instant', 'resolved_instant') }} as resolution_calendar_minutes,
-        {{ elapsed_minutes('opened_instant', 'first_response_instant') }} as response_calendar_minutes
+        {{ elapsed_minutes('opened_instant', 'first_response_instant') }} as response_calendar_minutes,
+        {{ build_id() }} as _build_id
     from measured
 )
 

@@ -1,8 +1,24 @@
 {#- One row per publication request: how long content approved for publication waited
     to go online, on the office clock ("without delay" = within one working day). -#}
 
+{{ config(
+    materialized='incremental',
+    unique_key='publication_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    meta={'tests_read_rows_of_this_build': true}
+) }}
+{#- Incremental (DECISIONS.md § 14): a row depends on its request only (no as_of column:
+    as_of only decides what is known, and warehouse.build runs a full refresh when it
+    moves across data already built), so a daily build computes the requests of the loads
+    this table has not seen; a request sent again (published since) comes with its new
+    load and replaces its row. -#}
+
 with publications as (
     select * from {{ ref('stg_publications__publications') }}
+    {% if is_incremental() %}
+    where _load_id not in (select distinct _load_id from {{ this }})
+    {% endif %}
 ),
 
 units as (
@@ -39,7 +55,9 @@ final as (
         coalesce(office_minutes.business_minutes <= {{ var('office_minutes_per_day') }}, false)
             as is_published_within_1_working_day,
         publications.service_card_id,
-        publications.editor_role
+        publications.editor_role,
+        publications._load_id,
+        {{ build_id() }} as _build_id
     from publications
     left join office_minutes on office_minutes.publication_id = publications.publication_id
     left join units on units.unit_code = publications.owner_unit

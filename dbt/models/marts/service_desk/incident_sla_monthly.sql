@@ -15,18 +15,16 @@ sla_targets as (
     select * from {{ ref('sla_targets') }}
 ),
 
-registered as (
-    select * from {{ ref('stg_service_desk__tickets') }}
-),
-
 -- the state segments of every ticket; a registered ticket without any event yet is open
+-- (from incident_sla, a table, rather than the staging view: that would deduplicate every
+-- raw ticket again, and the instant is needed for these few tickets only)
 state_segments as (
     select ticket_id, start_instant, end_instant, state
     from intervals
     union all
-    select registered.ticket_id, registered.opened_instant, null, 'open'
-    from registered
-    where not exists (select 1 from intervals where intervals.ticket_id = registered.ticket_id)
+    select tickets.ticket_id, {{ to_instant('tickets.opened_at') }}, null, 'open'
+    from tickets
+    where not exists (select 1 from intervals where intervals.ticket_id = tickets.ticket_id)
 ),
 
 opened as (

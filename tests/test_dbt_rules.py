@@ -1,12 +1,14 @@
 """The SLA clock, checked independently of SQL: a plain-Python reimplementation of the
 rules in dbt/DECISIONS.md is compared with marts.incident_sla on real generated tickets,
 plus the pure helpers of warehouse.calendar and warehouse.build, and the per-model data
-tests (columns_not_null, columns_accepted_values) failing on planted bad values."""
+tests (columns_not_null, columns_accepted_values, expressions_are_true, relationships_all)
+failing on planted bad values."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
@@ -194,6 +196,21 @@ def test_python_clock_itself_handles_dst_and_holidays():
 
 # ------------------------------------------------------------ one data test per model
 
+def _tested(node: dict) -> str:
+    """The unique id of the model, seed or source a generic test tests (a test of a source
+    has no attached node: its one dependency is the source)."""
+    if node.get("attached_node"):
+        return node["attached_node"]
+    (source,) = node["depends_on"]["nodes"]
+    return source
+
+
+def _tested_name(node: dict) -> str:
+    """The tested model or seed as test names spell it; a source as `<source>_<table>`."""
+    uid = _tested(node)
+    return "_".join(uid.split(".")[2:]) if uid.startswith("source.") else uid.split(".")[-1]
+
+
 def test_not_null_and_accepted_values_are_one_test_per_model(built_warehouse):
     """A dbt test node costs ~40 ms whatever it checks: a model (or seed) has one
     columns_not_null and one columns_accepted_values test, not one node per column, and
@@ -204,18 +221,68 @@ def test_not_null_and_accepted_values_are_one_test_per_model(built_warehouse):
              if n["resource_type"] == "test" and n.get("test_metadata")]
     kinds = Counter(n["test_metadata"]["name"] for n in tests)
     assert not {"not_null", "accepted_values"} & set(kinds), kinds
-    per_model = Counter((n["test_metadata"]["name"], n["attached_node"]) for n in tests
+    per_model = Counter((n["test_metadata"]["name"], _tested(n)) for n in tests
                         if n["test_metadata"]["name"].startswith("columns_"))
     assert set(per_model.values()) == {1}, [k for k, v in per_model.items() if v > 1]
     assert kinds["columns_accepted_values"] >= 10
     for node in tests:
         if node["test_metadata"]["name"] == "columns_accepted_values":
-            model = node["attached_node"].split(".")[-1]
+            model = _tested_name(node)
             columns = node["test_metadata"]["kwargs"]["columns"]
             assert node["name"] == f"columns_accepted_values_{model}__" + "__".join(columns)
 
 
+def _config_key(node: dict) -> tuple:
+    """What keeps two tests of a model apart: a warn test is not grouped with an error one,
+    nor a test with a `where` with one without."""
+    c = node["config"]
+    return (c.get("severity", "ERROR").lower(), c.get("where"), c.get("warn_if"),
+            c.get("error_if"), json.dumps(c.get("meta") or {}, sort_keys=True))
+
+
+def test_expressions_and_relationships_are_one_test_per_model_and_config(built_warehouse):
+    """The expression and foreign-key rules of a model are one expressions_are_true and one
+    relationships_all test per config (severity, where), not one node per rule; each is
+    named after its model (and a relationships_all test after its columns too), and every
+    relationships_all target is a dependency of the test node, so it runs after it."""
+    manifest = json.loads((docs_dir(built_warehouse) / "manifest.json").read_text())
+    tests = [n for n in manifest["nodes"].values()
+             if n["resource_type"] == "test" and n.get("test_metadata")]
+    kinds = Counter(n["test_metadata"]["name"] for n in tests)
+    assert not {"expression_is_true", "relationships"} & set(kinds), kinds
+    grouped = [n for n in tests
+               if n["test_metadata"]["name"] in ("expressions_are_true", "relationships_all")]
+    per_config = Counter((n["test_metadata"]["name"], _tested(n), _config_key(n))
+                         for n in grouped)
+    assert set(per_config.values()) == {1}, [k for k, v in per_config.items() if v > 1]
+    assert kinds["expressions_are_true"] >= 10 and kinds["relationships_all"] >= 10
+    per_model = Counter((n["test_metadata"]["name"], _tested(n)) for n in grouped)
+    for node in grouped:
+        kind, kwargs = node["test_metadata"]["name"], node["test_metadata"]["kwargs"]
+        model = _tested_name(node)
+        if kind == "expressions_are_true":
+            assert kwargs["expressions"], node["name"]
+            if per_model[(kind, _tested(node))] == 1:
+                assert node["name"] == f"expressions_are_true_{model}"
+            else:  # one per config: the name says which
+                assert node["name"].startswith(f"expressions_are_true_{model}__"), node["name"]
+        else:
+            columns = [r["column"] for r in kwargs["relations"]]
+            assert node["name"] == f"relationships_all_{model}__" + "__".join(columns)
+            parents = {d.split(".")[-1] for d in node["depends_on"]["nodes"]}
+            for r in kwargs["relations"]:
+                target = re.fullmatch(r"\s*ref\(\s*['\"](\w+)['\"]\s*\)\s*", r["to"])
+                assert target and target.group(1) in parents, (node["name"], r, parents)
+    # the severity of a warn-only rule survived the grouping
+    warn = {n["name"] for n in grouped if _config_key(n)[0] == "warn"}
+    assert {"expressions_are_true_service_card_freshness",
+            "relationships_all_incident_sla__service_code"} <= warn, warn
+
+
 BAD_PORTAL = "FAX"
+# forwarded to the unit a day before it was received: breaks one of the two expressions of
+# expressions_are_true_submissions
+BAD_EXPRESSION = "days_to_forward >= 0 and coalesce(days_to_unit_reply, 0) >= 0"
 # a copy of an existing publication and submission as a new one, of a new load (so the
 # incremental marts take it in)
 PLANT_BAD_VALUES = (
@@ -225,13 +292,18 @@ PLANT_BAD_VALUES = (
     """insert into raw.submissions select * replace ('BAD-1' as submission_id,
         null as channel, 'load-bad' as _load_id) from raw.submissions
         where submission_id = (select min(submission_id) from raw.submissions)""",
+    """insert into raw.submissions select * replace ('BAD-2' as submission_id,
+        received_at - interval 1 day as forwarded_at, 'load-bad' as _load_id)
+        from raw.submissions where submission_id = (select min(submission_id)
+        from raw.submissions where forwarded_at is not null and _load_id != 'load-bad')""",
 )
 
 
 @pytest.fixture(scope="module")
 def bad_values_build(built_warehouse, tmp_path_factory):
-    """The sample with one publication on a portal that does not exist and one submission
-    without a channel, planted in raw: the build fails on the two per-model tests.
+    """The sample with one publication on a portal that does not exist, one submission
+    without a channel and one forwarded before it was received, planted in raw: the build
+    fails on the three per-model tests.
     Returns the warehouse (still serving the good build) and the failure."""
     wh = tmp_path_factory.mktemp("wh_bad_values") / "warehouse.duckdb"
     shutil.copyfile(current_file(built_warehouse), wh)
@@ -247,7 +319,7 @@ def bad_values_build(built_warehouse, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bad_values_rows(bad_values_build, tmp_path_factory) -> dict[str, list[tuple]]:
-    """The rows the two failing tests return, by test name (a failed build names only the
+    """The rows the three failing tests return, by test name (a failed build names only the
     nodes and discards its copy): the same rows planted in a copy of the served
     warehouse, the two marts rebuilt with `dbt run` and the tests run with `dbt show`."""
     from dbt.cli.main import dbtRunner
@@ -272,7 +344,8 @@ def bad_values_rows(bad_values_build, tmp_path_factory) -> dict[str, list[tuple]
         assert ran.success, ran.exception
         shown = runner.invoke(["show", *common, "--select",
                                "test_name:columns_accepted_values,publications",
-                               "test_name:columns_not_null,submissions"])
+                               "test_name:columns_not_null,submissions",
+                               "test_name:expressions_are_true,submissions"])
         assert shown.success, shown.exception
     finally:
         _release_dbt_database()
@@ -308,3 +381,14 @@ def test_null_fails_the_build_naming_the_column(bad_values_build, bad_values_row
     assert not [n for n in names if ".columns_accepted_values_submissions__" in n], names
     rows = next(v for k, v in bad_values_rows.items() if k.startswith("columns_not_null"))
     assert rows == [("channel", 1)]  # column, rows with NULL
+
+
+def test_false_expression_fails_the_build_naming_the_test_and_expression(bad_values_build,
+                                                                        bad_values_rows):
+    _, failed = bad_values_build
+    names = [name for name, _ in failed.failures]
+    expressions = [n for n in names if ".expressions_are_true_" in n]
+    assert [n.split(".")[2] for n in expressions] == ["expressions_are_true_submissions"], names
+    # one row per false expression (the other one of the test holds): its text, rows
+    rows = next(v for k, v in bad_values_rows.items() if k.startswith("expressions_are_true"))
+    assert rows == [(BAD_EXPRESSION, 1)]

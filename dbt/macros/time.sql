@@ -73,3 +73,9 @@
 {% macro pct(numerator, denominator) -%}
     case when ({{ denominator }}) > 0 then 100.0 * ({{ numerator }}) / ({{ denominator }}) end
 {%- endmacro %}
+
+{#- An instant later than any real one: the open end of a segment still running, where an
+    inequality join needs a value rather than NULL. -#}
+{% macro far_future_instant() -%}
+    {{ to_instant("cast('9999-12-31 00:00:00' as timestamp)") }}
+{%- endmacro %}

@@ -104,3 +104,37 @@ final as (
 
 select * from final
 {% endmacro %}
+
+{#- `only_keys`: a query returning the ticket_ids to keep (before the deduplication window,
+    like only_keys_of_new_loads); default: every ticket — the staging model. -#}
+{% macro stg_service_desk__tickets_rows(only_keys=none) %}
+with source as (
+    select * from {{ source('raw', 'tickets') }}
+    {% if only_keys is not none -%}
+    where ticket_id in ({{ only_keys }})
+    {%- endif %}
+),
+
+deduplicated as (
+    select *
+    from source
+    qualify row_number() over (partition by ticket_id order by _load_id desc, _source_row desc) = 1
+),
+
+final as (
+    select
+        ticket_id,
+        ticket_type,
+        service_code,
+        requester_unit,
+        channel,
+        cast(priority as integer) as initial_priority,
+        opened_at,
+        {{ to_instant('opened_at') }} as opened_instant,
+        _load_id
+    from deduplicated
+    where {{ known_at_as_of('opened_at') }}
+)
+
+select * from final
+{% endmacro %}

@@ -19,33 +19,30 @@
     the SLA targets change. as_of_at of the rows kept is moved to this build's as_of by
     the post-hook. -#}
 
-with tickets_all as (
-    select * from {{ ref('stg_service_desk__tickets') }}
-),
-
-measured_all as (
-    select * from {{ ref('int_tickets_measured') }}
-),
-
+-- depends_on: {{ ref('stg_service_desk__tickets') }}
 {% if is_incremental() %}
-loads_seen as (
+with loads_seen as (
     select distinct _last_load_id as _load_id from {{ this }}
 ),
 
 in_scope as (
-    select ticket_id from tickets_all where _load_id not in (select _load_id from loads_seen)
+    select ticket_id from {{ source('raw', 'tickets') }}
+    where _load_id not in (select _load_id from loads_seen)
     union
-    select ticket_id from measured_all where last_load_id not in (select _load_id from loads_seen)
+    select ticket_id from {{ ref('int_tickets_measured') }}
+    where last_load_id not in (select _load_id from loads_seen)
     union
     select ticket_id from {{ this }} where is_open
 ),
 
+-- the staging rows of these tickets only (deduplicating every ticket first cost 0.6 s)
 tickets as (
-    select * from tickets_all where ticket_id in (select ticket_id from in_scope)
+    select * from ({{ stg_service_desk__tickets_rows(only_keys='select ticket_id from in_scope') }}) as staged
 ),
 
 measured as (
-    select * from measured_all where ticket_id in (select ticket_id from in_scope)
+    select * from {{ ref('int_tickets_measured') }}
+    where ticket_id in (select ticket_id from in_scope)
 ),
 
 intervals as (
@@ -53,12 +50,12 @@ intervals as (
     where ticket_id in (select ticket_id from in_scope)
 ),
 {% else %}
-tickets as (
-    select * from tickets_all
+with tickets as (
+    select * from {{ ref('stg_service_desk__tickets') }}
 ),
 
 measured as (
-    select * from measured_all
+    select * from {{ ref('int_tickets_measured') }}
 ),
 
 intervals as (

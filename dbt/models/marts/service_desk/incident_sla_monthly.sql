@@ -7,24 +7,37 @@ with tickets as (
     select * from {{ ref('incident_sla') }}
 ),
 
-intervals as (
-    select * from {{ ref('int_ticket_intervals') }}
+-- a ticket's time in the backlog: its open and on-hold segments
+unresolved_segments as (
+    select ticket_id, start_instant, end_instant
+    from {{ ref('int_ticket_intervals') }}
+    where state in ('open', 'on_hold')
+),
+
+escalation_events as (
+    select ticket_id, event_at
+    from {{ ref('int_ticket_intervals') }}
+    where event = 'escalated' and comment_chars < {{ var('full_comment_min_chars') }}
+),
+
+measured as (
+    select ticket_id from {{ ref('int_tickets_measured') }}
 ),
 
 sla_targets as (
     select * from {{ ref('sla_targets') }}
 ),
 
--- the state segments of every ticket; a registered ticket without any event yet is open
--- (from incident_sla, a table, rather than the staging view: that would deduplicate every
--- raw ticket again, and the instant is needed for these few tickets only)
+-- the backlog segments of every ticket; a registered ticket without any event yet is open
+-- (it has no row in int_tickets_measured, one row per ticket with events: an anti-join
+-- with it rather than with every segment, and the instant for these few tickets only)
 state_segments as (
-    select ticket_id, start_instant, end_instant, state
-    from intervals
+    select ticket_id, start_instant, end_instant
+    from unresolved_segments
     union all
-    select tickets.ticket_id, {{ to_instant('tickets.opened_at') }}, null, 'open'
+    select tickets.ticket_id, {{ to_instant('tickets.opened_at') }}, null
     from tickets
-    where not exists (select 1 from intervals where intervals.ticket_id = tickets.ticket_id)
+    where tickets.ticket_id not in (select ticket_id from measured)
 ),
 
 opened as (
@@ -60,15 +73,13 @@ resolved as (
 -- escalations without a full comment, in the month of the escalation
 escalations as (
     select
-        cast({{ dbt.date_trunc('month', 'intervals.event_at') }} as date) as month_start,
+        cast({{ dbt.date_trunc('month', 'escalation_events.event_at') }} as date) as month_start,
         tickets.priority,
         coalesce(tickets.final_group_code, 'UNASSIGNED') as group_code,
         count(*) as escalations_without_comment
-    from intervals
-    inner join tickets on tickets.ticket_id = intervals.ticket_id
-    where intervals.event = 'escalated'
-      and intervals.comment_chars < {{ var('full_comment_min_chars') }}
-      and intervals.event_at <= {{ as_of_local() }}
+    from escalation_events
+    inner join tickets on tickets.ticket_id = escalation_events.ticket_id
+    where escalation_events.event_at <= {{ as_of_local() }}
     group by 1, 2, 3
 ),
 
@@ -94,11 +105,12 @@ backlog as (
         coalesce(tickets.final_group_code, 'UNASSIGNED') as group_code,
         count(*) as backlog_at_month_end
     from month_ends
+    -- two plain inequalities (no OR): DuckDB runs a merge-based inequality join instead of
+    -- a nested loop over every month end and segment (0.47 s at 10×)
     inner join state_segments
         on state_segments.start_instant <= month_ends.counted_at
-        and (state_segments.end_instant > month_ends.counted_at or state_segments.end_instant is null)
+        and coalesce(state_segments.end_instant, {{ far_future_instant() }}) > month_ends.counted_at
     inner join tickets on tickets.ticket_id = state_segments.ticket_id
-    where state_segments.state in ('open', 'on_hold')
     group by 1, 2, 3
 ),
 

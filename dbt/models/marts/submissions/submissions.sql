@@ -1,8 +1,29 @@
 {#- One row per submission (problem or idea from an electronic channel, DK-03) with its
     lead times and its state as of as_of. -#}
 
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    meta={'tests_read_rows_of_this_build': true},
+    post_hook="{{ stamp_as_of(this) }}"
+) }}
+{#- Incremental (DECISIONS.md § 14): a daily build recomputes the submissions of loads this
+    table has not seen and those whose as-of columns can still change — open, or not yet
+    due at the previous build (is_reply_late is decided when the due date passes). A
+    closed submission past its due date is final; its as_of_at stamp moves (post-hook). -#}
+
 with submissions as (
     select * from {{ ref('stg_kck__submissions') }}
+    {% if is_incremental() %}
+    where submission_id in (
+        select submission_id from {{ source('raw', 'submissions') }}
+        where _load_id not in (select distinct _load_id from {{ this }})
+        union
+        select submission_id from {{ this }} where is_open or reply_due_at > as_of_at
+    )
+    {% endif %}
 ),
 
 topics as (
@@ -52,7 +73,9 @@ final as (
         -- closed (or still open at as_of) after the due date: counted once, in the due month
         states.reply_due_at <= {{ as_of_local() }}
             and coalesce(states.closed_at > states.reply_due_at, true) as is_reply_late,
-        {{ as_of_local() }} as as_of_at
+        {{ as_of_local() }} as as_of_at,
+        states._load_id,
+        {{ build_id() }} as _build_id
     from states
     left join topics on topics.topic_code = states.topic_code
     left join districts on districts.district = states.district

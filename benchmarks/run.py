@@ -120,23 +120,47 @@ def as_of_of(warehouse: Path) -> str:
 BARE_MARTS = ("incident_sla", "kck_queue_service", "unit_workload")  # what bare_sql.sql builds
 
 
-def dbt_seconds(warehouse: Path) -> float:
-    """dbt's execution time for what bare_sql.sql computes: the model nodes of the last
-    build that the three main marts are made of (the marts and every model upstream of
-    them), without dbt's start-up, parse and tests."""
-    from warehouse.build import BUILD_RESULTS_FILE, docs_dir
+def dbt_seconds(warehouse: Path, as_of: str) -> float:
+    """Wall time of dbt building what bare_sql.sql builds, the same way: the three main
+    marts and every model upstream of them, from raw, from scratch (`dbt run
+    --full-refresh --select +mart…`, models only), on a copy of the warehouse. dbt's own
+    clock of the run (run_results elapsed_time): nodes, DDL and dbt's per-node overhead,
+    without importing and parsing, which a long-running scheduler would pay once."""
+    from dbt.cli.main import dbtRunner
 
-    target = docs_dir(warehouse)
-    results = json.loads((target / BUILD_RESULTS_FILE).read_text())["results"]
-    parents = json.loads((target / "manifest.json").read_text())["parent_map"]
-    lineage, stack = set(), [f"model.cityops.{m}" for m in BARE_MARTS]
-    while stack:
-        uid = stack.pop()
-        if uid not in lineage:
-            lineage.add(uid)
-            stack += parents.get(uid, [])
-    return sum(r.get("execution_time", 0.0) for r in results
-               if r["unique_id"] in lineage and r["unique_id"].startswith("model."))
+    from warehouse.build import (
+        AS_OF_ENV,
+        BUILD_ID_ENV,
+        DBT_DIR,
+        DUCKDB_PATH_ENV,
+        _release_dbt_database,
+    )
+    from warehouse.store import current_file
+
+    work = WORK / "dbt_lineage"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    copy = work / "cityops.duckdb"
+    shutil.copyfile(current_file(warehouse), copy)
+    env = {DUCKDB_PATH_ENV: str(copy), AS_OF_ENV: as_of, BUILD_ID_ENV: "bench"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        res = dbtRunner().invoke([
+            "--quiet", "run", "--full-refresh", "--project-dir", str(DBT_DIR),
+            "--profiles-dir", str(DBT_DIR), "--target-path", str(work / "target"),
+            "--log-path", str(work / "logs"),
+            "--select", *(f"+{m}" for m in BARE_MARTS)])
+    finally:
+        _release_dbt_database()
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if not res.success:
+        raise SystemExit(f"dbt run of the main marts failed: {res.exception}")
+    return res.result.elapsed_time
 
 
 def save_warehouse(warehouse: Path, dest: Path) -> None:
@@ -186,9 +210,9 @@ def pipeline(scale: float, years: int, seed: int, tag: str, log: Path,
     r["check"] = step(f"{tag}_check", ["check", "--warehouse", str(wh)], log)
     r["pipeline_s"] = sum(r[s]["seconds"] for s in ("generate", "load", "build", "check"))
     r["peak_rss_mib"] = max(r[s]["peak_rss_mib"] for s in ("generate", "load", "build", "check"))
-    r["dbt_models_s"] = dbt_seconds(wh)
     as_of = as_of_of(wh)
     r["bare_sql_s"] = bare_sql_seconds(wh, as_of)
+    r["dbt_models_s"] = dbt_seconds(wh, as_of)
     r["warehouse"] = str(wh)
     return r
 
@@ -212,7 +236,7 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3, help="runs at 1× (median quoted)")
     ap.add_argument("--repeats-10x", type=int, default=1, help="runs at 10×")
-    ap.add_argument("--repeats-day", type=int, default=3,
+    ap.add_argument("--repeats-day", type=int, default=5,
                     help="one-day incremental updates at 10× (median quoted)")
     ap.add_argument("--big-scale", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=42)
@@ -318,7 +342,7 @@ def write_readme_table(s: dict) -> None:
         f"{s['incremental_day_two_commands_s']:.1f} | |",
         f"| slowest dashboard page, warm cache (s) | | {s['page_warm_10x_s']:.2f} | "
         f"≤ 1.5 {mark('page_warm_10x_s')} |",
-        f"| dbt model time / bare DuckDB SQL (the three main marts) | "
+        f"| dbt run of the three main marts from raw / the same in bare DuckDB SQL | "
         f"{s['dbt_to_bare_sql_ratio_1x']:.2f} | {s['dbt_to_bare_sql_ratio_10x']:.2f} | "
         f"≤ 1.5 {mark('dbt_to_bare_sql_ratio')} |",
         f"| build time 10× / 1× | | {s['build_scaling_10x_over_1x']:.1f} | linear ≈ 10 |",

@@ -427,8 +427,13 @@ def test_rebuild_skips_tests_of_unchanged_seeds_and_refreshes_after_a_code_chang
     assert seed_only <= first and not seed_only & second
     assert model_to_seed <= first and model_to_seed <= second
     assert not again.full_refresh
-    # the served build was made by other code: the incremental models start again
+    # a macro no incremental model calls (a test's) changed: still incremental
     manifest = docs_dir(wh) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["macros"]["macro.cityops.require_rule_list"]["macro_sql"] = "older code"
+    manifest.write_text(json.dumps(data))
+    assert not build(wh, docs=False).full_refresh
+    # the served build was made by other code: the incremental models start again
     data = json.loads(manifest.read_text())
     data["nodes"]["model.cityops.int_tickets_measured"]["checksum"]["checksum"] = "older code"
     manifest.write_text(json.dumps(data))

@@ -293,7 +293,7 @@ def _counts(results) -> dict[str, int]:
 def upstream_change_reason(manifest, previous_manifest: Path | None) -> str | None:
     """Why the incremental models must be rebuilt from scratch because the project changed
     since the served build: the SQL of an incremental model or of anything it reads (models,
-    seeds) or a macro differs from the previous manifest. Their kept rows were computed by
+    seeds) or of a project macro they call differs from the previous manifest. Their kept rows were computed by
     the old code; the new code must recompute them all (dbt users run --full-refresh after
     such a deploy; this makes it automatic)."""
     if previous_manifest is None or not previous_manifest.exists():
@@ -319,11 +319,22 @@ def upstream_change_reason(manifest, previous_manifest: Path | None) -> str | No
         if uid in manifest.nodes and uid in old_nodes
         and old_nodes[uid].get("checksum", {}).get("checksum")
         != manifest.nodes[uid].checksum.checksum)
-    if not changed:
+    if not changed:  # the project's macros those models call, directly or through others
+        macros: set[str] = set()
+        stack = [m for uid in seen if uid in manifest.nodes
+                 for m in manifest.nodes[uid].depends_on.macros]
+        while stack:
+            uid = stack.pop()
+            if uid not in macros and uid in manifest.macros:
+                macros.add(uid)
+                stack += manifest.macros[uid].depends_on.macros
+                # adapter.dispatch picks an implementation at run time
+                package, name = uid.rsplit(".", 1)
+                stack += [f"{package}.{prefix}__{name}" for prefix in ("default", "duckdb")]
         changed = sorted(
-            uid.split(".")[-1] for uid, macro in manifest.macros.items()
-            if macro.package_name == "cityops" and uid in old_macros
-            and old_macros[uid].get("macro_sql") != macro.macro_sql)
+            uid.split(".")[-1] for uid in macros
+            if manifest.macros[uid].package_name == "cityops" and uid in old_macros
+            and old_macros[uid].get("macro_sql") != manifest.macros[uid].macro_sql)
     if changed:
         return f"the project changed since the served build ({', '.join(changed[:5])})"
     return None

@@ -80,14 +80,17 @@ def split_last_day(src: Path, history: Path, day: Path) -> str:
         if contract not in DAY_COLUMN:
             shutil.copyfile(f, history / f.name)
             continue
-        frame = pl.read_csv(f, infer_schema=False)
-        on_day = frame[DAY_COLUMN[contract]].str.slice(0, 10) >= last
+        # streamed (scan → sink): the runner must stay small, its children inherit its
+        # peak RSS in their rusage and ran slower beside a big parent
+        on_day = pl.col(DAY_COLUMN[contract]).str.slice(0, 10) >= last
         if contract == "ticket_events":  # events of tickets opened on the last day go with them
-            tickets = pl.read_csv(src / "tickets.csv", infer_schema=False)
-            new_ids = tickets.filter(pl.col("opened_at").str.slice(0, 10) >= last)["ticket_id"]
-            on_day = on_day | frame["ticket_id"].is_in(new_ids.implode())
-        frame.filter(~on_day).write_csv(history / f.name)
-        frame.filter(on_day).write_csv(day / f.name)
+            new_ids = (pl.scan_csv(src / "tickets.csv", infer_schema=False)
+                       .filter(pl.col("opened_at").str.slice(0, 10) >= last)
+                       .select("ticket_id").collect()["ticket_id"])
+            on_day = on_day | pl.col("ticket_id").is_in(new_ids.implode())
+        frame = pl.scan_csv(f, infer_schema=False)
+        frame.filter(~on_day).sink_csv(history / f.name)
+        frame.filter(on_day).sink_csv(day / f.name)
     return last
 
 
@@ -211,10 +214,21 @@ def pipeline(scale: float, years: int, seed: int, tag: str, log: Path,
     r["pipeline_s"] = sum(r[s]["seconds"] for s in ("generate", "load", "build", "check"))
     r["peak_rss_mib"] = max(r[s]["peak_rss_mib"] for s in ("generate", "load", "build", "check"))
     as_of = as_of_of(wh)
-    r["bare_sql_s"] = bare_sql_seconds(wh, as_of)
-    r["dbt_models_s"] = dbt_seconds(wh, as_of)
+    r.update(yardstick(wh, as_of, log))
     r["warehouse"] = str(wh)
     return r
+
+
+def yardstick(warehouse: Path, as_of: str, log: Path) -> dict:
+    """dbt and the bare SQL on the three main marts (benchmarks/yardstick.py), in a child
+    process so that this runner stays small for the steps it times next."""
+    out = WORK / "yardstick.json"
+    with log.open("a") as fh:
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.yardstick", str(warehouse),
+                               as_of, str(out)], cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise SystemExit(f"dbt / bare SQL comparison failed; see {log}")
+    return json.loads(out.read_text())
 
 
 def pages(warehouse: Path, log: Path) -> dict:

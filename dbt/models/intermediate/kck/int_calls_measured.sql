@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
     unique_key='call_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
     meta={'tests_read_rows_of_this_build': true}
 ) }}
 {#- One row per call offered to a KCK queue with its waits and flags. Incremental: a

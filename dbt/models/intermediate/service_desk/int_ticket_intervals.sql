@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
     meta={'tests_read_rows_of_this_build': true}
 ) }}
 {#- One row per ticket event = the segment from that event to the ticket's next event,

@@ -5,8 +5,6 @@
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
     meta={'tests_read_rows_of_this_build': true}
 ) }}
 {#- Incremental on int_ticket_intervals (§ 14): a ticket's measures depend on its segments

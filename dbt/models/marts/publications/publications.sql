@@ -4,8 +4,6 @@
 {{ config(
     materialized='incremental',
     unique_key='publication_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
     meta={'tests_read_rows_of_this_build': true}
 ) }}
 {#- Incremental (DECISIONS.md § 14): a row depends on its request only (no as_of column:

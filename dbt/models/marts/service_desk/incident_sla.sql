@@ -4,8 +4,6 @@
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
     meta={'tests_read_rows_of_this_build': true},
     post_hook="{{ stamp_as_of(this) }}"
 ) }}

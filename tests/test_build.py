@@ -446,3 +446,32 @@ def test_rebuild_skips_tests_of_unchanged_seeds_and_refreshes_after_a_code_chang
                              ).fetchone()[0]
     assert logged[0] and "int_tickets_measured" in logged[1]
     assert stamps == 1  # every row rewritten by the full refresh
+
+
+# ------------------------------------------------------------------ cityops update (daily)
+
+def test_update_loads_and_builds_with_one_swap_and_a_refused_load_changes_nothing(
+        sample_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from warehouse.cli import main
+    from warehouse.store import builds_dir
+
+    wh = tmp_path / "warehouse.duckdb"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "calls.csv").write_bytes(b"")  # an empty file refuses the whole load
+    refused = CliRunner().invoke(main, ["update", str(bad), "--warehouse", str(wh)])
+    assert refused.exit_code == 2 and "calls.csv" in refused.output
+    assert current_file(wh) is None  # nothing was swapped in
+
+    done = CliRunner().invoke(main, ["update", str(sample_dir), "--warehouse", str(wh)])
+    assert done.exit_code == 0, done.output
+    assert len(list(builds_dir(wh).glob("*.duckdb"))) == 1  # load and build: one swap
+    with _ro(wh) as con:
+        loaded = con.execute("select sum(rows_loaded) from raw.load_audit").fetchone()[0]
+        tickets = con.execute("select count(*) from raw.tickets").fetchone()[0]
+        sla = con.execute("select count(*) from marts.incident_sla").fetchone()[0]
+        builds = con.execute("select count(*) from raw.build_log").fetchone()[0]
+    assert loaded > 10_000 and tickets > 1000 and sla == tickets and builds == 1
+    assert "Steps: copy" in done.output  # the build reports where its time went

@@ -131,13 +131,7 @@ def dbt_seconds(warehouse: Path, as_of: str) -> float:
     without importing and parsing, which a long-running scheduler would pay once."""
     from dbt.cli.main import dbtRunner
 
-    from warehouse.build import (
-        AS_OF_ENV,
-        BUILD_ID_ENV,
-        DBT_DIR,
-        DUCKDB_PATH_ENV,
-        _release_dbt_database,
-    )
+    from warehouse.build import DBT_DIR, dbt_session
     from warehouse.store import current_file
 
     work = WORK / "dbt_lineage"
@@ -145,22 +139,12 @@ def dbt_seconds(warehouse: Path, as_of: str) -> float:
     work.mkdir(parents=True)
     copy = work / "cityops.duckdb"
     shutil.copyfile(current_file(warehouse), copy)
-    env = {DUCKDB_PATH_ENV: str(copy), AS_OF_ENV: as_of, BUILD_ID_ENV: "bench"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with dbt_session(copy, as_of, "bench"):
         res = dbtRunner().invoke([
             "--quiet", "run", "--full-refresh", "--project-dir", str(DBT_DIR),
             "--profiles-dir", str(DBT_DIR), "--target-path", str(work / "target"),
             "--log-path", str(work / "logs"),
             "--select", *(f"+{m}" for m in BARE_MARTS)])
-    finally:
-        _release_dbt_database()
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     if not res.success:
         raise SystemExit(f"dbt run of the main marts failed: {res.exception}")
     return res.result.elapsed_time

@@ -207,10 +207,10 @@ def incremental_chain(loaded_warehouse, tmp_path_factory):
         con.execute(f"update intermediate.int_calls_measured set agent_id = 'SENTINEL' "
                     f"where call_id = (select min(call_id) from intermediate.int_calls_measured "
                     f"where offered_at < '{CUTOFF}')")
-        untouched = (f"select min(ticket_id) from raw.ticket_events where ticket_id not in ("
-                     f"select ticket_id from raw.ticket_events where _load_id = 'load-2') "
-                     f"and ticket_id in (select ticket_id from marts.incident_sla "
-                     f"where not is_open)")
+        untouched = ("select min(ticket_id) from raw.ticket_events where ticket_id not in ("
+                     "select ticket_id from raw.ticket_events where _load_id = 'load-2') "
+                     "and ticket_id in (select ticket_id from marts.incident_sla "
+                     "where not is_open)")
         con.execute(f"""update intermediate.int_ticket_intervals
                     set next_event_at = timestamp '1900-01-01'
                     where is_last_event and ticket_id = ({untouched})""")
@@ -244,6 +244,18 @@ def test_incremental_build_leaves_history_alone(incremental_chain):
     assert calls == 1 and events == 1 and measured == 1  # earlier loads were not rebuilt
     assert kept_sla == 1 and stamps == 1  # a kept row only got the new as_of stamp
     assert new > 0 and remeasured > 0
+
+
+def test_tests_of_incremental_models_read_the_rows_of_this_build(incremental_chain):
+    compiled = docs_dir(incremental_chain) / "compiled" / "cityops"
+    sql = {f.stem: f.read_text() for f in compiled.rglob("*.yml/*.sql")}
+    calls_key = next(t for name, t in sql.items()
+                     if name.startswith("unique_combination_of_columns_int_calls_measured"))
+    assert "_build_id = '" in calls_key
+    whole = next(t for name, t in sql.items() if name.startswith("equal_row_count_incident_sla"))
+    assert "_build_id" not in whole  # meta whole_table: a count of the whole table
+    dims = next(t for name, t in sql.items() if name.startswith("columns_not_null_dim_org_units"))
+    assert "_build_id" not in dims  # a table mart: every row, every build
 
 
 def test_incremental_build_equals_full_rebuild(incremental_chain, built_warehouse):
@@ -475,3 +487,23 @@ def test_update_loads_and_builds_with_one_swap_and_a_refused_load_changes_nothin
         builds = con.execute("select count(*) from raw.build_log").fetchone()[0]
     assert loaded > 10_000 and tickets > 1000 and sla == tickets and builds == 1
     assert "Steps: copy" in done.output  # the build reports where its time went
+
+
+def test_holiday_table_is_rewritten_only_when_its_years_change():
+    from warehouse.calendar import write_public_holidays
+
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    n = write_public_holidays(con, range(2024, 2027))
+    con.execute("update raw.public_holidays set name = 'kept' where holiday_date = '2025-01-01'")
+    assert write_public_holidays(con, range(2024, 2027)) == n  # same years: left alone
+    kept = con.execute("select name from raw.public_holidays "
+                       "where holiday_date = '2025-01-01'").fetchone()[0]
+    assert kept == "kept"
+    assert write_public_holidays(con, range(2024, 2028)) > n  # a new year: rewritten
+    assert con.execute("select count(*) from raw.public_holidays where name = 'kept'"
+                       ).fetchone()[0] == 0
+    con.execute("update raw.public_holidays set name = 'kept' where holiday_date = '2025-01-01'")
+    write_public_holidays(con, range(2024, 2028), force=True)  # a full refresh rewrites
+    assert con.execute("select count(*) from raw.public_holidays where name = 'kept'"
+                       ).fetchone()[0] == 0

@@ -7,7 +7,6 @@ failing on planted bad values."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections import Counter
@@ -19,10 +18,9 @@ import pytest
 
 from warehouse.build import (
     DBT_DIR,
-    DUCKDB_PATH_ENV,
     BuildFailed,
-    _release_dbt_database,
     build,
+    dbt_session,
     docs_dir,
     normalise_as_of,
 )
@@ -334,9 +332,7 @@ def bad_values_rows(bad_values_build, tmp_path_factory) -> dict[str, list[tuple]
     con.close()
     common = ["--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
               "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    old = os.environ.get(DUCKDB_PATH_ENV)
-    os.environ[DUCKDB_PATH_ENV] = str(db)
-    try:
+    with dbt_session(db):
         parsed = dbtRunner().invoke(["parse", *common])
         assert parsed.success, parsed.exception
         runner = dbtRunner(manifest=parsed.result)
@@ -347,12 +343,6 @@ def bad_values_rows(bad_values_build, tmp_path_factory) -> dict[str, list[tuple]
                                "test_name:columns_not_null,submissions",
                                "test_name:expressions_are_true,submissions"])
         assert shown.success, shown.exception
-    finally:
-        _release_dbt_database()
-        if old is None:
-            os.environ.pop(DUCKDB_PATH_ENV, None)
-        else:
-            os.environ[DUCKDB_PATH_ENV] = old
     return {r.node.name: [tuple(row) for row in r.agate_table.rows]
             for r in shown.result.results}
 

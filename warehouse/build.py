@@ -6,9 +6,11 @@ One ``dbt build`` invocation (seeds, models and data tests in DAG order) on a
 naming the nodes; the copy is discarded, so the served warehouse is unchanged.  The dbt
 unit tests (SQL logic, not data) run in CI through :func:`run_unit_tests`.
 
-Speed (default sample, 2 cores): dbt opens the copy under a fixed name and gets as_of from
-the environment, so the previous parse is reused (a changed var or database path made dbt
-re-parse everything, ~3.5 s); docs reuse the compiled manifest (0.2 s instead of ~3.5 s).
+Speed: dbt opens the copy under a fixed name and reads as_of and the build id from the
+environment only while executing, so the previous parse is reused (a changed path, var or
+parse-time env var made dbt re-parse everything, ~4 s at 10×); docs reuse the compiled
+manifest (0.2 s instead of ~3.5 s); dbt is imported in a thread while the copy is made
+and the files load. Each build reports how long each step took (``BuildResult.phases``).
 
 ``as_of`` builds the warehouse as it was known at that moment: staging leaves out what
 happened after it (dbt macros in ``dbt/macros/as_of.sql``) and every time-dependent column
@@ -16,10 +18,14 @@ happened after it (dbt macros in ``dbt/macros/as_of.sql``) and every time-depend
 a timestamp is taken as it is, and the default is the latest timestamp in the raw data, so
 the same data always gives the same marts.
 
-The incremental facts (``int_ticket_intervals``, ``int_calls_measured``) hold what was known
-at the as_of they were built with. ``raw.build_log`` records each build's as_of; when a new
-as_of would change rows of loads the facts already hold (an earlier as_of, or a later one
-after a build that left rows out), the build runs with ``--full-refresh`` by itself.
+The incremental models (the big facts; ``incident_sla``, ``publications``, ``submissions``)
+recompute what new loads touched and what is still open; their data tests read the rows
+this build wrote. ``raw.build_log`` records each build's as_of and why it refreshed fully:
+the build runs with ``--full-refresh`` by itself when as_of moves across data an earlier
+build already had, when the IT service catalogue changed, or when the code upstream of an
+incremental model changed (:func:`refresh_reason`, :func:`upstream_change_reason`;
+dbt/DECISIONS.md § 14). ``load_from`` loads a directory into the same copy first
+(``cityops update``).
 """
 
 from __future__ import annotations
@@ -254,6 +260,27 @@ def _release_dbt_database() -> None:
             DuckDBConnectionManager._ENV = None
 
 
+@contextlib.contextmanager
+def dbt_session(db_path: Path, as_of: str | None = None,
+                build_id: str | None = None) -> Iterator[None]:
+    """Point dbt at ``db_path`` (and give it as_of and a build id) through the environment
+    the project reads (profiles.yml, macros/time.sql, macros/incremental.sql); afterwards
+    close dbt's DuckDB instance and put the environment back as it was."""
+    values = {DUCKDB_PATH_ENV: str(db_path), AS_OF_ENV: as_of, BUILD_ID_ENV: build_id}
+    values = {name: value for name, value in values.items() if value is not None}
+    old = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        _release_dbt_database()
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _import_dbt_in_background() -> threading.Thread:
     """Import dbt (≈ 3.5 s of Python imports) in a thread while the main thread copies the
     warehouse, loads and prepares — work that mostly runs outside the GIL (file copy,
@@ -293,9 +320,9 @@ def _counts(results) -> dict[str, int]:
 def upstream_change_reason(manifest, previous_manifest: Path | None) -> str | None:
     """Why the incremental models must be rebuilt from scratch because the project changed
     since the served build: the SQL of an incremental model or of anything it reads (models,
-    seeds) or of a project macro they call differs from the previous manifest. Their kept rows were computed by
-    the old code; the new code must recompute them all (dbt users run --full-refresh after
-    such a deploy; this makes it automatic)."""
+    seeds) or of a project macro they call differs from the previous manifest. Their kept
+    rows were computed by the old code; the new code must recompute them all (dbt users run
+    --full-refresh after such a deploy; this makes it automatic)."""
     if previous_manifest is None or not previous_manifest.exists():
         return None
     import json
@@ -370,11 +397,8 @@ def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: 
 
     common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
               "--target-path", str(target), "--log-path", str(logs)]
-    old_env = {name: os.environ.get(name) for name in (DUCKDB_PATH_ENV, AS_OF_ENV, BUILD_ID_ENV)}
-    os.environ[DUCKDB_PATH_ENV] = str(db_path)
-    os.environ[AS_OF_ENV] = as_of
-    os.environ[BUILD_ID_ENV] = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns()}"
-    try:
+    build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns()}"
+    with dbt_session(db_path, as_of, build_id):
         t0 = time.perf_counter()
         # no JSON: the build writes manifest.json again (saves ~0.3 s); the saved parse
         # (partial_parse.msgpack) is written either way
@@ -425,12 +449,6 @@ def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: 
                 console.print(f"[yellow]dbt docs generate failed: {generated.exception}[/]")
         phases["dbt_docs"] = time.perf_counter() - t1
         return counts, build_s, phases["dbt_docs"], code_reason
-    finally:
-        for name, value in old_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def run_unit_tests(warehouse: Path, workdir: Path) -> tuple[int, list[tuple[str, str]]]:
@@ -445,16 +463,8 @@ def run_unit_tests(warehouse: Path, workdir: Path) -> tuple[int, list[tuple[str,
     shutil.copyfile(current_file(Path(warehouse)), db)
     common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
               "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
-    old = os.environ.get(DUCKDB_PATH_ENV)
-    os.environ[DUCKDB_PATH_ENV] = str(db)
-    try:
+    with dbt_session(db):
         res = dbtRunner().invoke(["--quiet", "test", *common, "--select", "test_type:unit"])
-    finally:
-        _release_dbt_database()
-        if old is None:
-            os.environ.pop(DUCKDB_PATH_ENV, None)
-        else:
-            os.environ[DUCKDB_PATH_ENV] = old
     results = getattr(res.result, "results", None) or []
     failures = _failures(res.result)
     if not res.success and not failures:

@@ -11,8 +11,10 @@ CITYOPS := $(VENV)/bin/cityops
 $(UV):
 	python3 -m pip install --quiet --target .tools uv
 
+# --compile-bytecode: these machines set PYTHONDONTWRITEBYTECODE=1, so without .pyc files
+# every command compiled its imports again (dbt alone 4.2 s instead of 1.7 s)
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --all-groups
+	$(UV) sync --frozen --all-groups --compile-bytecode
 	touch $@
 
 setup: $(VENV)/.synced

@@ -1,6 +1,9 @@
 {#- One row per month × kpi_code × unit_code (unit_code '(all)' for the city-wide
     value): numerator and denominator of every director KPI, so totals and the unit
-    drill-down are computed the same way. -#}
+    drill-down are computed the same way. A table, not a view: its test and the two
+    director marts read it, and as a view it was computed three times a build. -#}
+
+{{ config(materialized='table') }}
 
 with tickets as (
     select * from {{ ref('incident_sla') }}

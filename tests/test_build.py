@@ -157,6 +157,14 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
 
 # ---------------------------------------------------------------------------- incremental
 
+def _audit_load(con, load_id: str, table: str) -> None:
+    """The raw.load_audit row the loader writes for the rows of ``load_id`` in ``table``
+    (the build learns from it which sources have new rows)."""
+    con.execute("insert into raw.load_audit select $id, $t, $t || '.csv', $id, n, n, 0, "
+                "'loaded', '', localtimestamp, localtimestamp from (select count(*) as n "
+                f"from raw.{table} where _load_id = $id)", {"id": load_id, "t": table})
+
+
 def _compare(con, table: str, exclude: tuple[str, ...] = (),
              round_doubles: bool = False) -> tuple[int, int]:
     """Rows of inc.<table> not in full_.<table> and the reverse (EXCEPT ALL).
@@ -198,10 +206,11 @@ def incremental_chain(loaded_warehouse, tmp_path_factory):
     assert first.as_of < CUTOFF
     with writable_copy(wh) as path:
         con = duckdb.connect(str(path))
-        # second load: the held rows with a new load id (the loader would give one)
+        # second load: the held rows with a new load id, audited as the loader does
         for table in tables:
             con.execute(f"insert into raw.{table} select * replace ('load-2' as _load_id) "
                         f"from held.{table}")
+            _audit_load(con, "load-2", table)
         con.execute("drop schema held cascade")
         # sentinels on history the second build must not touch (columns no mart reads)
         con.execute(f"update intermediate.int_calls_measured set agent_id = 'SENTINEL' "
@@ -254,8 +263,9 @@ def test_tests_of_incremental_models_read_the_rows_of_this_build(incremental_cha
     assert "_build_id = '" in calls_key
     whole = next(t for name, t in sql.items() if name.startswith("equal_row_count_incident_sla"))
     assert "_build_id" not in whole  # meta whole_table: a count of the whole table
-    dims = next(t for name, t in sql.items() if name.startswith("columns_not_null_dim_org_units"))
-    assert "_build_id" not in dims  # a table mart: every row, every build
+    queues = next(t for name, t in sql.items()
+                  if name.startswith("columns_not_null_kck_queue_ser"))  # long names: hashed
+    assert "_build_id" not in queues  # a table mart: every row, every build
 
 
 def test_incremental_build_equals_full_rebuild(incremental_chain, built_warehouse):
@@ -417,28 +427,49 @@ def test_back_to_the_default_as_of_equals_the_full_build(as_of_chain, built_ware
 
 # ------------------------------------------------------- what a rebuild leaves out or redoes
 
-def _tests_run(wh: Path) -> set[str]:
+def _nodes_run(wh: Path) -> set[str]:
     results = json.loads((docs_dir(wh) / BUILD_RESULTS_FILE).read_text())["results"]
-    return {r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith("test.")}
+    return {r["unique_id"].split(".")[2] for r in results}
 
 
-def test_rebuild_skips_tests_of_unchanged_seeds_and_refreshes_after_a_code_change(
+def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_change(
         built_warehouse, tmp_path):
     wh = tmp_path / "warehouse.duckdb"
     shutil.copyfile(current_file(built_warehouse), wh)
-    build(wh, docs=False)  # no build of this warehouse before: every test runs
-    first = _tests_run(wh)
-    again = build(wh, docs=False)
-    second = _tests_run(wh)
-    nodes = json.loads((docs_dir(wh) / "manifest.json").read_text())["nodes"]
-    parents = {n["name"]: {p.split(".")[0] for p in n["depends_on"]["nodes"]}
-               for n in nodes.values() if n["resource_type"] == "test"}
-    seed_only = {t for t, kinds in parents.items() if kinds == {"seed"}}
-    model_to_seed = {t for t, kinds in parents.items() if kinds == {"seed", "model"}}
-    assert seed_only and model_to_seed
-    assert seed_only <= first and not seed_only & second
-    assert model_to_seed <= first and model_to_seed <= second
-    assert not again.full_refresh
+    build(wh, docs=False)  # no build of this warehouse before: every node runs
+    first = _nodes_run(wh)
+    assert {"org_units", "incident_sla", "kck_queue_service", "stg_kck__calls"} <= first
+    again = build(wh, docs=False)  # no new data, the same as_of: nothing can differ
+    assert not again.full_refresh and _nodes_run(wh) == set()
+    # one more call, inside the known period (as_of stays): only what reads calls runs
+    with writable_copy(wh) as path, duckdb.connect(str(path)) as con:
+        con.execute("insert into raw.calls select * replace (call_id || '-again' as call_id, "
+                    "'load-calls' as _load_id) from raw.calls where answered_at is not null "
+                    "order by call_id limit 1")
+        _audit_load(con, "load-calls", "calls")
+    calls_only = build(wh, docs=False)
+    ran = _nodes_run(wh)
+    assert not calls_only.full_refresh
+    assert {"int_calls_measured", "kck_queue_service", "kck_call_topics", "director_kpis",
+            "assert_kck_marts_reconcile"} <= ran
+    assert not ran & {"incident_sla", "int_ticket_intervals", "publications", "submissions",
+                      "org_units", "dim_org_units", "stg_kck__calls", "service_catalogue"}
+    assert any(t.startswith("relationships_all_kck_call_topics") for t in ran)
+    assert not any(t.startswith("columns_not_null_org_units") for t in ran)
+    # what it left alone still matches the data: the same as building everything again
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(current_file(wh), full)
+    build(full, full_refresh=True, docs=False)
+    con = duckdb.connect()
+    con.execute(f"attach '{current_file(wh)}' as inc (read_only)")
+    con.execute(f"attach '{current_file(full)}' as full_ (read_only)")
+    for mart in sorted(MARTS):
+        assert _compare(con, f"marts.{mart}", ("_last_load_id", "_load_id", "_build_id")
+                        ) == (0, 0), mart
+    offered = con.execute("select sum(offered) from inc.marts.kck_queue_service").fetchone()[0]
+    calls = con.execute("select count(*) from inc.raw.calls").fetchone()[0]
+    con.close()
+    assert offered == calls  # the new call is in the KCK marts
     # a macro no incremental model calls (a test's) changed: still incremental
     manifest = docs_dir(wh) / "manifest.json"
     data = json.loads(manifest.read_text())
@@ -494,13 +525,17 @@ def test_holiday_table_is_rewritten_only_when_its_years_change():
 
     con = duckdb.connect()
     con.execute("create schema raw")
-    n = write_public_holidays(con, range(2024, 2027))
+    assert write_public_holidays(con, range(2024, 2027))  # an empty table: written
+    count = "select count(*) from raw.public_holidays"
+    n = con.execute(count).fetchone()[0]
+    assert n > 30
     con.execute("update raw.public_holidays set name = 'kept' where holiday_date = '2025-01-01'")
-    assert write_public_holidays(con, range(2024, 2027)) == n  # same years: left alone
+    assert not write_public_holidays(con, range(2024, 2027))  # same years: left alone
     kept = con.execute("select name from raw.public_holidays "
                        "where holiday_date = '2025-01-01'").fetchone()[0]
-    assert kept == "kept"
-    assert write_public_holidays(con, range(2024, 2028)) > n  # a new year: rewritten
+    assert kept == "kept" and con.execute(count).fetchone()[0] == n
+    assert write_public_holidays(con, range(2024, 2028))  # a new year: rewritten
+    assert con.execute(count).fetchone()[0] > n
     assert con.execute("select count(*) from raw.public_holidays where name = 'kept'"
                        ).fetchone()[0] == 0
     con.execute("update raw.public_holidays set name = 'kept' where holiday_date = '2025-01-01'")

@@ -23,9 +23,11 @@ recompute what new loads touched and what is still open; their data tests read t
 this build wrote. ``raw.build_log`` records each build's as_of and why it refreshed fully:
 the build runs with ``--full-refresh`` by itself when as_of moves across data an earlier
 build already had, when the IT service catalogue changed, or when the code upstream of an
-incremental model changed (:func:`refresh_reason`, :func:`upstream_change_reason`;
-dbt/DECISIONS.md § 14). ``load_from`` loads a directory into the same copy first
-(``cityops update``).
+incremental model changed (:func:`refresh_reason`,
+:func:`warehouse.changes.upstream_change_reason`; dbt/DECISIONS.md § 14). Otherwise only
+the nodes new data, a moved as_of or changed code can reach run
+(:func:`warehouse.changes.nodes_to_run`). ``load_from`` loads a directory into the same
+copy first (``cityops update``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import duckdb
 from rich.console import Console
 
 from warehouse.calendar import data_years, write_public_holidays
+from warehouse.changes import DataChanges, nodes_to_run, upstream_change_reason
 from warehouse.contracts import ensure_raw_schema
 from warehouse.store import builds_dir, writable_copy
 
@@ -57,6 +60,9 @@ DUCKDB_PATH_ENV = "CITYOPS_DUCKDB_PATH"
 # full re-parse (dbt/macros/time.sql, incremental.sql)
 AS_OF_ENV = "CITYOPS_AS_OF"
 BUILD_ID_ENV = "CITYOPS_BUILD_ID"
+# a selector no node matches: nothing new since the served build, nothing to run (dbt still
+# writes the manifest the next build compares with)
+NOTHING_SELECTED = "tag:cityops-nothing-changed"
 DBT_DATABASE_FILE = "cityops.duckdb"  # in builds_dir/dbt: link to the copy being built
 BUILD_RESULTS_FILE = "build_run_results.json"  # in docs_dir(): the dbt build's run results
 
@@ -190,20 +196,42 @@ def refresh_reason(con: duckdb.DuckDBPyConnection, as_of: str) -> str | None:
     return None
 
 
-def _prepare(path: Path, as_of: str | None, full_refresh: bool) -> tuple[str, bool, str | None]:
-    """Raw schema, holidays, the as_of to build with and whether the incremental models
-    must be rebuilt from scratch, inside the writable copy."""
+def _prepare(path: Path, as_of: str | None, full_refresh: bool
+             ) -> tuple[str, bool, str | None, DataChanges | None]:
+    """Raw schema, holidays, the as_of to build with, whether the incremental models must
+    be rebuilt from scratch (and why), and what data changed since the served build (None:
+    no build to compare with), inside the writable copy."""
     con = duckdb.connect(str(path))
     try:
         ensure_raw_schema(con)
         con.execute(BUILD_LOG_DDL)
         as_of = as_of or default_as_of(con) or f"{date.today().isoformat()} 23:59:59"
         as_of_day = datetime.fromisoformat(as_of).date()
-        write_public_holidays(con, data_years(con, extra=[as_of_day]), force=full_refresh)
+        holidays = write_public_holidays(con, data_years(con, extra=[as_of_day]),
+                                         force=full_refresh)
         reason = None if full_refresh else refresh_reason(con, as_of)
+        changes = None if full_refresh or reason else data_changes(con, as_of, holidays)
     finally:
         con.close()
-    return as_of, full_refresh or reason is not None, reason
+    return as_of, full_refresh or reason is not None, reason, changes
+
+
+def data_changes(con: duckdb.DuckDBPyConnection, as_of: str,
+                 holidays_rewritten: bool) -> DataChanges | None:
+    """The raw tables with rows loaded since the last build (``raw.load_audit``; every
+    write to raw.* but the holiday table goes through the loader) and whether as_of moved
+    (``raw.build_log``); None when no build is recorded."""
+    last = con.execute("select as_of, built_at from raw.build_log order by built_at desc "
+                       "limit 1").fetchone()
+    if last is None:
+        return None
+    loaded = {c for (c,) in con.execute(
+        "select distinct contract from raw.load_audit where finished_at > ? "
+        "and rows_loaded > 0", [last[1]]).fetchall()}
+    if holidays_rewritten:
+        loaded.add("public_holidays")
+    return DataChanges(sources=frozenset(loaded),
+                       as_of_moved=last[0].strftime("%Y-%m-%d %H:%M:%S") != as_of)
 
 
 def _log_build(path: Path, as_of: str, full_refresh: bool, reason: str | None) -> None:
@@ -317,80 +345,14 @@ def _counts(results) -> dict[str, int]:
     return counts
 
 
-def upstream_change_reason(manifest, previous_manifest: Path | None) -> str | None:
-    """Why the incremental models must be rebuilt from scratch because the project changed
-    since the served build: the SQL of an incremental model or of anything it reads (models,
-    seeds) or of a project macro they call differs from the previous manifest. Their kept
-    rows were computed by the old code; the new code must recompute them all (dbt users run
-    --full-refresh after such a deploy; this makes it automatic)."""
-    if previous_manifest is None or not previous_manifest.exists():
-        return None
-    import json
-
-    before = json.loads(previous_manifest.read_text())
-    old_nodes, old_macros = before.get("nodes", {}), before.get("macros", {})
-    incremental = [uid for uid, node in manifest.nodes.items()
-                   if getattr(node.config, "materialized", None) == "incremental"]
-    seen: set[str] = set()
-    stack = list(incremental)
-    while stack:
-        uid = stack.pop()
-        if uid in seen:
-            continue
-        seen.add(uid)
-        node = manifest.nodes.get(uid)
-        if node is not None:
-            stack += getattr(node.depends_on, "nodes", [])
-    changed = sorted(
-        manifest.nodes[uid].name for uid in seen
-        if uid in manifest.nodes and uid in old_nodes
-        and old_nodes[uid].get("checksum", {}).get("checksum")
-        != manifest.nodes[uid].checksum.checksum)
-    if not changed:  # the project's macros those models call, directly or through others
-        macros: set[str] = set()
-        stack = [m for uid in seen if uid in manifest.nodes
-                 for m in manifest.nodes[uid].depends_on.macros]
-        while stack:
-            uid = stack.pop()
-            if uid not in macros and uid in manifest.macros:
-                macros.add(uid)
-                stack += manifest.macros[uid].depends_on.macros
-                # adapter.dispatch picks an implementation at run time
-                package, name = uid.rsplit(".", 1)
-                stack += [f"{package}.{prefix}__{name}" for prefix in ("default", "duckdb")]
-        changed = sorted(
-            uid.split(".")[-1] for uid in macros
-            if manifest.macros[uid].package_name == "cityops" and uid in old_macros
-            and old_macros[uid].get("macro_sql") != manifest.macros[uid].macro_sql)
-    if changed:
-        return f"the project changed since the served build ({', '.join(changed[:5])})"
-    return None
-
-
-def unchanged_seed_tests(manifest, previous_manifest: Path | None) -> list[str]:
-    """The tests that read nothing but seeds whose file is the same as in the served build
-    (~60 test nodes, ≈ 1 s a build): those tables were tested when the file last changed.
-    Tests of a model against a seed (relationships) still run, and so do the seeds (not
-    excluded themselves: dbt would leave out every test that reads them)."""
-    if previous_manifest is None or not previous_manifest.exists():
-        return []
-    import json
-
-    before = json.loads(previous_manifest.read_text()).get("nodes", {})
-    same = {uid for uid, node in manifest.nodes.items()
-            if node.resource_type.value == "seed"
-            and before.get(uid, {}).get("checksum", {}).get("checksum") == node.checksum.checksum}
-    return sorted(node.name for node in manifest.nodes.values()
-                  if node.resource_type.value == "test" and node.depends_on.nodes
-                  and set(node.depends_on.nodes) <= same)
-
-
 def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: bool,
              docs: bool, console: Console, phases: dict[str, float],
-             previous_manifest: Path | None = None,
+             previous_manifest: Path | None = None, changes: DataChanges | None = None,
              ) -> tuple[dict[str, int], float, float, str | None]:
-    """Parse (reusing the previous parse), then one ``dbt build``; returns the node counts,
-    build and docs seconds, and why a full refresh was chosen here (code changed)."""
+    """Parse (reusing the previous parse), then one ``dbt build`` — of every node, or when
+    ``changes`` says what data is new since the served build, of the nodes that can differ
+    from it (:func:`warehouse.changes.nodes_to_run`); returns the node counts, build and
+    docs seconds, and why a full refresh was chosen here (code changed)."""
     from dbt.cli.main import dbtRunner
 
     code_reason = None
@@ -418,10 +380,17 @@ def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: 
                 full_refresh = True
         if full_refresh:
             args.append("--full-refresh")
-        else:
-            unchanged = unchanged_seed_tests(parsed.result, previous_manifest)
-            if unchanged:
-                args += ["--exclude", *unchanged]
+        elif changes is not None:
+            selected = nodes_to_run(parsed.result, previous_manifest, changes)
+            if selected is not None:
+                total = sum(n.resource_type.value in ("model", "seed", "test")
+                            for n in parsed.result.nodes.values())
+                console.print(f"[dim]{len(selected)} of {total} dbt nodes can differ from the "
+                              "served build; the others are left as they are.[/]")
+                # exactly these nodes: no test is added or dropped because of its parents
+                # (dbt's default would drop a test of a changed model against a skipped one)
+                args += ["--indirect-selection", "empty",
+                         "--select", *(selected or [NOTHING_SELECTED])]
         res = runner.invoke(args)
         build_s = time.perf_counter() - t0
         phases["dbt_build"] = build_s - phases["dbt_parse"]
@@ -508,7 +477,8 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
                 phases["load"] = time.perf_counter() - t0
             with console.status("Building the warehouse with dbt…"):
                 t0 = time.perf_counter()
-                as_of_text, full_refresh, reason = _prepare(path, as_of_text, full_refresh)
+                as_of_text, full_refresh, reason, changes = _prepare(path, as_of_text,
+                                                                     full_refresh)
                 phases["prepare"] = time.perf_counter() - t0
                 if reason:
                     console.print(f"Full refresh of the incremental facts: {reason}.")
@@ -518,7 +488,7 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
                 with _stable_name(path, dbt_root / DBT_DATABASE_FILE) as link:
                     counts, build_s, docs_s, code_reason = _run_dbt(
                         link, target, logs, as_of_text, full_refresh, docs, console, phases,
-                        stable / "manifest.json")
+                        stable / "manifest.json", changes)
                     t0 = time.perf_counter()
                 if code_reason:
                     full_refresh, reason = True, code_reason

@@ -64,8 +64,8 @@ def data_years(con: duckdb.DuckDBPyConnection, extra: list[date] | None = None) 
 
 
 def write_public_holidays(con: duckdb.DuckDBPyConnection, years: range,
-                          force: bool = False) -> int:
-    """Make raw.public_holidays the holidays of ``years``; returns the row count.
+                          force: bool = False) -> bool:
+    """Make raw.public_holidays the holidays of ``years``; True when it was rewritten.
 
     Left alone when it already holds exactly those years (every daily build but the first
     of a new year; the `holidays` package takes ~0.4 s to start) unless ``force`` (a full
@@ -74,9 +74,9 @@ def write_public_holidays(con: duckdb.DuckDBPyConnection, years: range,
     held = {y for (y,) in con.execute(
         "SELECT DISTINCT year(holiday_date) FROM raw.public_holidays").fetchall()}
     if not force and held == set(years):
-        return con.execute("SELECT count(*) FROM raw.public_holidays").fetchone()[0]
+        return False
     rows = polish_holidays(years)
     con.execute("DELETE FROM raw.public_holidays")
     con.execute("INSERT INTO raw.public_holidays SELECT unnest($dates), unnest($names)",
                 {"dates": [d for d, _ in rows], "names": [n for _, n in rows]})
-    return len(rows)
+    return True

@@ -356,3 +356,31 @@ def test_a_file_bigger_than_a_batch_loads_as_in_one_piece(tmp_path: Path) -> Non
         (2, "row 2: resolved at '2025-03-03 09:05:00' before the ticket's opened event at "
             "'2025-03-03 09:10:00'")]
     assert report.file("ticket_events.csv").rows_loaded == 122
+
+
+def test_events_of_a_later_load_are_checked_against_the_tickets_and_events_in_raw(
+        tmp_path: Path) -> None:
+    """The ticket_events rules look up only the tickets of each batch (not the history):
+    a ticket and its 'opened' event from an earlier load still count, batch by batch."""
+    wh = tmp_path / "warehouse.duckdb"
+    load_directory(write_base(tmp_path / "first"), wh, seeds=SEEDS)  # T-2 opened at 09:00
+    later = tmp_path / "later"
+    later.mkdir()
+    rows = ["ticket_id,event_at,event,group_code,priority,comment_chars",
+            "T-2,2025-03-03 08:59:00,resolved,IT-04-1,4,30",  # before T-2's opened in raw
+            "T-404,2025-03-04 10:00:00,resolved,IT-02-3,3,30"]  # in no load
+    rows += [f"T-2,2025-03-04 {10 + i // 60:02d}:{i % 60:02d}:00,escalated,IT-04-1,4,{i}"
+             for i in range(60)]
+    rows.append("T-1,2025-03-05 09:00:00,reopened,IT-02-3,3,25")  # T-1 from the first load
+    (later / "ticket_events.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    report = load_directory(later, wh, seeds=SEEDS, batch_bytes=256)
+    result = report.file("ticket_events.csv")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (63, 61, 2)
+    assert q(wh, "SELECT _source_row, reject_reason FROM raw.ticket_events__rejected "
+                 "ORDER BY 1") == [
+        (1, "row 1: event_at='2025-03-03 08:59:00' before its ticket opened_at="
+            "'2025-03-03 09:00:00'; resolved at '2025-03-03 08:59:00' before the ticket's "
+            "opened event at '2025-03-03 09:00:00'"),
+        (2, "row 2: ticket_id='T-404' unknown ticket (not in tickets of this load nor "
+            "raw.tickets)")]
+    assert q(wh, "SELECT count(*) FROM raw.ticket_events WHERE event = 'reopened'") == [(1,)]

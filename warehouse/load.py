@@ -77,6 +77,7 @@ from warehouse.loading.writing import (
     insert_audit,
     insert_good,
     lookups_for,
+    tickets_of_batch,
     reject_late,
     stage_bad,
 )
@@ -142,8 +143,11 @@ def _load_file(con: duckdb.DuckDBPyConnection, opened: OpenedFile, load_id: str,
                           "skipped: already loaded", message, warnings=warnings)
     lookups = lookups_for(con, contract, seeds)
     create_stage(con, contract)
-    rows_read, events = 0, []
+    rows_read, events, opened_before = 0, [], []
     for frame in batches(opened, batch_bytes):  # raises FileRefused
+        if contract.name == "ticket_events":
+            lookups.tickets, earlier = tickets_of_batch(con, frame, load_id, source.name)
+            opened_before.append(earlier)
         checked = validate(frame, contract, lookups)
         insert_good(con, contract, _hash_pii(checked.good, contract, hasher), load_id,
                     source.name)
@@ -151,6 +155,8 @@ def _load_file(con: duckdb.DuckDBPyConnection, opened: OpenedFile, load_id: str,
         rows_read += frame.height
         if checked.events is not None:
             events.append(checked.events)
+    if opened_before:
+        lookups.opened_events = pl.concat(opened_before)
     # the rules that need the whole file, in their order
     late = late_reasons(
         resolved_before_opened(events, lookups),

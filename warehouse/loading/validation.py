@@ -68,7 +68,9 @@ class Lookups:
     """What foreign keys are checked against.
 
     ``codes`` maps a REF_* name to its known codes.  ``tickets`` (ticket_id, opened_at) and
-    ``opened_events`` (ticket_id, opened_event_at) serve the ticket_events rules.
+    ``opened_events`` (ticket_id, opened_event_at) serve the ticket_events rules: the
+    tickets of the batch being validated, the first 'opened' events of the file's tickets
+    (:func:`warehouse.loading.writing.tickets_of_batch`).
     """
 
     codes: dict[str, frozenset[str]] = field(default_factory=dict)

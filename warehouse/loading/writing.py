@@ -64,14 +64,28 @@ def lookups_for(con: duckdb.DuckDBPyConnection, contract: Contract,
         codes[REF_SERVICES] = _codes(con, "it_services", "service_code")
     if REF_PROJECTS in refs:
         codes[REF_PROJECTS] = _codes(con, "sc_projects", "project_id")
-    lookups = Lookups(codes=codes)
-    if contract.name == "ticket_events":
-        lookups.tickets = con.sql(
-            "SELECT ticket_id, opened_at FROM raw.tickets").pl()
-        lookups.opened_events = con.sql(
+    return Lookups(codes=codes)
+
+
+def tickets_of_batch(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, load_id: str,
+                     source_file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """For a batch of ticket_events rows: (ticket_id, opened_at) of its tickets in
+    raw.tickets, and (ticket_id, opened_event_at) — their first 'opened' event in
+    raw.ticket_events before this file. Only the batch's tickets: a day's events against
+    the whole history took 0.3 s at 10×."""
+    ids = frame.select(pl.col("ticket_id").str.strip_chars().unique())
+    con.register("__ids", ids)
+    try:
+        tickets = con.sql("SELECT ticket_id, opened_at FROM raw.tickets "
+                          "WHERE ticket_id IN (SELECT ticket_id FROM __ids)").pl()
+        opened = con.sql(
             "SELECT ticket_id, min(event_at) AS opened_event_at FROM raw.ticket_events "
-            "WHERE event = 'opened' GROUP BY ticket_id").pl()
-    return lookups
+            f"WHERE event = 'opened' AND ticket_id IN (SELECT ticket_id FROM __ids) "
+            f"AND NOT ({_this_file()}) GROUP BY ticket_id",
+            params={"load_id": load_id, "file": source_file}).pl()
+    finally:
+        con.unregister("__ids")
+    return tickets, opened
 
 
 def _q(name: str) -> str:

@@ -77,9 +77,9 @@ from warehouse.loading.writing import (
     insert_audit,
     insert_good,
     lookups_for,
-    tickets_of_batch,
     reject_late,
     stage_bad,
+    tickets_of_batch,
 )
 from warehouse.pii import Hasher, pii_key, pseudonymise
 from warehouse.store import writable_copy

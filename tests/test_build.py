@@ -139,6 +139,8 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
                        from raw.tickets limit 1""")
         con.execute("""insert into raw.ticket_events values ('BAD-1',
                        timestamp '2025-12-30 09:00', 'opened', 'XX-99', 3, 0, 'bad', 'f', 1)""")
+        _audit_load(con, "bad", "tickets")  # as the loader would
+        _audit_load(con, "bad", "ticket_events")
         con.close()
     served = current_file(wh)
     with _ro(wh) as con:

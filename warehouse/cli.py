@@ -80,7 +80,9 @@ def load(src_dir: Path, warehouse: Path) -> None:
 @click.option("--as-of", "as_of", default=None,
               help="Date (end of that day, local time) or timestamp to compute ages, backlog "
                    "and overdue as of. Default: the latest timestamp in the data.")
-@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--full-refresh", is_flag=True,
+              help="Rebuild everything from scratch (after changing raw.* other than by a "
+                   "load, or a var in dbt_project.yml).")
 def build(warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
     """Build staging → intermediate → marts with dbt (one invocation), tests included."""
     from warehouse.build import BuildFailed
@@ -98,7 +100,9 @@ def build(warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
 @warehouse_option
 @click.option("--as-of", "as_of", default=None,
               help="As for `cityops build`. Default: the latest timestamp in the data.")
-@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--full-refresh", is_flag=True,
+              help="Rebuild everything from scratch (after changing raw.* other than by a "
+                   "load, or a var in dbt_project.yml).")
 def update(src_dir: Path, warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
     """Load the extracts in SRC_DIR and build, in one step — the daily job.
 

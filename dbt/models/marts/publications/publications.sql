@@ -12,10 +12,16 @@
     this table has not seen; a request sent again (published since) comes with its new
     load and replaces its row. -#}
 
+-- depends_on: {{ ref('stg_publications__publications') }}
 with publications as (
-    select * from {{ ref('stg_publications__publications') }}
     {% if is_incremental() %}
-    where _load_id not in (select distinct _load_id from {{ this }})
+    -- the staging rows of the requests of unseen loads only (the staging view deduplicates
+    -- and converts every request first: 0.5 s of a one-day build at 10×)
+    select * from ({{ stg_publications__publications_rows(only_keys='
+        select publication_id from ' ~ source('raw', 'publications') ~ '
+        where _load_id not in (select distinct _load_id from ' ~ this ~ ')') }}) as staged
+    {% else %}
+    select * from {{ ref('stg_publications__publications') }}
     {% endif %}
 ),
 

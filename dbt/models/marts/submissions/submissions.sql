@@ -12,15 +12,18 @@
     due at the previous build (is_reply_late is decided when the due date passes). A
     closed submission past its due date is final; its as_of_at stamp moves (post-hook). -#}
 
+-- depends_on: {{ ref('stg_kck__submissions') }}
 with submissions as (
-    select * from {{ ref('stg_kck__submissions') }}
     {% if is_incremental() %}
-    where submission_id in (
-        select submission_id from {{ source('raw', 'submissions') }}
-        where _load_id not in (select distinct _load_id from {{ this }})
+    -- the staging rows of the submissions in scope only (the staging view deduplicates and
+    -- converts every submission first: 0.4–0.8 s of a one-day build at 10×)
+    select * from ({{ stg_kck__submissions_rows(only_keys='
+        select submission_id from ' ~ source('raw', 'submissions') ~ '
+        where _load_id not in (select distinct _load_id from ' ~ this ~ ')
         union
-        select submission_id from {{ this }} where is_open or reply_due_at > as_of_at
-    )
+        select submission_id from ' ~ this ~ ' where is_open or reply_due_at > as_of_at') }}) as staged
+    {% else %}
+    select * from {{ ref('stg_kck__submissions') }}
     {% endif %}
 ),
 

@@ -544,3 +544,38 @@ def test_holiday_table_is_rewritten_only_when_its_years_change():
     write_public_holidays(con, range(2024, 2028), force=True)  # a full refresh rewrites
     assert con.execute("select count(*) from raw.public_holidays where name = 'kept'"
                        ).fetchone()[0] == 0
+
+
+# ----------------------------------------------------------- the order dbt runs nodes in
+
+def test_dbt_starts_the_longest_remaining_path_first_and_only_when_a_thread_is_free():
+    import threading
+    import types
+
+    import networkx as nx
+    from dbt.graph.queue import GraphQueue
+
+    from warehouse.build import _longest_path_first
+
+    class Manifest:
+        def expect(self, uid):
+            return types.SimpleNamespace(unique_id=uid)
+
+    # a → a2 → a3 (2.2 s to the end), b → b_end (0.6 s), c (0.3 s): by depth alone (dbt's
+    # order) a, b and c tie; by the work left after them, a comes first, then b, then c
+    graph = nx.DiGraph([("a", "a2"), ("a2", "a3"), ("b", "b_end")])
+    graph.add_node("c")
+    seconds = {"a": 0.1, "a2": 0.1, "a3": 2.0, "b": 0.5, "b_end": 0.1, "c": 0.3}
+    with _longest_path_first(seconds, threads=1):
+        queue = GraphQueue(graph.copy(), Manifest(), set(graph))
+        first = queue.get()
+        got = []
+        waiting = threading.Thread(target=lambda: got.append(queue.get()))
+        waiting.start()
+        waiting.join(0.3)
+        assert waiting.is_alive() and not got  # the one thread is busy: nothing handed out
+        queue.mark_done(first.unique_id)
+        waiting.join(5)
+    assert first.unique_id == "a" and [n.unique_id for n in got] == ["a2"]
+    assert GraphQueue(graph.copy(), Manifest(), set(graph))._scores == {
+        "a": 0, "b": 0, "c": 0, "a2": 1, "b_end": 1, "a3": 2}  # dbt's own order is back

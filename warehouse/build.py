@@ -412,6 +412,26 @@ def _counts(results) -> dict[str, int]:
     return counts
 
 
+def _selection(manifest, previous_manifest: Path | None, changes: DataChanges,
+               console: Console) -> list[str]:
+    """The `dbt build` arguments that run only the nodes that can differ from the served
+    build (:func:`warehouse.changes.nodes_to_run`); none when every node must run."""
+    selected = nodes_to_run(manifest, previous_manifest, changes)
+    if selected is None:
+        return []
+    every = {n.name for n in manifest.nodes.values()
+             if n.resource_type.value in ("model", "seed", "test")}
+    skipped = sorted(every - set(selected))
+    console.print(f"[dim]{len(selected)} of {len(every)} dbt nodes can differ from the served "
+                  "build; the others are left as they are.[/]")
+    if not selected:
+        return ["--select", NOTHING_SELECTED]
+    # exactly these nodes: no test is added or dropped because of its parents (dbt's
+    # default would drop a test of a changed model against a skipped seed); naming the
+    # fewer skipped nodes makes dbt's selection cheaper
+    return ["--indirect-selection", "empty", "--exclude", *skipped] if skipped else []
+
+
 def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: bool,
              docs: bool, console: Console, phases: dict[str, float],
              previous_manifest: Path | None = None, changes: DataChanges | None = None,
@@ -448,20 +468,7 @@ def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: 
         if full_refresh:
             args.append("--full-refresh")
         elif changes is not None:
-            selected = nodes_to_run(parsed.result, previous_manifest, changes)
-            if selected is not None:
-                every = {n.name for n in parsed.result.nodes.values()
-                         if n.resource_type.value in ("model", "seed", "test")}
-                skipped = sorted(every - set(selected))
-                console.print(f"[dim]{len(selected)} of {len(every)} dbt nodes can differ from "
-                              "the served build; the others are left as they are.[/]")
-                if not selected:
-                    args += ["--select", NOTHING_SELECTED]
-                elif skipped:
-                    # exactly these nodes: no test is added or dropped because of its parents
-                    # (dbt's default would drop a test of a changed model against a skipped
-                    # seed); naming the fewer skipped nodes makes dbt's selection cheaper
-                    args += ["--indirect-selection", "empty", "--exclude", *skipped]
+            args += _selection(parsed.result, previous_manifest, changes, console)
         served = previous_manifest.parent / NODE_SECONDS_FILE if previous_manifest else None
         seconds = _node_seconds(served)
         with _longest_path_first(seconds, _dbt_threads()):

@@ -5,6 +5,8 @@ Each subcommand is a thin shell over a module function, so tests call the same c
 
 from __future__ import annotations
 
+import atexit
+import gc
 import sys
 from datetime import date
 from pathlib import Path
@@ -30,6 +32,10 @@ def main() -> None:
     Source extracts → load (validate, pseudonymise, quarantine) → build (dbt) →
     check (Great Expectations) → serve (dashboards) / export.
     """
+    # the last thing before the interpreter shuts down: leave the objects of the run (dbt's
+    # manifest, millions of them) out of the collections Python runs while it exits, which
+    # took ≈ 0.6 s after every build (measured: 0.65 s → 0.05 s)
+    atexit.register(gc.freeze)
 
 
 @main.command()

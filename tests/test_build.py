@@ -491,6 +491,15 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
                              ).fetchone()[0]
     assert logged[0] and "int_tickets_measured" in logged[1]
     assert stamps == 1  # every row rewritten by the full refresh
+    # the served build used another SLA target (a var of dbt_project.yml): all again
+    recorded = docs_dir(wh) / "project_vars.json"
+    served_vars = json.loads(recorded.read_text())
+    assert served_vars["target_incident_sla_met_pct"] == 90
+    recorded.write_text(json.dumps(served_vars | {"target_incident_sla_met_pct": 85}))
+    retargeted = build(wh, docs=False)
+    assert retargeted.full_refresh
+    assert "target_incident_sla_met_pct" in (retargeted.refresh_reason or "")
+    assert {"director_kpis", "incident_sla", "org_units"} <= _nodes_run(wh)
 
 
 # ------------------------------------------------------------------ cityops update (daily)

@@ -49,7 +49,13 @@ import duckdb
 from rich.console import Console
 
 from warehouse.calendar import data_years, write_public_holidays
-from warehouse.changes import DataChanges, nodes_to_run, upstream_change_reason
+from warehouse.changes import (
+    PROJECT_VARS_FILE,
+    DataChanges,
+    nodes_to_run,
+    upstream_change_reason,
+    vars_change_reason,
+)
 from warehouse.contracts import ensure_raw_schema
 from warehouse.store import builds_dir, writable_copy
 
@@ -363,6 +369,13 @@ def _dbt_threads() -> int:
     return int(profile["outputs"][profile["target"]].get("threads", 1))
 
 
+def _project_vars() -> dict:
+    """The vars of dbt_project.yml (targets, office hours, thresholds)."""
+    import yaml
+
+    return yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text()).get("vars") or {}
+
+
 def _node_seconds(served: Path | None, results=None) -> dict[str, float]:
     """How long each dbt node took when it last ran: the served build's record
     (NODE_SECONDS_FILE) updated with ``results`` (a dbt build's)."""
@@ -460,10 +473,12 @@ def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: 
         # (run_unit_tests, tests/test_build.py), not in every production build (~2 s)
         args = ["--quiet", "--log-level-file", "info", "build", *common,
                 "--exclude-resource-type", "unit_test"]
+        project_vars = _project_vars()
         if not full_refresh:
-            code_reason = upstream_change_reason(parsed.result, previous_manifest)
+            code_reason = (upstream_change_reason(parsed.result, previous_manifest)
+                           or vars_change_reason(previous_manifest, project_vars))
             if code_reason:
-                console.print(f"Full refresh of the incremental models: {code_reason}.")
+                console.print(f"Full refresh (every model from scratch): {code_reason}.")
                 full_refresh = True
         if full_refresh:
             args.append("--full-refresh")
@@ -488,6 +503,7 @@ def _run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: 
             )
         (target / NODE_SECONDS_FILE).write_text(
             json.dumps(_node_seconds(served, res.result), sort_keys=True, indent=0))
+        (target / PROJECT_VARS_FILE).write_text(json.dumps(project_vars, sort_keys=True))
         # docs generate overwrites run_results.json: keep the build's results beside it
         if (target / "run_results.json").exists():
             shutil.copy2(target / "run_results.json", target / BUILD_RESULTS_FILE)
@@ -564,7 +580,7 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
                                                                      full_refresh)
                 phases["prepare"] = time.perf_counter() - t0
                 if reason:
-                    console.print(f"Full refresh of the incremental facts: {reason}.")
+                    console.print(f"Full refresh (every model from scratch): {reason}.")
                 t0 = time.perf_counter()
                 importing.join()
                 phases["dbt_import_wait"] = time.perf_counter() - t0

@@ -6,6 +6,9 @@ whether as_of moved. From those:
 
 - :func:`upstream_change_reason` — the incremental models must start again (full refresh)
   because their code, the code of anything they read, or a project macro they call changed;
+- :func:`vars_change_reason` — everything must be built again because a var of
+  ``dbt_project.yml`` changed (dbt's manifest does not record them: the build keeps them
+  beside the docs, ``PROJECT_VARS_FILE``);
 - :func:`nodes_to_run` — the nodes an incremental build runs: a node whose inputs, code and
   as_of are all the same as in the served build would write the same rows again (dbt would
   rebuild them all; a daily load touches five sources of nine, and the reference seeds,
@@ -21,6 +24,7 @@ from typing import Any
 
 AS_OF_MACRO = "macro.cityops.as_of_local"  # every as_of in the SQL goes through it
 PROJECT = "cityops"
+PROJECT_VARS_FILE = "project_vars.json"  # beside the served manifest: the vars it was built with
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,23 @@ def upstream_change_reason(manifest: Any, previous_manifest: Path | None) -> str
         changed = sorted({m for uid in upstream for m in diff.changed_macros(uid)})
     if changed:
         return f"the project changed since the served build ({', '.join(changed[:5])})"
+    return None
+
+
+def vars_change_reason(previous_manifest: Path | None, now: dict[str, Any]) -> str | None:
+    """Why every model must be built again: the project's vars (targets, office hours,
+    thresholds) differ from the ones the served build used. None when they are the same or
+    the served build did not record them."""
+    if previous_manifest is None:
+        return None
+    recorded = previous_manifest.parent / PROJECT_VARS_FILE
+    if not recorded.exists():
+        return None
+    before = json.loads(recorded.read_text())
+    changed = sorted(name for name in set(before) | set(now)
+                     if _jsonable(before.get(name)) != _jsonable(now.get(name)))
+    if changed:
+        return f"vars of dbt_project.yml changed since the served build ({', '.join(changed[:5])})"
     return None
 
 

@@ -88,7 +88,7 @@ def load(src_dir: Path, warehouse: Path) -> None:
                    "and overdue as of. Default: the latest timestamp in the data.")
 @click.option("--full-refresh", is_flag=True,
               help="Rebuild everything from scratch (after changing raw.* other than by a "
-                   "load, or a var in dbt_project.yml).")
+                   "load, or upgrading the holidays package).")
 def build(warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
     """Build staging → intermediate → marts with dbt (one invocation), tests included."""
     from warehouse.build import BuildFailed
@@ -108,7 +108,7 @@ def build(warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
               help="As for `cityops build`. Default: the latest timestamp in the data.")
 @click.option("--full-refresh", is_flag=True,
               help="Rebuild everything from scratch (after changing raw.* other than by a "
-                   "load, or a var in dbt_project.yml).")
+                   "load, or upgrading the holidays package).")
 def update(src_dir: Path, warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
     """Load the extracts in SRC_DIR and build, in one step — the daily job.
 

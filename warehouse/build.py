@@ -379,7 +379,6 @@ def _project_vars() -> dict:
 def _node_seconds(served: Path | None, results=None) -> dict[str, float]:
     """How long each dbt node took when it last ran: the served build's record
     (NODE_SECONDS_FILE) updated with ``results`` (a dbt build's)."""
-
     seconds: dict[str, float] = {}
     if served is not None and served.exists():
         with contextlib.suppress(ValueError):
@@ -390,7 +389,7 @@ def _node_seconds(served: Path | None, results=None) -> dict[str, float]:
 
 
 def _import_dbt_in_background() -> threading.Thread:
-    """Import dbt (≈ 3.5 s of Python imports) in a thread while the main thread copies the
+    """Import dbt (≈ 1.7 s of Python imports) in a thread while the main thread copies the
     warehouse, loads and prepares — work that mostly runs outside the GIL (file copy,
     DuckDB, polars). The build joins the thread before it calls dbt."""
     def run() -> None:

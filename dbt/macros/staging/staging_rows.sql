@@ -1,39 +1,44 @@
-{#- The bodies of the staging models whose tables are big (ticket events, calls), as
-    macros so an incremental fact can read the same rows for a few keys only.
+{#- The start of every staging model, and the bodies of the staging models an incremental
+    model reads for a few keys only.
 
-    `new_loads_of` (a relation with a `_load_id` column, the incremental fact itself):
-    keep only the keys (ticket_id, call_id) that have a raw row from a load that
-    relation has not seen, BEFORE the deduplication window. The window partitions by
-    that key, so each kept partition is whole and its rows are exactly the staging
-    model's rows for that key; but DuckDB cannot push such a filter through the window
-    of the staging view, which made a one-day build deduplicate the whole history
-    (5 M rows, ~6 s per fact at 10×). Default (None): every key — the staging model. -#}
+    `latest_raw_rows(table, unique_key)` gives the CTEs `source` and `deduplicated`: the rows
+    of raw.<table>, the latest load of each `unique_key` winning (a newer extract replaces
+    an older one; within a file the last row). With `only_keys` (a query returning `key`
+    values, default the unique key) it keeps those keys only, BEFORE the deduplication
+    window: the window partitions by that key, so each kept partition is whole and its
+    rows are exactly the staging model's rows for that key; but DuckDB cannot push such a
+    filter through the window of a staging view, which made a one-day build deduplicate
+    and convert the whole history (5 M calls, ~6 s per fact at 10×).
 
-{% macro only_keys_of_new_loads(source_relation, key, new_loads_of) -%}
-    {%- if new_loads_of is not none -%}
-    where {{ key }} in (
-        select {{ key }} from {{ source_relation }}
-        where _load_id is not null
-          and _load_id not in (
-              select distinct _load_id from {{ new_loads_of }} where _load_id is not null
-          )
-    )
-    {%- endif -%}
-{%- endmacro %}
+    `keys_of_new_loads(table, key, seen_by)`: the keys with a raw row from a load that
+    `seen_by` (the incremental model itself, with a `_load_id` column) has not seen. -#}
 
-{% macro stg_service_desk__ticket_events_rows(new_loads_of=none) %}
-with source as (
-    select * from {{ source('raw', 'ticket_events') }}
-    {{ only_keys_of_new_loads(source('raw', 'ticket_events'), 'ticket_id', new_loads_of) }}
+{% macro latest_raw_rows(table, unique_key, key=none, only_keys=none) -%}
+source as (
+    select * from {{ source('raw', table) }}
+    {%- if only_keys is not none %}
+    where {{ key or unique_key }} in ({{ only_keys }})
+    {%- endif %}
 ),
 
 deduplicated as (
     select *
     from source
     qualify row_number() over (
-        partition by ticket_id, event_at, event order by _load_id desc, _source_row desc
+        partition by {{ unique_key }} order by _load_id desc, _source_row desc
     ) = 1
-),
+)
+{%- endmacro %}
+
+{% macro keys_of_new_loads(table, key, seen_by) -%}
+    select {{ key }} from {{ source('raw', table) }}
+    where _load_id is not null
+      and _load_id not in (select distinct _load_id from {{ seen_by }} where _load_id is not null)
+{%- endmacro %}
+
+{% macro stg_service_desk__ticket_events_rows(only_keys=none) %}
+with {{ latest_raw_rows('ticket_events', 'ticket_id, event_at, event', key='ticket_id',
+                        only_keys=only_keys) }},
 
 final as (
     select
@@ -65,17 +70,8 @@ final as (
 select * from final
 {% endmacro %}
 
-{% macro stg_kck__calls_rows(new_loads_of=none) %}
-with source as (
-    select * from {{ source('raw', 'calls') }}
-    {{ only_keys_of_new_loads(source('raw', 'calls'), 'call_id', new_loads_of) }}
-),
-
-deduplicated as (
-    select *
-    from source
-    qualify row_number() over (partition by call_id order by _load_id desc, _source_row desc) = 1
-),
+{% macro stg_kck__calls_rows(only_keys=none) %}
+with {{ latest_raw_rows('calls', 'call_id', only_keys=only_keys) }},
 
 final as (
     select
@@ -105,21 +101,8 @@ final as (
 select * from final
 {% endmacro %}
 
-{#- `only_keys` (below): a query returning the keys to keep (before the deduplication
-    window, like only_keys_of_new_loads); default: every key — the staging model. -#}
 {% macro stg_service_desk__tickets_rows(only_keys=none) %}
-with source as (
-    select * from {{ source('raw', 'tickets') }}
-    {% if only_keys is not none -%}
-    where ticket_id in ({{ only_keys }})
-    {%- endif %}
-),
-
-deduplicated as (
-    select *
-    from source
-    qualify row_number() over (partition by ticket_id order by _load_id desc, _source_row desc) = 1
-),
+with {{ latest_raw_rows('tickets', 'ticket_id', only_keys=only_keys) }},
 
 final as (
     select
@@ -140,18 +123,7 @@ select * from final
 {% endmacro %}
 
 {% macro stg_kck__submissions_rows(only_keys=none) %}
-with source as (
-    select * from {{ source('raw', 'submissions') }}
-    {% if only_keys is not none -%}
-    where submission_id in ({{ only_keys }})
-    {%- endif %}
-),
-
-deduplicated as (
-    select *
-    from source
-    qualify row_number() over (partition by submission_id order by _load_id desc, _source_row desc) = 1
-),
+with {{ latest_raw_rows('submissions', 'submission_id', only_keys=only_keys) }},
 
 -- as known at as_of: received by then; forwarding, reply and closure only if they had
 -- happened (the responsible unit is named when the submission is forwarded; an outcome
@@ -203,18 +175,7 @@ select * from final
 {% endmacro %}
 
 {% macro stg_publications__publications_rows(only_keys=none) %}
-with source as (
-    select * from {{ source('raw', 'publications') }}
-    {% if only_keys is not none -%}
-    where publication_id in ({{ only_keys }})
-    {%- endif %}
-),
-
-deduplicated as (
-    select *
-    from source
-    qualify row_number() over (partition by publication_id order by _load_id desc, _source_row desc) = 1
-),
+with {{ latest_raw_rows('publications', 'publication_id', only_keys=only_keys) }},
 
 final as (
     select

@@ -15,7 +15,7 @@ with calls_in_scope as (
     {% if is_incremental() %}
     -- the staging rows of the calls with a raw row from an unseen load only (the same
     -- rows as the staging view for those calls, without deduplicating the whole history)
-    from ({{ stg_kck__calls_rows(new_loads_of=this) }}) as staged
+    from ({{ stg_kck__calls_rows(only_keys=keys_of_new_loads('calls', 'call_id', this)) }}) as staged
     where _load_id not in (select distinct _load_id from {{ this }} where _load_id is not null)
     {% else %}
     from {{ ref('stg_kck__calls') }}

@@ -18,7 +18,8 @@
 with candidate_events as (
     -- event_instant is converted below for the events in scope only
     select * exclude (event_instant)
-    from ({{ stg_service_desk__ticket_events_rows(new_loads_of=this) }}) as staged
+    from ({{ stg_service_desk__ticket_events_rows(
+        only_keys=keys_of_new_loads('ticket_events', 'ticket_id', this)) }}) as staged
 ),
 
 loads_done as (

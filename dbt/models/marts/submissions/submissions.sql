@@ -17,11 +17,10 @@ with submissions as (
     {% if is_incremental() %}
     -- the staging rows of the submissions in scope only (the staging view deduplicates and
     -- converts every submission first: 0.4–0.8 s of a one-day build at 10×)
-    select * from ({{ stg_kck__submissions_rows(only_keys='
-        select submission_id from ' ~ source('raw', 'submissions') ~ '
-        where _load_id not in (select distinct _load_id from ' ~ this ~ ')
-        union
-        select submission_id from ' ~ this ~ ' where is_open or reply_due_at > as_of_at') }}) as staged
+    select * from ({{ stg_kck__submissions_rows(only_keys=
+        keys_of_new_loads('submissions', 'submission_id', this)
+        ~ ' union select submission_id from ' ~ this
+        ~ ' where is_open or reply_due_at > as_of_at') }}) as staged
     {% else %}
     select * from {{ ref('stg_kck__submissions') }}
     {% endif %}

@@ -1,12 +1,4 @@
-with source as (
-    select * from {{ source('raw', 'it_services') }}
-),
-
-deduplicated as (
-    select *
-    from source
-    qualify row_number() over (partition by service_code order by _load_id desc, _source_row desc) = 1
-),
+with {{ latest_raw_rows('it_services', 'service_code') }},
 
 final as (
     select

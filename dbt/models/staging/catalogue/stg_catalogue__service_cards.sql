@@ -1,12 +1,4 @@
-with source as (
-    select * from {{ source('raw', 'service_cards') }}
-),
-
-deduplicated as (
-    select *
-    from source
-    qualify row_number() over (partition by card_id order by _load_id desc, _source_row desc) = 1
-),
+with {{ latest_raw_rows('service_cards', 'card_id') }},
 
 final as (
     select

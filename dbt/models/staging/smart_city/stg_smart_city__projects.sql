@@ -1,12 +1,4 @@
-with source as (
-    select * from {{ source('raw', 'sc_projects') }}
-),
-
-deduplicated as (
-    select *
-    from source
-    qualify row_number() over (partition by project_id order by _load_id desc, _source_row desc) = 1
-),
+with {{ latest_raw_rows('sc_projects', 'project_id') }},
 
 final as (
     select

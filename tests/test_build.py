@@ -458,6 +458,10 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
                       "org_units", "dim_org_units", "stg_kck__calls", "service_catalogue"}
     assert any(t.startswith("relationships_all_kck_call_topics") for t in ran)
     assert not any(t.startswith("columns_not_null_org_units") for t in ran)
+    # the run times that order the next build: this build's, and the last known of the rest
+    seconds = json.loads((docs_dir(wh) / "node_seconds.json").read_text())
+    assert seconds["model.cityops.int_calls_measured"] > 0
+    assert seconds["model.cityops.incident_sla"] > 0  # from the first build, not run since
     # what it left alone still matches the data: the same as building everything again
     full = tmp_path / "full.duckdb"
     shutil.copyfile(current_file(wh), full)
@@ -579,7 +583,7 @@ def test_dbt_starts_the_longest_remaining_path_first_and_only_when_a_thread_is_f
         queue = GraphQueue(graph.copy(), Manifest(), set(graph))
         first = queue.get()
         got = []
-        waiting = threading.Thread(target=lambda: got.append(queue.get()))
+        waiting = threading.Thread(target=lambda: got.append(queue.get()), daemon=True)
         waiting.start()
         waiting.join(0.3)
         assert waiting.is_alive() and not got  # the one thread is busy: nothing handed out

@@ -80,7 +80,7 @@ def tickets_of_batch(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, load_i
                           "WHERE ticket_id IN (SELECT ticket_id FROM __ids)").pl()
         opened = con.sql(
             "SELECT ticket_id, min(event_at) AS opened_event_at FROM raw.ticket_events "
-            f"WHERE event = 'opened' AND ticket_id IN (SELECT ticket_id FROM __ids) "
+            "WHERE event = 'opened' AND ticket_id IN (SELECT ticket_id FROM __ids) "
             f"AND NOT ({_this_file()}) GROUP BY ticket_id",
             params={"load_id": load_id, "file": source_file}).pl()
     finally:

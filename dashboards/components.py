@@ -13,8 +13,16 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboards.i18n import fmt_change, fmt_month, fmt_number, fmt_value, format_frame, t
-from dashboards.queries.common import MART_SOURCES
+from dashboards.i18n import (
+    fmt_change,
+    fmt_date,
+    fmt_month,
+    fmt_number,
+    fmt_value,
+    format_frame,
+    t,
+)
+from dashboards.queries.common import MART_SOURCES, data_as_of
 from dashboards.state import lkey
 from warehouse.export import frame_to_csv_bytes, frame_to_xlsx_bytes
 
@@ -40,6 +48,13 @@ WHAT = {  # what is missing, for empty states: mart -> (Polish, English)
     "smart_city_portfolio": ("o projektach Smart City", "Smart City project"),
     "smart_city_milestones": ("o kamieniach milowych Smart City", "Smart City milestone"),
 }
+
+
+def as_of_text(lang: str) -> str:
+    """The date of the data (the build's as_of) as shown in titles; never empty."""
+    from dashboards.state import q
+
+    return fmt_date(q(data_as_of), lang) or t("as_of_unknown", lang)
 
 
 def empty_state(mart: str, lang: str) -> None:

@@ -31,6 +31,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "page_builder": ("Kreator raportów (DK-05)", "Report builder (DK-05)"),
     "warehouse": ("Hurtownia", "Warehouse"),
     "data_as_of": ("Stan danych na", "Data as of"),
+    "as_of_unknown": ("(data danych nieznana — przebuduj hurtownię: cityops build)",
+                      "(date of the data unknown — rebuild the warehouse: cityops build)"),
     "no_warehouse": (
         "Brak hurtowni danych pod ścieżką {path}. Wczytaj dane i zbuduj hurtownię: "
         "`cityops load KATALOG` i `cityops build` (albo `make demo`).",

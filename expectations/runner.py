@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import shutil
 import time
@@ -90,6 +91,10 @@ def _context(docs: Path | None) -> Any:
     gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # GX sets this logger to INFO and logs its housekeeping there ("Created temporary
+    # directory …"); the message reaches the terminal once a library in the same process has
+    # given the root logger a handler (dbt's snowplow tracker does: `cityops demo`)
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     if docs is not None:

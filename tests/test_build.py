@@ -26,7 +26,7 @@ from warehouse.build import (
 from warehouse.store import current_file, writable_copy
 
 MARTS = {
-    "dim_org_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
+    "build_info", "dim_org_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
     "kck_call_topics", "kck_calls_hourly", "submissions", "unit_workload", "publications",
     "service_card_freshness", "service_catalogue", "smart_city_portfolio",
     "smart_city_milestones", "director_kpis", "director_kpis_by_unit",

@@ -246,6 +246,40 @@ def test_publications_page(wh):
     assert int(metric.value) == stale
 
 
+@pytest.fixture(scope="module")
+def calls_only(sample_dir, tmp_path_factory):
+    """A warehouse of a city that has loaded only its call log."""
+    import shutil
+
+    from warehouse.build import build
+    from warehouse.load import load_directory
+
+    src = tmp_path_factory.mktemp("calls_only_src")
+    shutil.copy(sample_dir / "calls.csv", src / "calls.csv")
+    built = tmp_path_factory.mktemp("calls_only") / "warehouse.duckdb"
+    load_directory(src, built)
+    build(built, docs=False)
+    return built
+
+
+def test_the_date_of_the_data_is_the_builds_whatever_was_loaded(calls_only, monkeypatch):
+    """Pages print the build's as_of (marts.build_info) even where their own marts are
+    empty: a calls-only warehouse once read "Karty usług … na " with no date."""
+    monkeypatch.setenv("CITYOPS_WAREHOUSE", str(calls_only))
+    (as_of,) = rows(calls_only, "select max(ended_at) from raw.calls")[0]
+    shown = fmt_date(rows(calls_only, "select as_of_at from marts.build_info")[0][0], "pl")
+    assert shown == fmt_date(as_of, "pl") != ""
+    at = open_page("publications")
+    stale = next(m for m in at.metric if m.label.startswith("Karty usług"))
+    assert stale.label.endswith(f"na {shown}")
+    assert any(f"{t('data_as_of', 'pl')}: {shown}" in c.value for c in at.sidebar.caption)
+    for page in ("incidents", "kck", "smart_city"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+        texts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+        assert not any(text.rstrip().endswith(" na") for text in texts), page
+
+
 def test_smart_city_page(wh):
     at = open_page("smart_city")
     red = rows(wh, "select count(*) from marts.smart_city_portfolio "

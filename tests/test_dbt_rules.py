@@ -11,6 +11,7 @@ import re
 import shutil
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -157,6 +158,48 @@ def test_kck_service_level_recomputed_from_raw_calls(marts_con):
         from raw.calls""").fetchone()
     assert mart == raw
     assert raw[0] > 1000
+
+
+def test_kck_asa_and_aht_keep_their_precision(marts_con):
+    """ASA and AHT of every month × queue equal the means computed here from the raw calls
+    (polars, not SQL), to 1e-9 s — a mart that rounds (18.75 s → 18.8 s) fails; so do
+    the additive totals an analyst re-aggregates."""
+    import polars as pl
+
+    calls = marts_con.sql("select queue, offered_at, answered_at, ended_at from raw.calls "
+                          "where answered_at is not null").pl()
+    expected = (calls
+                .with_columns(
+                    pl.col("queue").str.replace_all(r"\s+", " ").str.strip_chars()
+                    .str.to_uppercase(),
+                    pl.col("offered_at").dt.truncate("1mo").dt.date().alias("month_start"),
+                    ((pl.col("answered_at") - pl.col("offered_at")).dt.total_milliseconds()
+                     / 1000).alias("wait"),
+                    ((pl.col("ended_at") - pl.col("answered_at")).dt.total_milliseconds()
+                     / 1000).alias("handle"))
+                .group_by("month_start", "queue")
+                .agg(pl.col("wait").mean().alias("asa"), pl.col("handle").mean().alias("aht"),
+                     pl.col("wait").sum().alias("total_wait")))
+    mart = marts_con.sql("select month_start, queue, asa_seconds, aht_seconds, "
+                         "total_wait_seconds from marts.kck_queue_service "
+                         "where answered > 0").pl()
+    joined = expected.join(mart, on=["month_start", "queue"], how="full", coalesce=True)
+    assert joined.height == mart.height == expected.height > 10
+    for ours, theirs in (("asa", "asa_seconds"), ("aht", "aht_seconds"),
+                         ("total_wait", "total_wait_seconds")):
+        worst = joined.select((pl.col(ours) - pl.col(theirs)).abs().max()).item()
+        assert worst < 1e-9, (theirs, worst)
+    fractional = joined.filter((pl.col("asa_seconds") * 10).round(6) % 1 != 0).height
+    assert fractional > 0  # more precision than one decimal is really there
+
+
+def test_no_mart_rounds_a_measure():
+    """Rounding happens where a number is shown, never in a mart (DECISIONS § 1)."""
+    marts = Path(__file__).resolve().parent.parent / "dbt" / "models" / "marts"
+    rounded = [f"{p.relative_to(marts)}:{n}" for p in marts.rglob("*.sql")
+               for n, line in enumerate(p.read_text().splitlines(), 1)
+               if re.search(r"\bround\s*\(", line)]
+    assert rounded == []
 
 
 def test_christmas_eve_is_a_holiday_from_2025_only():

@@ -550,7 +550,8 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
     :class:`warehouse.load.LoadRefused`; the served warehouse is unchanged.
     ``docs=False`` skips ``dbt docs generate`` (tests use it to save a few seconds).
     """
-    warehouse = Path(warehouse)
+    # absolute: dbt resolves a relative --target-path against the dbt project folder
+    warehouse = Path(warehouse).absolute()
     console = console or Console(stderr=True)
     as_of_text = normalise_as_of(as_of)
     started = time.perf_counter()

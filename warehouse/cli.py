@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,10 +16,25 @@ import click
 
 from warehouse.store import DEFAULT_WAREHOUSE
 
+
+class CallerPath(click.Path):
+    """A path as the caller meant it: relative to the directory the command was started
+    in, made absolute once, here at the edge — symlinks are kept as they are (the
+    warehouse is a link to its current build). Everything below gets absolute paths, so
+    no tool that resolves paths against its own folder (dbt resolves ``--target-path``
+    against the dbt project) can put files anywhere else."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(path_type=Path, **kwargs)
+
+    def convert(self, value, param, ctx) -> Path:
+        return Path(super().convert(value, param, ctx)).absolute()
+
+
 warehouse_option = click.option(
     "--warehouse",
     "warehouse",
-    type=click.Path(path_type=Path),
+    type=CallerPath(),
     default=DEFAULT_WAREHOUSE,
     show_default=True,
     help="The warehouse: a link to the current DuckDB build file.",
@@ -39,7 +55,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("data/sample"),
+@click.option("--out", "out_dir", type=CallerPath(), default=Path("data/sample"),
               show_default=True, help="Directory to write the extracts to.")
 @click.option("--years", type=click.IntRange(1, 20), default=3, show_default=True,
               help="How many years of operations to generate.")
@@ -63,7 +79,7 @@ def generate(out_dir: Path, years: int, scale: float, seed: int, fmt: str, start
 
 
 @main.command()
-@click.argument("src_dir", type=click.Path(path_type=Path))
+@click.argument("src_dir", type=CallerPath())
 @warehouse_option
 def load(src_dir: Path, warehouse: Path) -> None:
     """Validate the extracts in SRC_DIR and load them into raw.*.
@@ -102,7 +118,7 @@ def build(warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
 
 
 @main.command()
-@click.argument("src_dir", type=click.Path(path_type=Path))
+@click.argument("src_dir", type=CallerPath())
 @warehouse_option
 @click.option("--as-of", "as_of", default=None,
               help="As for `cityops build`. Default: the latest timestamp in the data.")
@@ -149,7 +165,7 @@ def check(warehouse: Path) -> None:
 @click.option("--dialect", type=click.Choice(["excel-pl", "standard"]), default="excel-pl",
               show_default=True,
               help="excel-pl: UTF-8 with BOM, ';' and decimal comma; standard: UTF-8, ',' and '.'.")
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True)
+@click.option("--out", "out", type=CallerPath(), required=True)
 def export(mart: str, warehouse: Path, fmt: str, dialect: str, out: Path) -> None:
     """Export marts.MART to CSV or XLSX."""
     from warehouse.export import export_mart
@@ -188,27 +204,36 @@ def docs(warehouse: Path, port: int) -> None:
 @click.option("--years", type=click.IntRange(1, 20), default=3, show_default=True)
 @click.option("--scale", type=float, default=1.0, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--port", default=8501, show_default=True, type=int,
+              help="Port of the dashboards (on 127.0.0.1).")
 @click.option("--no-serve", is_flag=True, help="Stop after the checks.")
-def demo(warehouse: Path, years: int, scale: float, seed: int, no_serve: bool) -> None:
+def demo(warehouse: Path, years: int, scale: float, seed: int, port: int,
+         no_serve: bool) -> None:
     """Generate the default sample, load it, build, check and serve the dashboards."""
+    if not no_serve:
+        # the data steps run in a child that exits normally before this process becomes
+        # Streamlit: dbt's multiprocessing locks are released by Python's exit handlers,
+        # which an exec skips (Python then warned of "leaked semaphore objects")
+        steps = subprocess.run([sys.executable, "-m", "warehouse.cli", "demo", "--no-serve",
+                                "--warehouse", str(warehouse), "--years", str(years),
+                                "--scale", str(scale), "--seed", str(seed)])
+        if steps.returncode:
+            sys.exit(steps.returncode)
+        from warehouse.serve import serve as run_serve
+
+        run_serve(warehouse, host="127.0.0.1", port=port)
+        return
     from warehouse.build import build as run_build
     from warehouse.generate import generate as run_generate
 
     sample = warehouse.parent / "sample"
     run_generate(out_dir=sample, years=years, scale=scale, seed=seed, fmt="csv", start=None)
     run_build(warehouse, as_of=None, full_refresh=False, load_from=sample)
-    try:
-        from expectations.runner import run_checks
-    except ImportError:
-        click.echo("Quality checks are not available yet.", err=True)
-    else:
-        if not run_checks(warehouse):
-            click.echo("Quality checks failed: see the summary above.", err=True)
-            sys.exit(1)
-    if not no_serve:
-        from warehouse.serve import serve as run_serve
+    from expectations.runner import run_checks
 
-        run_serve(warehouse, host="127.0.0.1", port=8501)
+    if not run_checks(warehouse):
+        click.echo("Quality checks failed: see the summary above.", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboards.components import (
     BAD,
     PALETTE,
+    as_of_text,
     chart,
     empty_state,
     month_axis,
@@ -18,9 +19,8 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.i18n import column_label, fmt_date, fmt_period, t
+from dashboards.i18n import column_label, fmt_period, t
 from dashboards.queries import incidents
-from dashboards.queries.common import data_as_of
 from dashboards.state import fresh, lang, lkey, q
 
 L = lang()
@@ -33,7 +33,7 @@ if not months:
 
 first, last = period_selector(months, L, key="inc_period")
 period = fmt_period(first, last, L)
-as_of = fmt_date(q(data_as_of), L)
+as_of = as_of_text(L)
 target = q(incidents.sla_target_pct)
 
 by_priority = q(incidents.sla_by_priority_month, first, last)

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboards.components import (
     BAD,
     PALETTE,
+    as_of_text,
     chart,
     empty_state,
     month_axis,
@@ -17,14 +18,13 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.i18n import VALUES, WEEKDAYS, column_label, fmt_date, fmt_period, t
+from dashboards.i18n import VALUES, WEEKDAYS, column_label, fmt_period, t
 from dashboards.queries import kck
-from dashboards.queries.common import data_as_of
 from dashboards.state import lang, q
 
 L = lang()
 st.title(t("page_kck", L))
-as_of = fmt_date(q(data_as_of), L)
+as_of = as_of_text(L)
 
 months = q(kck.call_months)
 if not months:

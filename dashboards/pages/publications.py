@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards.components import (
+    as_of_text,
     chart,
     empty_state,
     month_axis,
@@ -13,9 +14,8 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.i18n import column_label, fmt_date, fmt_period, t
+from dashboards.i18n import column_label, fmt_period, t
 from dashboards.queries import publications
-from dashboards.queries.common import data_as_of
 from dashboards.state import lang, q
 
 L = lang()
@@ -41,6 +41,6 @@ else:
 
 st.divider()
 stale = q(publications.stale_cards)
-title = t("pub_stale", L, as_of=fmt_date(q(data_as_of), L))
+title = t("pub_stale", L, as_of=as_of_text(L))
 st.metric(title, len(stale))
 table(stale, "stale_service_cards", "pub_stale_table", L)

@@ -6,8 +6,8 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboards.components import BAD, chart, empty_state, style_figure, table
-from dashboards.i18n import fmt_date, t
+from dashboards.components import BAD, as_of_text, chart, empty_state, style_figure, table
+from dashboards.i18n import t
 from dashboards.queries import smart_city
 from dashboards.queries.common import data_as_of
 from dashboards.state import lang, q
@@ -15,7 +15,7 @@ from dashboards.state import lang, q
 L = lang()
 st.title(t("page_smart_city", L))
 as_of_at = q(data_as_of)
-as_of = fmt_date(as_of_at, L)
+as_of = as_of_text(L)
 
 projects = q(smart_city.portfolio)
 if projects.is_empty():

@@ -54,13 +54,11 @@ def mart_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def data_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """The `as_of` the marts were built with (ages, backlog and overdue are taken then)."""
-    for mart in ("incident_sla", "submissions", "smart_city_portfolio", "service_card_freshness"):
-        if mart in mart_tables(con):
-            value = scalar(con, f"select max(as_of_at) from marts.{mart}")
-            if value is not None:
-                return value
-    return None
+    """The `as_of` the marts were built with (ages, backlog and overdue are taken then):
+    the build's own record, marts.build_info; None for a warehouse without marts."""
+    if "build_info" not in mart_tables(con):
+        return None
+    return scalar(con, "select as_of_at from marts.build_info")
 
 
 def month_range(con: duckdb.DuckDBPyConnection, mart: str, column: str = "month_start"

@@ -32,6 +32,17 @@
     ((epoch_ms({{ end_col }}) - epoch_ms({{ start_col }})) / 1000.0)
 {%- endmacro %}
 
+{#- The exact sum of durations measured in whole milliseconds (elapsed_seconds,
+    elapsed_minutes, elapsed_days, business minutes), in `unit` ('seconds', 'minutes' or
+    'days'): each term is added as whole milliseconds, so the total does not depend on the
+    order DuckDB adds the rows in (a plain sum of DOUBLEs can differ in its last bit
+    between two builds, and an incremental build must give the same bytes as a full one).
+    `where`: the aggregate's FILTER. Means are exact_duration_sum(...) / count. -#}
+{% macro exact_duration_sum(expr, unit, where=none) -%}
+    {%- set ms = {'seconds': 1000, 'minutes': 60000, 'days': 86400000}[unit] -%}
+    (sum(round(({{ expr }}) * {{ ms }})){% if where %} filter (where {{ where }}){% endif %} / {{ ms }}.0)
+{%- endmacro %}
+
 {#- Elapsed days (DOUBLE) between two instants. -#}
 {% macro elapsed_days(start_col, end_col) -%}
     ((epoch_ms({{ end_col }}) - epoch_ms({{ start_col }})) / 86400000.0)

@@ -88,7 +88,7 @@ by_unit as (
     from calls where offered_at <= {{ as_of_local() }} group by 1, 2, 3
     union all
     select month_start, 'kck_asa_seconds', 'DK-02',
-           sum(wait_seconds) filter (where is_answered), count(*) filter (where is_answered)
+           {{ exact_duration_sum('wait_seconds', 'seconds', where='is_answered') }}, count(*) filter (where is_answered)
     from calls where offered_at <= {{ as_of_local() }} group by 1, 2, 3
     union all
     select cast({{ dbt.date_trunc('month', 'reply_due_at') }} as date), 'submissions_overdue_pct',
@@ -96,7 +96,7 @@ by_unit as (
     from submissions where reply_due_at <= {{ as_of_local() }} group by 1, 2, 3
     union all
     select cast({{ dbt.date_trunc('month', 'forwarded_at') }} as date), 'submission_days_to_forward',
-           responsible_unit, sum(days_to_forward), count(*)
+           responsible_unit, {{ exact_duration_sum('days_to_forward', 'days') }}, count(*)
     from submissions where forwarded_at <= {{ as_of_local() }} group by 1, 2, 3
     union all
     select published_month, 'publications_within_1wd_pct', owner_unit,

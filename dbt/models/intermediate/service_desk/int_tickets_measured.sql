@@ -72,25 +72,19 @@ measured as (
         max(i.group_code) filter (where i.event_seq = m.last_seq) as final_group_code,
         max(i.state) filter (where i.event_seq = m.last_seq) as final_state,
         -- response: opened -> first response (segments are contiguous from `opened`)
-        sum(i.office_minutes) filter (
-            where i.event_seq >= m.start_seq and i.event_seq < m.first_response_seq
-        ) as response_office_minutes,
-        sum(i.elapsed_minutes) filter (
-            where i.event_seq >= m.start_seq and i.event_seq < m.first_response_seq
-        ) as response_elapsed_minutes,
+        {{ exact_duration_sum('i.office_minutes', 'minutes',
+            where="i.event_seq >= m.start_seq and i.event_seq < m.first_response_seq") }} as response_office_minutes,
+        {{ exact_duration_sum('i.elapsed_minutes', 'minutes',
+            where="i.event_seq >= m.start_seq and i.event_seq < m.first_response_seq") }} as response_elapsed_minutes,
         -- resolution: clock runs only while `open`, up to the final resolution
-        coalesce(sum(i.office_minutes) filter (
-            where i.state = 'open' and i.event_seq >= m.start_seq and i.event_seq < m.final_resolved_seq
-        ), 0) as resolution_office_minutes,
-        coalesce(sum(i.elapsed_minutes) filter (
-            where i.state = 'open' and i.event_seq >= m.start_seq and i.event_seq < m.final_resolved_seq
-        ), 0) as resolution_elapsed_minutes,
-        coalesce(sum(i.office_minutes) filter (
-            where i.state = 'on_hold' and i.event_seq < coalesce(m.final_resolved_seq, m.last_seq + 1)
-        ), 0) as on_hold_office_minutes,
-        coalesce(sum(i.elapsed_minutes) filter (
-            where i.state = 'on_hold' and i.event_seq < coalesce(m.final_resolved_seq, m.last_seq + 1)
-        ), 0) as on_hold_elapsed_minutes,
+        coalesce({{ exact_duration_sum('i.office_minutes', 'minutes',
+            where="i.state = 'open' and i.event_seq >= m.start_seq and i.event_seq < m.final_resolved_seq") }}, 0) as resolution_office_minutes,
+        coalesce({{ exact_duration_sum('i.elapsed_minutes', 'minutes',
+            where="i.state = 'open' and i.event_seq >= m.start_seq and i.event_seq < m.final_resolved_seq") }}, 0) as resolution_elapsed_minutes,
+        coalesce({{ exact_duration_sum('i.office_minutes', 'minutes',
+            where="i.state = 'on_hold' and i.event_seq < coalesce(m.final_resolved_seq, m.last_seq + 1)") }}, 0) as on_hold_office_minutes,
+        coalesce({{ exact_duration_sum('i.elapsed_minutes', 'minutes',
+            where="i.state = 'on_hold' and i.event_seq < coalesce(m.final_resolved_seq, m.last_seq + 1)") }}, 0) as on_hold_elapsed_minutes,
         bool_and(i.group_code = '{{ var("first_line_group") }}') filter (
             where i.event_seq <= m.final_resolved_seq
         ) as held_by_first_line_only,

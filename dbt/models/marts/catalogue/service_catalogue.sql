@@ -42,7 +42,7 @@ final as (
         coalesce(per_service.incidents, 0) as incidents,
         coalesce(per_service.open_tickets, 0) as open_tickets,
         coalesce(per_service.resolved_tickets, 0) as resolved_tickets,
-        round({{ pct('per_service.sla_met_tickets', 'per_service.resolved_tickets') }}, 2) as sla_met_pct,
+        {{ pct('per_service.sla_met_tickets', 'per_service.resolved_tickets') }} as sla_met_pct,
         per_service.median_resolution_business_minutes
     from services
     left join per_service on per_service.service_code = services.service_code

@@ -54,9 +54,9 @@ valued as (
         grid.*,
         case grid.kind
             when 'count' then coalesce(kpi_values.numerator, 0)
-            when 'ratio' then round({{ pct('kpi_values.numerator', 'kpi_values.denominator') }}, 2)
+            when 'ratio' then {{ pct('kpi_values.numerator', 'kpi_values.denominator') }}
             else case when kpi_values.denominator > 0
-                then round(kpi_values.numerator / kpi_values.denominator, 2) end
+                then kpi_values.numerator / kpi_values.denominator end
         end as value
     from grid
     left join kpi_values

@@ -23,8 +23,8 @@ final as (
         units.name_pl as unit_name_pl,
         cast(case
             when kpis.unit = 'count' then kpi_values.numerator
-            when kpis.unit = '%' then round({{ pct('kpi_values.numerator', 'kpi_values.denominator') }}, 2)
-            when kpi_values.denominator > 0 then round(kpi_values.numerator / kpi_values.denominator, 2)
+            when kpis.unit = '%' then {{ pct('kpi_values.numerator', 'kpi_values.denominator') }}
+            when kpi_values.denominator > 0 then kpi_values.numerator / kpi_values.denominator
         end as double) as value,
         kpi_values.numerator,
         kpi_values.denominator

@@ -15,7 +15,7 @@ aggregated as (
         month_start,
         coalesce(topic_code, 'unclassified') as topic_code,
         count(*) as answered,
-        avg(handle_seconds) as aht_seconds,
+        {{ exact_duration_sum('handle_seconds', 'seconds') }} as total_handle_seconds,
         count(*) filter (where resolved_on_call) as resolved_on_call,
         count(resolved_on_call) as resolved_on_call_known,
         count(*) filter (where record_type = 'information') as information,
@@ -35,10 +35,11 @@ final as (
         coalesce(topics.name_en, 'Unclassified') as topic_name_en,
         coalesce(topics.topic_group, 'unclassified') as topic_group,
         aggregated.answered,
-        round({{ pct('aggregated.answered', 'sum(aggregated.answered) over (partition by aggregated.month_start)') }}, 2)
+        {{ pct('aggregated.answered', 'sum(aggregated.answered) over (partition by aggregated.month_start)') }}
             as share_of_answered_pct,
-        round(aggregated.aht_seconds, 1) as aht_seconds,
-        round({{ pct('aggregated.resolved_on_call', 'aggregated.resolved_on_call_known') }}, 2)
+        aggregated.total_handle_seconds,
+        aggregated.total_handle_seconds / nullif(aggregated.answered, 0) as aht_seconds,
+        {{ pct('aggregated.resolved_on_call', 'aggregated.resolved_on_call_known') }}
             as resolved_on_call_pct,
         aggregated.information,
         aggregated.problems,

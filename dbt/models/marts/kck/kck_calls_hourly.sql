@@ -22,7 +22,7 @@ aggregated as (
 final as (
     select
         *,
-        round({{ pct('answered_within_20s', 'offered - short_abandoned') }}, 2) as service_level_pct
+        {{ pct('answered_within_20s', 'offered - short_abandoned') }} as service_level_pct
     from aggregated
 )
 

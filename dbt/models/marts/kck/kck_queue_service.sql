@@ -14,8 +14,8 @@ aggregated as (
         count(*) filter (where is_abandoned) as abandoned,
         count(*) filter (where is_short_abandoned) as short_abandoned,
         count(*) filter (where is_answered_within_20s) as answered_within_20s,
-        avg(wait_seconds) filter (where is_answered) as asa_seconds,
-        avg(handle_seconds) filter (where is_answered) as aht_seconds
+        {{ exact_duration_sum('wait_seconds', 'seconds', where='is_answered') }} as total_wait_seconds,
+        {{ exact_duration_sum('handle_seconds', 'seconds', where='is_answered') }} as total_handle_seconds
     from calls
     group by 1, 2
 ),
@@ -29,10 +29,12 @@ final as (
         abandoned,
         short_abandoned,
         answered_within_20s,
-        round({{ pct('answered_within_20s', 'offered - short_abandoned') }}, 2) as service_level_pct,
-        round({{ pct('abandoned - short_abandoned', 'offered - short_abandoned') }}, 2) as abandon_rate_pct,
-        round(asa_seconds, 1) as asa_seconds,
-        round(aht_seconds, 1) as aht_seconds,
+        {{ pct('answered_within_20s', 'offered - short_abandoned') }} as service_level_pct,
+        {{ pct('abandoned - short_abandoned', 'offered - short_abandoned') }} as abandon_rate_pct,
+        total_wait_seconds,
+        total_handle_seconds,
+        total_wait_seconds / nullif(answered, 0) as asa_seconds,
+        total_handle_seconds / nullif(answered, 0) as aht_seconds,
         cast({{ var('kck_target_service_level_pct') }} as double) as target_service_level_pct,
         cast({{ var('kck_target_abandon_rate_pct') }} as double) as target_abandon_rate_pct
     from aggregated

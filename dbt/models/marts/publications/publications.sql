@@ -51,8 +51,8 @@ final as (
         publications.published_at,
         cast({{ dbt.date_trunc('month', 'publications.ready_at') }} as date) as ready_month,
         cast({{ dbt.date_trunc('month', 'publications.published_at') }} as date) as published_month,
-        round(office_minutes.business_minutes, 2) as business_minutes_to_publish,
-        round(office_minutes.business_minutes / {{ var('office_minutes_per_day') }}, 2)
+        office_minutes.business_minutes as business_minutes_to_publish,
+        office_minutes.business_minutes / {{ var('office_minutes_per_day') }}
             as working_days_to_publish,
         office_minutes.publication_id is not null as is_published,
         coalesce(office_minutes.business_minutes <= {{ var('office_minutes_per_day') }}, false)

@@ -125,19 +125,20 @@ age_office as (
     {{ business_minutes_of_intervals('age_segments', ['ticket_id', 'event_seq']) }}
 ),
 
+{%- set segment_minutes -%}
+    case
+        when age_segments.support_hours = '24x7'
+            then {{ elapsed_minutes('age_segments.start_instant', 'age_segments.end_instant') }}
+        else age_office.business_minutes
+    end
+{%- endset %}
 age as (
     select
         age_segments.ticket_id,
-        sum(case
-            when age_segments.support_hours = '24x7'
-                then {{ elapsed_minutes('age_segments.start_instant', 'age_segments.end_instant') }}
-            else age_office.business_minutes
-        end) filter (where age_segments.state = 'open') as age_minutes,
-        sum(case
-            when age_segments.support_hours = '24x7'
-                then {{ elapsed_minutes('age_segments.start_instant', 'age_segments.end_instant') }}
-            else age_office.business_minutes
-        end) filter (where age_segments.state = 'on_hold') as on_hold_minutes
+        {{ exact_duration_sum(segment_minutes, 'minutes', where="age_segments.state = 'open'") }}
+            as age_minutes,
+        {{ exact_duration_sum(segment_minutes, 'minutes', where="age_segments.state = 'on_hold'") }}
+            as on_hold_minutes
     from age_segments
     inner join age_office
         on age_office.ticket_id = age_segments.ticket_id
@@ -212,11 +213,11 @@ final as (
         joined.resolved_at,
         joined.resolved_month,
         joined.closed_at,
-        round(joined.response_business_minutes, 2) as response_business_minutes,
-        round(joined.response_calendar_minutes, 2) as response_calendar_minutes,
-        round(joined.resolution_business_minutes, 2) as resolution_business_minutes,
-        round(joined.resolution_calendar_minutes, 2) as resolution_calendar_minutes,
-        round(joined.on_hold_business_minutes, 2) as on_hold_business_minutes,
+        joined.response_business_minutes as response_business_minutes,
+        joined.response_calendar_minutes as response_calendar_minutes,
+        joined.resolution_business_minutes as resolution_business_minutes,
+        joined.resolution_calendar_minutes as resolution_calendar_minutes,
+        joined.on_hold_business_minutes as on_hold_business_minutes,
         sla_targets.response_target_minutes,
         sla_targets.resolution_target_minutes,
         joined.response_business_minutes <= sla_targets.response_target_minutes as is_response_sla_met,
@@ -234,9 +235,9 @@ final as (
         joined.has_escalation_without_comment,
         joined.reopen_count,
         joined.is_open,
-        round(joined.age_business_minutes, 2) as age_business_minutes,
+        joined.age_business_minutes as age_business_minutes,
         case when joined.is_open
-            then round({{ pct('joined.age_business_minutes', 'sla_targets.resolution_target_minutes') }}, 1)
+            then {{ pct('joined.age_business_minutes', 'sla_targets.resolution_target_minutes') }}
         end as resolution_target_used_pct,
         {{ as_of_local() }} as as_of_at,
         joined._last_load_id,

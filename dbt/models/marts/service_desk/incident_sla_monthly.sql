@@ -132,9 +132,9 @@ final as (
         coalesce(opened.tickets_opened, 0) as tickets_opened,
         coalesce(resolved.tickets_resolved, 0) as tickets_resolved,
         coalesce(resolved.sla_met_tickets, 0) as sla_met_tickets,
-        round({{ pct('resolved.sla_met_tickets', 'resolved.tickets_resolved') }}, 2) as sla_met_pct,
+        {{ pct('resolved.sla_met_tickets', 'resolved.tickets_resolved') }} as sla_met_pct,
         coalesce(resolved.response_sla_met_tickets, 0) as response_sla_met_tickets,
-        round({{ pct('resolved.response_sla_met_tickets', 'resolved.tickets_resolved') }}, 2)
+        {{ pct('resolved.response_sla_met_tickets', 'resolved.tickets_resolved') }}
             as response_sla_met_pct,
         sla_targets.resolution_target_minutes,
         sla_targets.response_target_minutes,
@@ -145,7 +145,7 @@ final as (
         resolved.median_response_business_minutes,
         resolved.p90_response_business_minutes,
         coalesce(resolved.first_line_resolved_tickets, 0) as first_line_resolved_tickets,
-        round({{ pct('resolved.first_line_resolved_tickets', 'resolved.tickets_resolved') }}, 2)
+        {{ pct('resolved.first_line_resolved_tickets', 'resolved.tickets_resolved') }}
             as first_line_resolved_pct,
         coalesce(escalations.escalations_without_comment, 0) as escalations_without_comment,
         coalesce(backlog.backlog_at_month_end, 0) as backlog_at_month_end

@@ -40,13 +40,13 @@ scored as (
     select
         *,
         {{ dbt.datediff('planned_end', 'forecast_end', 'day') }} as schedule_variance_days,
-        round({{ pct('spent_pln', 'budget_pln') }}, 1) as budget_burn_pct,
+        {{ pct('spent_pln', 'budget_pln') }} as budget_burn_pct,
         case
             when status = 'completed' then 100.0
             when planned_end <= planned_start then null
-            else round(least(100.0, greatest(0.0,
+            else least(100.0, greatest(0.0,
                 100.0 * {{ dbt.datediff('planned_start', 'as_of_date', 'day') }}
-                / {{ dbt.datediff('planned_start', 'planned_end', 'day') }})), 1)
+                / {{ dbt.datediff('planned_start', 'planned_end', 'day') }}))
         end as elapsed_pct
     from measured
 ),

@@ -64,8 +64,8 @@ final as (
         states.unit_replied_at,
         states.closed_at,
         states.outcome,
-        round({{ elapsed_days('states.received_instant', 'states.forwarded_instant') }}, 2) as days_to_forward,
-        round({{ elapsed_days('states.forwarded_instant', 'states.unit_replied_instant') }}, 2)
+        {{ elapsed_days('states.received_instant', 'states.forwarded_instant') }} as days_to_forward,
+        {{ elapsed_days('states.forwarded_instant', 'states.unit_replied_instant') }}
             as days_to_unit_reply,
         states.reply_due_at,
         states.is_open,

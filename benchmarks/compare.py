@@ -5,7 +5,8 @@ where the marts moved, so a commit message can explain every difference. Per tab
 compared schemas (default ``marts``): rows in each build, columns only one build has, and
 rows only one build has over the common columns (``EXCEPT ALL`` both ways; DOUBLEs compared
 rounded to ``--digits`` decimals, since DuckDB adds in no fixed order). The technical
-columns a build or a load stamps (``_build_id``, ``_load_id``, ``_last_load_id``) are left
+columns a build or a load stamps (``_build_id``, ``_load_id``, ``_last_load_id``,
+``last_load_id``) are left
 out unless named with ``--keep``. Exit 1 when anything differs.
 
 OLD and NEW are warehouse links or build files (opened read-only).
@@ -22,7 +23,7 @@ import duckdb
 
 from warehouse.store import current_file
 
-STAMPED = ("_build_id", "_load_id", "_last_load_id")
+STAMPED = ("_build_id", "_load_id", "_last_load_id", "last_load_id")
 
 
 @dataclass

@@ -6,8 +6,8 @@ compared schemas (default ``marts``): rows in each build, columns only one build
 rows only one build has over the common columns (``EXCEPT ALL`` both ways; DOUBLEs compared
 rounded to ``--digits`` decimals, since DuckDB adds in no fixed order). The technical
 columns a build or a load stamps (``_build_id``, ``_load_id``, ``_last_load_id``,
-``last_load_id``) are left
-out unless named with ``--keep``. Exit 1 when anything differs.
+``last_load_id``) are left out unless named with ``--keep``. Exit 1 when anything differs.
+Compare raw tables only between warehouses loaded with the same ``CITYOPS_PII_KEY``.
 
 OLD and NEW are warehouse links or build files (opened read-only).
 """

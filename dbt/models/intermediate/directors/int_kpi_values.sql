@@ -119,6 +119,19 @@ by_unit as (
     from projects where status in ('planned', 'in_progress', 'on_hold') group by 1, 2, 3
 ),
 
+-- the parts as decimals: a sum of DOUBLEs depends on the order DuckDB adds the rows in,
+-- so the city-wide total of the units' parts is taken exactly (the same data always gives
+-- the same bytes, and an incremental build equals a full one)
+exact as (
+    select
+        month_start,
+        kpi_code,
+        coalesce(unit_code, '(none)') as unit_code,
+        cast(numerator as decimal(38, 6)) as numerator,
+        cast(denominator as decimal(38, 6)) as denominator
+    from by_unit
+),
+
 totals as (
     select
         month_start,
@@ -126,20 +139,16 @@ totals as (
         '(all)' as unit_code,
         sum(numerator) as numerator,
         sum(denominator) as denominator
-    from by_unit
+    from exact
     group by 1, 2
 ),
 
--- sums of DOUBLEs depend on the order rows arrive in: round them so that the same data
--- always gives the same bytes (an incremental build must equal a full one)
 final as (
-    select month_start, kpi_code, coalesce(unit_code, '(none)') as unit_code,
-           round(cast(numerator as double), 4) as numerator,
-           round(cast(denominator as double), 4) as denominator
-    from by_unit
-    union all
     select month_start, kpi_code, unit_code,
-           round(cast(numerator as double), 4), round(cast(denominator as double), 4)
+           cast(numerator as double) as numerator, cast(denominator as double) as denominator
+    from exact
+    union all
+    select month_start, kpi_code, unit_code, cast(numerator as double), cast(denominator as double)
     from totals
 )
 

@@ -166,8 +166,9 @@ def test_kck_asa_and_aht_keep_their_precision(marts_con):
     the additive totals an analyst re-aggregates."""
     import polars as pl
 
-    calls = marts_con.sql("select queue, offered_at, answered_at, ended_at from raw.calls "
-                          "where answered_at is not null").pl()
+    con = marts_con.cursor()  # its own result set: the fixture's connection is shared
+    calls = con.sql("select queue, offered_at, answered_at, ended_at from raw.calls "
+                    "where answered_at is not null").pl()
     expected = (calls
                 .with_columns(
                     pl.col("queue").str.replace_all(r"\s+", " ").str.strip_chars()
@@ -180,9 +181,8 @@ def test_kck_asa_and_aht_keep_their_precision(marts_con):
                 .group_by("month_start", "queue")
                 .agg(pl.col("wait").mean().alias("asa"), pl.col("handle").mean().alias("aht"),
                      pl.col("wait").sum().alias("total_wait")))
-    mart = marts_con.sql("select month_start, queue, asa_seconds, aht_seconds, "
-                         "total_wait_seconds from marts.kck_queue_service "
-                         "where answered > 0").pl()
+    mart = con.sql("select month_start, queue, asa_seconds, aht_seconds, "
+                   "total_wait_seconds from marts.kck_queue_service where answered > 0").pl()
     joined = expected.join(mart, on=["month_start", "queue"], how="full", coalesce=True)
     assert joined.height == mart.height == expected.height > 10
     for ours, theirs in (("asa", "asa_seconds"), ("aht", "aht_seconds"),

@@ -11,13 +11,15 @@ rows, so this module is the one place that knows those rules:
 * :func:`known` — a subquery of a raw table as staging keeps it at :data:`AS_OF`;
 * :func:`unreviewed_at_as_of` — service cards staging shows with no review.
 
-Keep :data:`KNOWN_AT` in step with the staging models' ``known_at_as_of(...)`` filters
-(calls and ticket events: ``dbt/macros/staging/staging_rows.sql``).
+The key and the known-at rule of each table come from its contract
+(:mod:`warehouse.contracts`), the same facts the staging models read from dbt's sources.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from warehouse.contracts import CONTRACTS
 
 BUILD_LOG = "raw.build_log"
 AS_OF = f"(select as_of from {BUILD_LOG} order by built_at desc limit 1)"
@@ -30,16 +32,7 @@ class KnownRule:
 
 
 KNOWN_AT: dict[str, KnownRule] = {
-    "tickets": KnownRule(("ticket_id",), "opened_at"),
-    "ticket_events": KnownRule(("ticket_id", "event_at", "event"), "event_at"),
-    # the switch writes a call's record when it ends
-    "calls": KnownRule(("call_id",), "coalesce(ended_at, answered_at, offered_at)"),
-    "submissions": KnownRule(("submission_id",), "received_at"),
-    "publications": KnownRule(("publication_id",), "ready_at"),
-    "service_cards": KnownRule(("card_id",), None),
-    "it_services": KnownRule(("service_code",), None),
-    "sc_projects": KnownRule(("project_id",), None),
-    "sc_milestones": KnownRule(("project_id", "milestone"), None),
+    name: KnownRule(contract.key, contract.known_at) for name, contract in CONTRACTS.items()
 }
 
 

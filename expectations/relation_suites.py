@@ -11,20 +11,18 @@ shows both numbers when they differ).
 from __future__ import annotations
 
 from warehouse import reference
+from warehouse.contracts import CONTRACTS
 
 from .as_of import AS_OF, BUILD_LOG, known, unreviewed_at_as_of
 from .spec import Expectation, Suite, between, equal, not_null
 
 FRESHNESS_DAYS = 14  # newest source row at most this many days before the marts' as_of
 
-# (source table, timestamp column) whose newest row known at as_of must be close to it
-FRESHNESS_SOURCES: tuple[tuple[str, str], ...] = (
-    ("raw.tickets", "opened_at"),
-    ("raw.ticket_events", "event_at"),
-    ("raw.calls", "offered_at"),
-    ("raw.submissions", "received_at"),
-    ("raw.publications", "ready_at"),
-)
+# (source table, the moment its rows become known): the newest row known at as_of must be
+# close to it
+FRESHNESS_SOURCES: tuple[tuple[str, str], ...] = tuple(
+    (f"raw.{name}", contract.known_at) for name, contract in CONTRACTS.items()
+    if contract.known_at)
 MARTS_WITH_AS_OF = ("incident_sla", "submissions", "service_card_freshness",
                     "smart_city_portfolio")
 MONTHLY_MARTS = ("incident_sla_monthly", "kck_queue_service", "kck_calls_hourly",

@@ -226,8 +226,9 @@ def _office_minutes(clock: BusinessClock, ts: pl.Series) -> pl.Series:
 
 
 def test_sla_is_mostly_met_with_a_heavy_tail(sample_dir, tickets, events):
-    """Resolution on business services (office minutes, on hold excluded, DESIGN): P3 mostly
-    within its 1440 minutes (3 working days), a heavy tail beyond; P1/P2 mostly in target."""
+    """Resolution on business services (office minutes, on hold excluded, DECISIONS § 5):
+    P3 mostly within its 1440 minutes (3 working days), a heavy tail beyond; P1/P2 mostly in
+    target."""
     clock = BusinessClock(Period(date(2025, 1, 1), 1))
     services = read(sample_dir, "it_services")
     business = services.filter(pl.col("support_hours") == "business")["service_code"]
@@ -292,7 +293,7 @@ def test_abandoned_calls_carry_no_outcome_and_short_abandons_exist(calls):
     assert (ans["answered_at"] >= ans["offered_at"]).all()
     assert (ans["ended_at"] >= ans["answered_at"]).all()
     resolved = (ans["resolved_on_call"] == "true").mean()
-    assert 0.66 <= resolved <= 0.80  # DESIGN: 73 % answered directly
+    assert 0.66 <= resolved <= 0.80  # local press (README, Sample data): 73 % answered directly
     problems = ans.filter(pl.col("record_type") == "problem")
     assert problems["forwarded_unit"].null_count() < 0.3 * problems.height
 
@@ -312,8 +313,8 @@ def test_waits_grow_with_load(calls):
 
 
 def test_service_level_near_target_and_worse_before_tax_deadlines(calls):
-    """Answered within 20 s / (offered − short abandons) around the 80 % target (DESIGN,
-    NYC 311); the rota follows the ordinary day, so the last days before a tax deadline
+    """Answered within 20 s / (offered − short abandons) around the 80 % target (README,
+    Sample data; NYC 311); the rota follows the ordinary day, so the last days before a tax deadline
     answer fewer calls in time and lose more."""
     c = calls.with_columns(
         pl.col("answered_at").is_not_null().alias("ans"),

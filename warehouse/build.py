@@ -56,7 +56,7 @@ from warehouse.changes import (
     upstream_change_reason,
     vars_change_reason,
 )
-from warehouse.contracts import ensure_raw_schema
+from warehouse.contracts import ensure_raw_schema, event_timestamps
 from warehouse.store import builds_dir, writable_copy
 
 if TYPE_CHECKING:
@@ -83,20 +83,7 @@ BUILD_LOG_DDL = ("CREATE TABLE IF NOT EXISTS raw.build_log "
 REBUILD_ON_CHANGE = ("it_services",)
 
 # Raw timestamps whose maximum is the default as_of (the latest moment the data knows).
-AS_OF_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("tickets", "opened_at"),
-    ("ticket_events", "event_at"),
-    ("calls", "offered_at"),
-    ("calls", "answered_at"),
-    ("calls", "ended_at"),
-    ("submissions", "received_at"),
-    ("submissions", "forwarded_at"),
-    ("submissions", "unit_replied_at"),
-    ("submissions", "closed_at"),
-    ("publications", "ready_at"),
-    ("publications", "published_at"),
-    ("service_cards", "last_reviewed_at"),
-)
+AS_OF_COLUMNS: tuple[tuple[str, str], ...] = event_timestamps()
 
 
 class BuildFailed(Exception):

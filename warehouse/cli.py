@@ -71,7 +71,7 @@ def main() -> None:
 @warehouse_option
 def generate(out_dir: Path, years: int, scale: float, seed: int, fmt: str, start,
              warehouse: Path) -> None:
-    """Generate realistic source extracts (every contract file of DESIGN.md)."""
+    """Generate realistic source extracts (every contract of docs/CONTRACTS.md)."""
     from warehouse.generate import generate as run
 
     start_date: date | None = start.date() if start else None

@@ -1,9 +1,17 @@
-"""Source contracts: the column names, types and rules of every extract (DESIGN.md).
+"""Source contracts: the column names, types and rules of every extract — their one home.
 
-Column names are an interface shared by the generator, the loader, dbt sources and the
-docs: change them here and nowhere else.  Types are logical types; ``duckdb_type`` maps
-them onto the raw layer.  PII columns are stored only as a keyed hash, under
-``<column>_hash`` (see :mod:`warehouse.pii`).
+Everything that knows a contract derives it from here: the generator, the loader and its
+rules, the raw schema, the Great Expectations raw suites, the build's default as_of and
+holiday calendar, dbt's sources (``dbt/models/staging/_sources.yml``, generated, with the
+key and the known-at rule each staging model reads) and the contract specification a
+city's IT exports to (``docs/CONTRACTS.md``, generated). ``python -m
+warehouse.contract_docs`` writes both generated files; a test fails when they are stale.
+
+Types are logical types (``DUCKDB_TYPES`` maps them onto the raw layer). PII columns are
+stored only as a keyed hash, under ``<column>_hash`` (see :mod:`warehouse.pii`). A
+timestamp or date column is a *moment*: ``event`` (something that happened — it moves the
+default as_of and the working calendar, and staging leaves it out when it happened after
+as_of) or ``plan`` (a planned or validity date, which may lie in the future).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 LogicalType = Literal["str", "int", "float", "bool", "timestamp", "date"]
+Moment = Literal["event", "plan"]
 
 DUCKDB_TYPES: dict[str, str] = {
     "str": "VARCHAR",
@@ -42,6 +51,15 @@ class Column:
     ref: str | None = None  # foreign key into a reference set (REF_*)
     pii: bool = False
     max_chars: int | None = None
+    doc: str = ""  # what the column holds, for the contract specification and dbt docs
+    moment: Moment | None = None  # timestamps are events unless said otherwise
+
+    def __post_init__(self) -> None:
+        if self.type == "timestamp" and self.moment is None:
+            object.__setattr__(self, "moment", "event")
+        if (self.moment is not None) != (self.type in ("timestamp", "date")):
+            raise ValueError(f"{self.name}: a moment is a timestamp or a date, and every "
+                             "date says whether it is an event or a plan")
 
     @property
     def stored_name(self) -> str:
@@ -58,6 +76,10 @@ class Contract:
     description: str = ""
     # (later_column, earlier_column): later must not be before earlier when both present
     order_rules: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # SQL over the contract's columns: the moment a row becomes known to the city (staging
+    # leaves out rows known after as_of; freshness is the age of the newest one). None: a
+    # catalogue or snapshot, every row known whenever it was loaded.
+    known_at: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -68,6 +90,11 @@ class Contract:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    def moments(self, kind: Moment, types: tuple[str, ...] = ("timestamp", "date")
+                ) -> list[str]:
+        """The columns that are moments of ``kind`` (and of ``types``), in contract order."""
+        return [c.name for c in self.columns if c.moment == kind and c.type in types]
 
 
 TICKET_EVENTS = (
@@ -89,117 +116,179 @@ CONTRACTS: dict[str, Contract] = {
             "tickets",
             "SI UMK service desk (ITIL)",
             (
-                Column("ticket_id", "str", max_chars=40),
-                Column("opened_at", "timestamp"),
-                Column("ticket_type", "str", allowed=("incident", "service_request")),
-                Column("service_code", "str", ref=REF_SERVICES),
-                Column("requester_unit", "str", ref=REF_UNITS),
+                Column("ticket_id", "str", max_chars=40,
+                       doc="The ticket's number in the service desk."),
+                Column("opened_at", "timestamp",
+                       doc="When the ticket was registered (local time)."),
+                Column("ticket_type", "str", allowed=("incident", "service_request"),
+                       doc="An incident (something broke) or a service request."),
+                Column("service_code", "str", ref=REF_SERVICES,
+                       doc="The IT service of the COI catalogue the ticket is about; its "
+                           "support hours choose the clock the SLA runs on."),
+                Column("requester_unit", "str", ref=REF_UNITS,
+                       doc="The unit of the person who reported it (unit code)."),
                 Column(
-                    "channel", "str", allowed=("phone", "email", "portal", "walk_in", "monitoring")
-                ),
-                Column("priority", "int", min=1, max=4),
-                Column("summary", "str", required=False, max_chars=4000),
+                    "channel", "str", allowed=("phone", "email", "portal", "walk_in", "monitoring"),
+                    doc="How the ticket came in."),
+                Column("priority", "int", min=1, max=4,
+                       doc="Priority at registration, 1 highest; events may change it."),
+                Column("summary", "str", required=False, max_chars=4000,
+                       doc="Short description (free text)."),
             ),
             key=("ticket_id",),
             description="One row per service-desk ticket as registered by IT-02-3.",
+            known_at="opened_at",
         ),
         Contract(
             "ticket_events",
             "SI UMK service desk (ITIL)",
             (
-                Column("ticket_id", "str", ref=REF_TICKETS),
-                Column("event_at", "timestamp"),
-                Column("event", "str", allowed=TICKET_EVENTS),
-                Column("group_code", "str", ref=REF_UNITS),
-                Column("priority", "int", min=1, max=4),
-                Column("comment_chars", "int", min=0, max=100_000),
+                Column("ticket_id", "str", ref=REF_TICKETS,
+                       doc="The ticket the event belongs to."),
+                Column("event_at", "timestamp", doc="When it happened (local time)."),
+                Column("event", "str", allowed=TICKET_EVENTS,
+                       doc="The state change: opened, acknowledged, assigned, escalated, "
+                           "on_hold (awaiting the user: the SLA clock stops), resumed, "
+                           "resolved, reopened, closed."),
+                Column("group_code", "str", ref=REF_UNITS,
+                       doc="The unit holding the ticket after the event (IT-02-3 is the "
+                           "first line)."),
+                Column("priority", "int", min=1, max=4,
+                       doc="The ticket's priority after the event."),
+                Column("comment_chars", "int", min=0, max=100_000,
+                       doc="Length of the comment written with the event (0 = none); an "
+                           "escalation needs a full comment."),
             ),
             key=("ticket_id", "event_at", "event"),
             description="One row per state change of a ticket; group_code holds it afterwards.",
+            known_at="event_at",
         ),
         Contract(
             "calls",
             "FENIX CALL CENTER + Atmosfera KCK",
             (
-                Column("call_id", "str", max_chars=40),
-                Column("queue", "str", max_chars=200),
-                Column("offered_at", "timestamp"),
-                Column("answered_at", "timestamp", required=False),
-                Column("ended_at", "timestamp"),
-                Column("agent_id", "str", required=False, max_chars=40),
-                Column("caller_number", "str", required=False, pii=True, max_chars=40),
+                Column("call_id", "str", max_chars=40, doc="The call's id in the switch."),
+                Column("queue", "str", max_chars=200,
+                       doc="The telephony queue as the switch names it (free text; case and "
+                           "spaces are normalised in staging)."),
+                Column("offered_at", "timestamp",
+                       doc="When the call reached the queue (local time)."),
+                Column("answered_at", "timestamp", required=False,
+                       doc="When an agent answered; empty when the caller hung up first."),
+                Column("ended_at", "timestamp", doc="When the call ended."),
+                Column("agent_id", "str", required=False, max_chars=40,
+                       doc="The agent who answered."),
+                Column("caller_number", "str", required=False, pii=True, max_chars=40,
+                       doc="The caller's phone number: stored only as a keyed hash, so "
+                           "repeat callers can be counted without keeping the number."),
                 Column(
                     "record_type",
                     "str",
                     required=False,
                     allowed=("information", "problem", "idea", "survey"),
-                ),
-                Column("topic_code", "str", required=False, ref=REF_TOPICS),
-                Column("forwarded_unit", "str", required=False, ref=REF_UNITS),
-                Column("resolved_on_call", "bool", required=False),
+                    doc="What the consultant recorded: information given, a problem or an "
+                        "idea reported, a survey."),
+                Column("topic_code", "str", required=False, ref=REF_TOPICS,
+                       doc="The KCK topic of the call."),
+                Column("forwarded_unit", "str", required=False, ref=REF_UNITS,
+                       doc="The unit the matter was passed to, if any."),
+                Column("resolved_on_call", "bool", required=False,
+                       doc="Whether the matter was settled during the call."),
             ),
             key=("call_id",),
             order_rules=(("answered_at", "offered_at"), ("ended_at", "offered_at"),
                          ("ended_at", "answered_at")),
             description="One row per call offered to a KCK queue; abandoned: no answered_at.",
+            # the switch writes a call's record when it ends
+            known_at="coalesce(ended_at, answered_at, offered_at)",
         ),
         Contract(
             "submissions",
             "Atmosfera KCK (electronic channels, DK-03)",
             (
-                Column("submission_id", "str", max_chars=40),
-                Column("received_at", "timestamp"),
-                Column("channel", "str", allowed=("portal", "email", "mobile_app", "epuap")),
-                Column("kind", "str", allowed=("problem", "idea")),
-                Column("topic_code", "str", ref=REF_TOPICS),
-                Column("district", "int", required=False, min=1, max=18),
-                Column("submitter_email", "str", required=False, pii=True, max_chars=320),
-                Column("forwarded_at", "timestamp", required=False),
-                Column("responsible_unit", "str", required=False, ref=REF_UNITS),
-                Column("unit_replied_at", "timestamp", required=False),
-                Column("closed_at", "timestamp", required=False),
-                Column("outcome", "str", allowed=("resolved", "rejected", "duplicate", "open")),
+                Column("submission_id", "str", max_chars=40,
+                       doc="The submission's number in Atmosfera KCK."),
+                Column("received_at", "timestamp", doc="When it was received (local time)."),
+                Column("channel", "str", allowed=("portal", "email", "mobile_app", "epuap"),
+                       doc="The electronic channel it came through."),
+                Column("kind", "str", allowed=("problem", "idea"),
+                       doc="A problem to fix or an idea."),
+                Column("topic_code", "str", ref=REF_TOPICS, doc="The KCK topic."),
+                Column("district", "int", required=False, min=1, max=18,
+                       doc="The Kraków district (dzielnica) it concerns, 1–18."),
+                Column("submitter_email", "str", required=False, pii=True, max_chars=320,
+                       doc="The submitter's e-mail: stored only as a keyed hash."),
+                Column("forwarded_at", "timestamp", required=False,
+                       doc="When DK-03 forwarded it to the responsible unit."),
+                Column("responsible_unit", "str", required=False, ref=REF_UNITS,
+                       doc="The unit it was forwarded to."),
+                Column("unit_replied_at", "timestamp", required=False,
+                       doc="When that unit replied."),
+                Column("closed_at", "timestamp", required=False,
+                       doc="When the submission was closed."),
+                Column("outcome", "str", allowed=("resolved", "rejected", "duplicate", "open"),
+                       doc="How it ended (open while not closed)."),
             ),
             key=("submission_id",),
             order_rules=(("forwarded_at", "received_at"), ("unit_replied_at", "forwarded_at"),
                          ("closed_at", "received_at")),
             description="One row per problem or idea received through an electronic channel.",
+            known_at="received_at",
         ),
         Contract(
             "publications",
             "KPUM / MPI / BIP editorial systems",
             (
-                Column("publication_id", "str", max_chars=40),
-                Column("portal", "str", allowed=("KPUM", "MPI", "BIP")),
-                Column("portal_area", "str", ref=REF_PORTAL_AREAS),
+                Column("publication_id", "str", max_chars=40,
+                       doc="The publication request's id."),
+                Column("portal", "str", allowed=("KPUM", "MPI", "BIP"),
+                       doc="The portal: KPUM (city services portal), MPI (Magiczny Kraków) "
+                           "or BIP (Public Information Bulletin)."),
+                Column("portal_area", "str", ref=REF_PORTAL_AREAS,
+                       doc="The area of the portal (seeds/portal_areas.csv)."),
                 Column(
                     "content_type", "str",
                     allowed=("service_card", "news", "unit_page", "document"),
-                ),
-                Column("owner_unit", "str", ref=REF_UNITS),
-                Column("action", "str", allowed=("create", "update", "unpublish")),
-                Column("ready_at", "timestamp"),
-                Column("published_at", "timestamp", required=False),
-                Column("service_card_id", "str", required=False, max_chars=40),
-                Column("editor_role", "str", required=False, max_chars=100),
+                    doc="What is published."),
+                Column("owner_unit", "str", ref=REF_UNITS,
+                       doc="The unit responsible for the content."),
+                Column("action", "str", allowed=("create", "update", "unpublish"),
+                       doc="Whether the content is created, updated or withdrawn."),
+                Column("ready_at", "timestamp",
+                       doc="When the content was approved for publication (the clock of "
+                           "\"without delay\" starts here)."),
+                Column("published_at", "timestamp", required=False,
+                       doc="When it appeared on the portal; empty while not published."),
+                Column("service_card_id", "str", required=False, max_chars=40,
+                       doc="The service card published, for content_type service_card."),
+                Column("editor_role", "str", required=False, max_chars=100,
+                       doc="The role of the editor who published it."),
             ),
             key=("publication_id",),
             order_rules=(("published_at", "ready_at"),),
             description="One row per publication request on a city portal.",
+            known_at="ready_at",
         ),
         Contract(
             "it_services",
             "COI IT service catalogue (IT-01-1)",
             (
-                Column("service_code", "str", max_chars=40),
-                Column("name_pl", "str", max_chars=300),
-                Column("name_en", "str", required=False, max_chars=300),
-                Column("owner_unit", "str", ref=REF_UNITS),
-                Column("criticality", "int", min=1, max=3),
-                Column("support_hours", "str", allowed=("business", "24x7")),
-                Column("status", "str", allowed=("active", "planned", "retired")),
-                Column("valid_from", "date"),
-                Column("valid_to", "date", required=False),
+                Column("service_code", "str", max_chars=40, doc="The service's code."),
+                Column("name_pl", "str", max_chars=300, doc="Its Polish name."),
+                Column("name_en", "str", required=False, max_chars=300,
+                       doc="Its English name."),
+                Column("owner_unit", "str", ref=REF_UNITS,
+                       doc="The COI unit that owns the service."),
+                Column("criticality", "int", min=1, max=3, doc="1 most critical … 3."),
+                Column("support_hours", "str", allowed=("business", "24x7"),
+                       doc="business: the SLA clock runs in office hours (Mon–Fri "
+                           "07:30–15:30, not on public holidays); 24x7: always."),
+                Column("status", "str", allowed=("active", "planned", "retired"),
+                       doc="The service's state in the catalogue."),
+                Column("valid_from", "date", moment="plan",
+                       doc="First day the catalogue entry applies."),
+                Column("valid_to", "date", required=False, moment="plan",
+                       doc="Last day it applies; empty while current."),
             ),
             key=("service_code",),
             order_rules=(("valid_to", "valid_from"),),
@@ -209,11 +298,15 @@ CONTRACTS: dict[str, Contract] = {
             "service_cards",
             "KPUM service portfolio",
             (
-                Column("card_id", "str", max_chars=40),
-                Column("title_pl", "str", max_chars=500),
-                Column("responsible_unit", "str", ref=REF_UNITS),
-                Column("online_available", "bool"),
-                Column("last_reviewed_at", "timestamp"),
+                Column("card_id", "str", max_chars=40, doc="The card's id on KPUM."),
+                Column("title_pl", "str", max_chars=500, doc="Its title."),
+                Column("responsible_unit", "str", ref=REF_UNITS,
+                       doc="The unit responsible for keeping it current."),
+                Column("online_available", "bool",
+                       doc="Whether the matter can be settled online."),
+                Column("last_reviewed_at", "timestamp",
+                       doc="When the card was last reviewed (only the latest review is "
+                           "known)."),
             ),
             key=("card_id",),
             description="One row per public service card on KPUM.",
@@ -222,20 +315,25 @@ CONTRACTS: dict[str, Contract] = {
             "sc_projects",
             "Smart City portfolio (IT-01-4)",
             (
-                Column("project_id", "str", max_chars=40),
-                Column("name", "str", max_chars=300),
-                Column("strategy_area", "str", max_chars=200),
-                Column("owner_unit", "str", ref=REF_UNITS),
+                Column("project_id", "str", max_chars=40, doc="The project's id."),
+                Column("name", "str", max_chars=300, doc="The project's name."),
+                Column("strategy_area", "str", max_chars=200,
+                       doc="The area of the Smart City strategy it serves."),
+                Column("owner_unit", "str", ref=REF_UNITS,
+                       doc="The unit running the project."),
                 Column(
                     "status", "str",
                     allowed=("planned", "in_progress", "on_hold", "completed", "cancelled"),
-                ),
-                Column("planned_start", "date"),
-                Column("planned_end", "date"),
-                Column("actual_start", "date", required=False),
-                Column("actual_end", "date", required=False),
-                Column("budget_pln", "float", min=0, max=1e10),
-                Column("spent_pln", "float", min=0, max=1e10),
+                    doc="The project's state."),
+                Column("planned_start", "date", moment="plan", doc="Planned start."),
+                Column("planned_end", "date", moment="plan", doc="Planned end."),
+                Column("actual_start", "date", required=False, moment="event",
+                       doc="When it really started."),
+                Column("actual_end", "date", required=False, moment="event",
+                       doc="When it really ended."),
+                Column("budget_pln", "float", min=0, max=1e10, doc="Budget, PLN."),
+                Column("spent_pln", "float", min=0, max=1e10,
+                       doc="Spent so far, PLN (a running total)."),
             ),
             key=("project_id",),
             order_rules=(("planned_end", "planned_start"), ("actual_end", "actual_start")),
@@ -245,10 +343,11 @@ CONTRACTS: dict[str, Contract] = {
             "sc_milestones",
             "Smart City portfolio (IT-01-4)",
             (
-                Column("project_id", "str", ref=REF_PROJECTS),
-                Column("milestone", "str", max_chars=300),
-                Column("due_on", "date"),
-                Column("done_on", "date", required=False),
+                Column("project_id", "str", ref=REF_PROJECTS, doc="The project."),
+                Column("milestone", "str", max_chars=300, doc="The milestone's name."),
+                Column("due_on", "date", moment="plan", doc="When it is due."),
+                Column("done_on", "date", required=False, moment="event",
+                       doc="When it was reached."),
             ),
             key=("project_id", "milestone"),
             description="One row per milestone of a Smart City project.",
@@ -269,6 +368,26 @@ LOAD_ORDER: tuple[str, ...] = (
     "publications",
 )
 assert set(LOAD_ORDER) == set(CONTRACTS)
+# the raw table each reference set of another contract is
+REF_TABLES: dict[str, str] = {REF_SERVICES: "it_services", REF_TICKETS: "tickets",
+                              REF_PROJECTS: "sc_projects"}
+assert all(LOAD_ORDER.index(REF_TABLES[c.ref]) < LOAD_ORDER.index(name)
+           for name, contract in CONTRACTS.items() for c in contract.columns
+           if c.ref in REF_TABLES), "LOAD_ORDER must load a referenced contract first"
+
+
+def event_timestamps() -> tuple[tuple[str, str], ...]:
+    """(contract, column) of every event timestamp: the latest of them is the default
+    as_of (the latest moment the data knows), and a row of an earlier load with one of them
+    between two as_ofs makes an incremental build impossible."""
+    return tuple((c.name, col) for c in CONTRACTS.values() for col in c.moments(
+        "event", ("timestamp",)))
+
+
+def event_moments() -> tuple[tuple[str, str], ...]:
+    """(contract, column) of every event timestamp and date: the years they span (and
+    as_of's) are the years the working calendar must cover."""
+    return tuple((c.name, col) for c in CONTRACTS.values() for col in c.moments("event"))
 
 
 def raw_table_ddl(contract: Contract) -> str:

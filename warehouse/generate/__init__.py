@@ -1,4 +1,4 @@
-"""Generator of realistic source extracts: every contract file of DESIGN.md.
+"""Generator of realistic source extracts: every contract file of docs/CONTRACTS.md.
 
 ``generate(out_dir, years=3, scale=1.0, seed=42, fmt="csv", start=None)`` writes
 ``<contract>.csv`` (or ``.parquet``) for tickets, ticket_events, calls, submissions,

@@ -2,13 +2,13 @@
 
 Time is handled as **naive local wall-clock seconds** (``int64`` seconds since
 1970-01-01 00:00 read as Europe/Warsaw wall clock), because every contract carries local
-wall-clock timestamps (DESIGN.md) and office hours are wall-clock hours.  The only place
+wall-clock timestamps (docs/CONTRACTS.md) and office hours are wall-clock hours.  The only place
 where the real clock matters is the spring DST gap: wall-clock times between 02:00 and
 03:00 on the last Sunday of March do not exist, so :func:`fix_dst_gap` moves them one hour
 on (as a real clock would show them).  Times in the repeated autumn hour are left as they
 are; the warehouse resolves them when it turns wall clock into instants.
 
-Assumptions (UMK, ordinances 002/004 and DESIGN.md):
+Assumptions (UMK, ordinances 002/004; calibration in the README, "Sample data"):
 - office hours Mon–Fri 07:30–15:30, none on Polish public holidays (``holidays`` package,
   which knows 24 December is a holiday from 2025 on);
 - the KCK infoline answers Mon–Fri about 07:40–15:30 (local press), not on holidays;

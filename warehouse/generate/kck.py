@@ -19,7 +19,7 @@ Mon–Fri 07:40–15:30 and not on public holidays.
   the rota does not follow, push service level under 80 % and abandonment over 5 %.  Patience is
   lognormal (median 240 s); 2 % of callers hang up within 5 s (short abandons); calls
   offered while the line is closed are abandoned.
-- Answered calls: 73 % resolved on the call (DESIGN: 73 % answered directly, 5 % passed to
+- Answered calls: 73 % resolved on the call (local press: 73 % answered directly, 5 % passed to
   a second line, 22 % transferred); problems and ideas are forwarded to the topic's
   responsible unit or company (``default_unit`` of the topic seed).
 - Caller numbers: a pool of callers (one per ≈ 3 calls) drawn Zipf–Mandelbrot, so repeat

@@ -1,19 +1,32 @@
 {#- The start of every staging model, and the bodies of the staging models an incremental
     model reads for a few keys only.
 
-    `latest_raw_rows(table, unique_key)` gives the CTEs `source` and `deduplicated`: the rows
-    of raw.<table>, the latest load of each `unique_key` winning (a newer extract replaces
-    an older one; within a file the last row). With `only_keys` (a query returning `key`
-    values, default the unique key) it keeps those keys only, BEFORE the deduplication
+    `raw_contract(table)` (macros/contracts.sql, generated from warehouse/contracts.py —
+    the one home of a contract's key and known-at rule): its `key` (columns) and
+    `known_at` (SQL; absent for a catalogue, whose rows are all known).
+
+    `latest_raw_rows(table)` gives the CTEs `source` and `deduplicated`: the rows of
+    raw.<table>, the latest load of each contract key winning (a newer extract replaces an
+    older one; within a file the last row). With `only_keys` (a query returning `key`
+    values, default the contract key) it keeps those keys only, BEFORE the deduplication
     window: the window partitions by that key, so each kept partition is whole and its
     rows are exactly the staging model's rows for that key; but DuckDB cannot push such a
     filter through the window of a staging view, which made a one-day build deduplicate
     and convert the whole history (5 M calls, ~6 s per fact at 10×).
 
+    `known_at_filter(table)`: the rows of raw.<table> known at as_of (its contract's
+    known_at, e.g. a call is known when it ends).
+
     `keys_of_new_loads(table, key, seen_by)`: the keys with a raw row from a load that
     `seen_by` (the incremental model itself, with a `_load_id` column) has not seen. -#}
 
-{% macro latest_raw_rows(table, unique_key, key=none, only_keys=none) -%}
+{% macro known_at_filter(table) -%}
+    {%- set known_at = raw_contract(table).get('known_at') -%}
+    {%- if known_at -%}{{ known_at_as_of(known_at) }}{%- else -%}true{%- endif -%}
+{%- endmacro %}
+
+{% macro latest_raw_rows(table, key=none, only_keys=none) -%}
+{%- set unique_key = raw_contract(table).key | join(', ') -%}
 source as (
     select * from {{ source('raw', table) }}
     {%- if only_keys is not none %}
@@ -37,8 +50,7 @@ deduplicated as (
 {%- endmacro %}
 
 {% macro stg_service_desk__ticket_events_rows(only_keys=none) %}
-with {{ latest_raw_rows('ticket_events', 'ticket_id, event_at, event', key='ticket_id',
-                        only_keys=only_keys) }},
+with {{ latest_raw_rows('ticket_events', key='ticket_id', only_keys=only_keys) }},
 
 final as (
     select
@@ -64,14 +76,14 @@ final as (
         coalesce(comment_chars, 0) as comment_chars,
         _load_id
     from deduplicated
-    where {{ known_at_as_of('event_at') }}
+    where {{ known_at_filter('ticket_events') }}
 )
 
 select * from final
 {% endmacro %}
 
 {% macro stg_kck__calls_rows(only_keys=none) %}
-with {{ latest_raw_rows('calls', 'call_id', only_keys=only_keys) }},
+with {{ latest_raw_rows('calls', only_keys=only_keys) }},
 
 final as (
     select
@@ -95,14 +107,14 @@ final as (
     from deduplicated
     -- the switch writes a call's record when it ends: a call still ringing or in
     -- progress at as_of is not known yet
-    where {{ known_at_as_of('coalesce(ended_at, answered_at, offered_at)') }}
+    where {{ known_at_filter('calls') }}
 )
 
 select * from final
 {% endmacro %}
 
 {% macro stg_service_desk__tickets_rows(only_keys=none) %}
-with {{ latest_raw_rows('tickets', 'ticket_id', only_keys=only_keys) }},
+with {{ latest_raw_rows('tickets', only_keys=only_keys) }},
 
 final as (
     select
@@ -116,14 +128,14 @@ final as (
         {{ to_instant('opened_at') }} as opened_instant,
         _load_id
     from deduplicated
-    where {{ known_at_as_of('opened_at') }}
+    where {{ known_at_filter('tickets') }}
 )
 
 select * from final
 {% endmacro %}
 
 {% macro stg_kck__submissions_rows(only_keys=none) %}
-with {{ latest_raw_rows('submissions', 'submission_id', only_keys=only_keys) }},
+with {{ latest_raw_rows('submissions', only_keys=only_keys) }},
 
 -- as known at as_of: received by then; forwarding, reply and closure only if they had
 -- happened (the responsible unit is named when the submission is forwarded; an outcome
@@ -146,7 +158,7 @@ known as (
             as outcome,
         _load_id
     from deduplicated
-    where {{ known_at_as_of('received_at') }}
+    where {{ known_at_filter('submissions') }}
 ),
 
 final as (
@@ -175,7 +187,7 @@ select * from final
 {% endmacro %}
 
 {% macro stg_publications__publications_rows(only_keys=none) %}
-with {{ latest_raw_rows('publications', 'publication_id', only_keys=only_keys) }},
+with {{ latest_raw_rows('publications', only_keys=only_keys) }},
 
 final as (
     select
@@ -194,7 +206,7 @@ final as (
         editor_role,
         _load_id
     from deduplicated
-    where {{ known_at_as_of('ready_at') }}
+    where {{ known_at_filter('publications') }}
 )
 
 select * from final

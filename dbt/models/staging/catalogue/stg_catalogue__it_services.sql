@@ -1,4 +1,4 @@
-with {{ latest_raw_rows('it_services', 'service_code') }},
+with {{ latest_raw_rows('it_services') }},
 
 final as (
     select

@@ -1,4 +1,4 @@
-with {{ latest_raw_rows('service_cards', 'card_id') }},
+with {{ latest_raw_rows('service_cards') }},
 
 final as (
     select

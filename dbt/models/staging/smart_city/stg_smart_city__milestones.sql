@@ -1,4 +1,4 @@
-with {{ latest_raw_rows('sc_milestones', 'project_id, milestone') }},
+with {{ latest_raw_rows('sc_milestones') }},
 
 final as (
     select

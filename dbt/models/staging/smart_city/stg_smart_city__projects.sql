@@ -1,4 +1,4 @@
-with {{ latest_raw_rows('sc_projects', 'project_id') }},
+with {{ latest_raw_rows('sc_projects') }},
 
 final as (
     select

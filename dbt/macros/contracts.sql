@@ -1,0 +1,20 @@
+{#- Generated from warehouse/contracts.py by `python -m warehouse.contract_docs`: do not edit.
+    The key and known-at rule of each raw contract, for the staging models
+    (latest_raw_rows, known_at_filter). -#}
+{% macro raw_contract(table) -%}
+    {%- set contracts = {
+        'tickets': {'key': ['ticket_id'], 'known_at': 'opened_at'},
+        'ticket_events': {'key': ['ticket_id', 'event_at', 'event'], 'known_at': 'event_at'},
+        'calls': {'key': ['call_id'], 'known_at': 'coalesce(ended_at, answered_at, offered_at)'},
+        'submissions': {'key': ['submission_id'], 'known_at': 'received_at'},
+        'publications': {'key': ['publication_id'], 'known_at': 'ready_at'},
+        'it_services': {'key': ['service_code']},
+        'service_cards': {'key': ['card_id']},
+        'sc_projects': {'key': ['project_id']},
+        'sc_milestones': {'key': ['project_id', 'milestone']}
+    } -%}
+    {%- if table not in contracts -%}
+        {{ exceptions.raise_compiler_error('raw.' ~ table ~ ' has no contract (warehouse/contracts.py)') }}
+    {%- endif -%}
+    {{ return(contracts[table]) }}
+{%- endmacro %}

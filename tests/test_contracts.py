@@ -8,7 +8,8 @@ import yaml
 from expectations.as_of import KNOWN_AT
 from warehouse import contract_docs
 from warehouse.build import AS_OF_COLUMNS
-from warehouse.contracts import CONTRACTS, LOAD_ORDER, Column
+from warehouse.calendar import DATED_COLUMNS
+from warehouse.contracts import CONTRACTS, LOAD_ORDER, Column, event_moments
 
 
 def test_generated_contract_documents_are_current():
@@ -41,10 +42,12 @@ def test_every_column_is_documented_and_every_date_is_an_event_or_a_plan():
 
 
 def test_derived_facts_follow_the_contracts():
-    """The default as_of's columns, the known-at rules of the checks: all
+    """The default as_of's columns, the calendar's, the known-at rules of the checks: all
     derived, so a new contract or column cannot be forgotten in one of them."""
     assert AS_OF_COLUMNS == tuple((c.name, col.name) for c in CONTRACTS.values()
                                   for col in c.columns if col.type == "timestamp")
+    assert DATED_COLUMNS == event_moments()
+    assert ("sc_projects", "planned_end") not in DATED_COLUMNS  # a plan may lie years ahead
     assert {n: (r.key, r.known_at) for n, r in KNOWN_AT.items()} == {
         n: (c.key, c.known_at) for n, c in CONTRACTS.items()}
     assert set(LOAD_ORDER) == set(CONTRACTS)

@@ -13,23 +13,13 @@ from datetime import date
 import duckdb
 import holidays
 
+from warehouse.contracts import event_moments
+
 CHRISTMAS_EVE_FROM = 2025
 
-# (table, column) pairs whose timestamps / dates bound the years the data spans
-DATED_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("tickets", "opened_at"),
-    ("ticket_events", "event_at"),
-    ("calls", "offered_at"),
-    ("calls", "ended_at"),
-    ("submissions", "received_at"),
-    ("submissions", "closed_at"),
-    ("publications", "ready_at"),
-    ("publications", "published_at"),
-    ("service_cards", "last_reviewed_at"),
-    ("sc_projects", "planned_start"),
-    ("sc_projects", "planned_end"),
-    ("sc_milestones", "due_on"),
-)
+# (table, column) pairs whose timestamps / dates bound the years the data spans: the
+# events (the business clock measures nothing else; a plan may lie years ahead)
+DATED_COLUMNS: tuple[tuple[str, str], ...] = event_moments()
 
 HOLIDAYS_DDL = "CREATE TABLE IF NOT EXISTS raw.public_holidays (holiday_date DATE, name VARCHAR)"
 

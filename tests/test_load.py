@@ -178,7 +178,8 @@ def test_absent_files_leave_empty_tables(tmp_path: Path) -> None:
     load_directory(write_base(tmp_path / "in", only=("calls",)), wh, seeds=SEEDS)
     tables = {r[0] for r in q(wh, "SELECT table_name FROM information_schema.tables "
                                   "WHERE table_schema = 'raw'")}
-    assert tables == set(CONTRACTS) | {f"{c}__rejected" for c in CONTRACTS} | {"load_audit"}
+    assert tables == set(CONTRACTS) | {f"{c}__rejected" for c in CONTRACTS} | {
+        "load_audit", "build_log", "public_holidays", "schema_version"}
     for contract in CONTRACTS:
         expected = 3 if contract == "calls" else 0
         assert q(wh, f"SELECT count(*) FROM raw.{contract}") == [(expected,)]

@@ -56,7 +56,8 @@ from warehouse.changes import (
     upstream_change_reason,
     vars_change_reason,
 )
-from warehouse.contracts import ensure_raw_schema, event_timestamps
+from warehouse.contracts import event_timestamps
+from warehouse.migrations import migrate
 from warehouse.store import builds_dir, writable_copy
 
 if TYPE_CHECKING:
@@ -75,8 +76,6 @@ DBT_DATABASE_FILE = "cityops.duckdb"  # in builds_dir/dbt: link to the copy bein
 BUILD_RESULTS_FILE = "build_run_results.json"  # in docs_dir(): the dbt build's run results
 NODE_SECONDS_FILE = "node_seconds.json"  # in docs_dir(): each node's last run time (scheduling)
 
-BUILD_LOG_DDL = ("CREATE TABLE IF NOT EXISTS raw.build_log "
-                 "(built_at TIMESTAMP, as_of TIMESTAMP, full_refresh BOOLEAN, reason VARCHAR)")
 
 # Sources every row of an incremental model reads (the IT service of each ticket gives its
 # clock and name): a new load of one rebuilds the incremental models from scratch.
@@ -199,8 +198,7 @@ def _prepare(path: Path, as_of: str | None, full_refresh: bool
     no build to compare with), inside the writable copy."""
     con = duckdb.connect(str(path))
     try:
-        ensure_raw_schema(con)
-        con.execute(BUILD_LOG_DDL)
+        migrate(con)
         as_of = as_of or default_as_of(con) or f"{date.today().isoformat()} 23:59:59"
         as_of_day = datetime.fromisoformat(as_of).date()
         holidays = write_public_holidays(con, data_years(con, extra=[as_of_day]),

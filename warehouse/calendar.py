@@ -14,6 +14,7 @@ import duckdb
 import holidays
 
 from warehouse.contracts import event_moments
+from warehouse.migrations import HOLIDAYS_DDL
 
 CHRISTMAS_EVE_FROM = 2025
 
@@ -21,7 +22,6 @@ CHRISTMAS_EVE_FROM = 2025
 # events (the business clock measures nothing else; a plan may lie years ahead)
 DATED_COLUMNS: tuple[tuple[str, str], ...] = event_moments()
 
-HOLIDAYS_DDL = "CREATE TABLE IF NOT EXISTS raw.public_holidays (holiday_date DATE, name VARCHAR)"
 
 
 def polish_holidays(years: range) -> list[tuple[date, str]]:

@@ -428,12 +428,3 @@ CREATE TABLE IF NOT EXISTS raw.load_audit (
   finished_at TIMESTAMP
 )
 """
-
-
-def ensure_raw_schema(con) -> None:  # con: duckdb.DuckDBPyConnection
-    """Create the raw schema and every raw table (empty) so dbt sources always exist."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    for contract in CONTRACTS.values():
-        con.execute(raw_table_ddl(contract))
-        con.execute(rejected_table_ddl(contract))
-    con.execute(LOAD_AUDIT_DDL)

@@ -50,7 +50,6 @@ from warehouse.contracts import (
     REF_TOPICS,
     REF_UNITS,
     Contract,
-    ensure_raw_schema,
 )
 from warehouse.loading.reading import (
     BATCH_BYTES,
@@ -81,6 +80,7 @@ from warehouse.loading.writing import (
     stage_bad,
     tickets_of_batch,
 )
+from warehouse.migrations import migrate
 from warehouse.pii import Hasher, pii_key, pseudonymise
 from warehouse.store import writable_copy
 
@@ -225,7 +225,8 @@ def load_directory(src_dir: Path, warehouse: Path, *,
                                                 "temp_directory": spill})
         try:
             con.execute("SET enable_progress_bar = false")
-            ensure_raw_schema(con)
+            for step in migrate(con):
+                report.warnings.append(f"{warehouse}: {step}")
             for source in files:
                 try:
                     if refused:  # the load is lost anyway: only look for more refusals

@@ -4,6 +4,11 @@ The served build's manifest (``docs_dir/manifest.json``) says what code made the
 that are there now; ``raw.load_audit`` and ``raw.build_log`` say what data came since and
 whether as_of moved. From those:
 
+- :func:`refresh_reason` — the incremental models cannot be reused at this as_of (it moved
+  across data an earlier build already had, or the IT service catalogue changed);
+- :func:`data_changes` — the raw tables with rows loaded since the served build, and
+  whether as_of moved;
+
 - :func:`upstream_change_reason` — the incremental models must start again (full refresh)
   because their code, the code of anything they read, or a project macro they call changed;
 - :func:`vars_change_reason` — everything must be built again because a var of
@@ -18,13 +23,24 @@ whether as_of moved. From those:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from warehouse.build.as_of import AS_OF_COLUMNS
+
 AS_OF_MACRO = "macro.cityops.as_of_local"  # every as_of in the SQL goes through it
 PROJECT = "cityops"
 PROJECT_VARS_FILE = "project_vars.json"  # beside the served manifest: the vars it was built with
+# a selector no node matches: nothing new since the served build, nothing to run (dbt still
+# writes the manifest the next build compares with)
+NOTHING_SELECTED = "tag:cityops-nothing-changed"
+# Sources every row of an incremental model reads (the IT service of each ticket gives its
+# clock and name): a new load of one rebuilds the incremental models from scratch.
+REBUILD_ON_CHANGE = ("it_services",)
 
 
 @dataclass(frozen=True)
@@ -198,3 +214,88 @@ def nodes_to_run(manifest: Any, previous_manifest: Path | None,
         if run:
             selected.append(node.name)
     return sorted(selected)
+
+
+def refresh_reason(con: duckdb.DuckDBPyConnection, as_of: str) -> str | None:
+    """Why the incremental models cannot be reused at ``as_of`` (None: they can).
+
+    They hold what the previous build knew at its as_of, and an incremental build
+    recomputes only the rows of loads that came after it (and the items still open, whose
+    age moves). That stays right as long as no row of a load the previous build already
+    had changes what is known between its as_of and this one: no timestamp of such a row
+    (opened, event, call, received, forwarded, replied, closed, ready, published) lies
+    between the two. With the default as_of — the latest timestamp in the data — that
+    holds every day; an as_of set back (or forward again) across data needs a full
+    refresh.
+    """
+    existing = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'intermediate'"
+    ).fetchall()}
+    if not existing:
+        return None  # first build: dbt builds everything whole anyway
+    last = con.execute("select as_of, built_at from raw.build_log order by built_at desc limit 1"
+                       ).fetchone()
+    if last is None:
+        return "no earlier build recorded its as_of"
+    previous = last[0].strftime("%Y-%m-%d %H:%M:%S")
+    changed = con.execute(
+        "select string_agg(distinct contract, ', ') from raw.load_audit "
+        "where finished_at > ? and rows_loaded > 0 and contract in ("
+        + ", ".join(f"'{c}'" for c in REBUILD_ON_CHANGE) + ")", [last[1]]).fetchone()[0]
+    if changed:
+        return f"{changed} changed since the previous build (every ticket reads it)"
+    if previous == as_of:
+        return None
+    low, high = sorted((previous, as_of))
+    built_loads = ("select load_id from raw.load_audit "
+                   "where finished_at <= cast(? as timestamp)")
+    for table, column in AS_OF_COLUMNS:
+        (crossing,) = con.execute(
+            f"select count(*) from (select 1 from raw.{table} "
+            f"where {column} > cast(? as timestamp) and {column} <= cast(? as timestamp) "
+            f"and _load_id in ({built_loads}) limit 1)",
+            [low, high, last[1]]).fetchone()
+        if crossing:
+            direction = "earlier" if as_of < previous else "later"
+            return (f"as_of {as_of} is {direction} than the previous build's ({previous}) "
+                    f"and raw.{table} has rows the previous build already had with "
+                    f"{column} between them")
+    return None
+
+
+def data_changes(con: duckdb.DuckDBPyConnection, as_of: str,
+                 holidays_rewritten: bool) -> DataChanges | None:
+    """The raw tables with rows loaded since the last build (``raw.load_audit``; every
+    write to raw.* but the holiday table goes through the loader) and whether as_of moved
+    (``raw.build_log``); None when no build is recorded."""
+    last = con.execute("select as_of, built_at from raw.build_log order by built_at desc "
+                       "limit 1").fetchone()
+    if last is None:
+        return None
+    loaded = {c for (c,) in con.execute(
+        "select distinct contract from raw.load_audit where finished_at > ? "
+        "and rows_loaded > 0", [last[1]]).fetchall()}
+    if holidays_rewritten:
+        loaded.add("public_holidays")
+    return DataChanges(sources=frozenset(loaded),
+                       as_of_moved=last[0].strftime("%Y-%m-%d %H:%M:%S") != as_of)
+
+
+def selection_args(manifest, previous_manifest: Path | None, changes: DataChanges,
+                   say: Callable[[str], None]) -> list[str]:
+    """The `dbt build` arguments that run only the nodes that can differ from the served
+    build (:func:`nodes_to_run`); none when every node must run."""
+    selected = nodes_to_run(manifest, previous_manifest, changes)
+    if selected is None:
+        return []
+    every = {n.name for n in manifest.nodes.values()
+             if n.resource_type.value in ("model", "seed", "test")}
+    skipped = sorted(every - set(selected))
+    say(f"[dim]{len(selected)} of {len(every)} dbt nodes can differ from the served build; "
+        "the others are left as they are.[/]")
+    if not selected:
+        return ["--select", NOTHING_SELECTED]
+    # exactly these nodes: no test is added or dropped because of its parents (dbt's
+    # default would drop a test of a changed model against a skipped seed); naming the
+    # fewer skipped nodes makes dbt's selection cheaper
+    return ["--indirect-selection", "empty", "--exclude", *skipped] if skipped else []

@@ -1,0 +1,170 @@
+"""Running dbt: the `dbt build` of a build (parse, the nodes to run, build, docs) and the
+dbt unit tests — inside dbt's own process (:mod:`warehouse.build.dbt_worker`).
+
+dbt opens the writable copy under a fixed name (:func:`warehouse.build.dbt_process.
+stable_name`) and reads as_of and the build id from the environment only while executing
+(:func:`dbt_session`, ``dbt/macros/time.sql``), so the previous parse is reused: a changed
+path, var or parse-time env var makes dbt re-parse the whole project. Docs reuse the
+build's compiled manifest. Any failing node is reported by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from warehouse.build.changes import (
+    PROJECT_VARS_FILE,
+    DataChanges,
+    selection_args,
+    upstream_change_reason,
+    vars_change_reason,
+)
+from warehouse.build.docs import BUILD_RESULTS_FILE
+from warehouse.build.errors import BuildFailed
+
+DBT_DIR = Path(__file__).resolve().parent.parent.parent / "dbt"
+DUCKDB_PATH_ENV = "CITYOPS_DUCKDB_PATH"
+# as_of and the build id reach dbt in the environment, not as vars: a changed var forces a
+# full re-parse (dbt/macros/time.sql, incremental.sql)
+AS_OF_ENV = "CITYOPS_AS_OF"
+BUILD_ID_ENV = "CITYOPS_BUILD_ID"
+
+
+@contextlib.contextmanager
+def dbt_session(db_path: Path, as_of: str | None = None,
+                build_id: str | None = None) -> Iterator[None]:
+    """Point dbt at ``db_path`` (and give it as_of and a build id) through the environment
+    the project reads (profiles.yml, macros/time.sql, macros/incremental.sql); afterwards
+    put the environment back as it was."""
+    values = {DUCKDB_PATH_ENV: str(db_path), AS_OF_ENV: as_of, BUILD_ID_ENV: build_id}
+    values = {name: value for name, value in values.items() if value is not None}
+    old = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _project_vars() -> dict:
+    """The vars of dbt_project.yml (targets, office hours, thresholds)."""
+    import yaml
+
+    return yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text()).get("vars") or {}
+
+
+def _failures(results) -> list[tuple[str, str]]:
+    out = []
+    for r in getattr(results, "results", None) or []:
+        status = str(getattr(r.status, "value", r.status))
+        if status in ("error", "fail", "runtime error"):
+            node = getattr(r, "node", None)
+            name = getattr(node, "unique_id", None) or getattr(node, "name", "?")
+            out.append((name, (r.message or status).strip()))
+    return out
+
+
+def counts_of(results) -> dict[str, int]:
+    """Nodes per status ('success', 'pass', …) and per kind ('kind:model', 'kind:unit_test', …)."""
+    counts: dict[str, int] = {}
+    for r in getattr(results, "results", None) or []:
+        status = str(getattr(r.status, "value", r.status))
+        counts[status] = counts.get(status, 0) + 1
+        kind = str(getattr(getattr(r.node, "resource_type", None), "value", "?"))
+        counts[f"kind:{kind}"] = counts.get(f"kind:{kind}", 0) + 1
+    return counts
+
+
+def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: bool,
+            docs: bool, say: Callable[[str], None], phases: dict[str, float],
+            previous_manifest: Path | None = None, changes: DataChanges | None = None,
+            ) -> tuple[dict[str, int], float, float, str | None]:
+    """Parse (reusing the previous parse), then one ``dbt build`` — of every node, or when
+    ``changes`` says what data is new since the served build, of the nodes that can differ
+    from it (:func:`warehouse.build.changes.nodes_to_run`); returns the node counts, build and
+    docs seconds, and why a full refresh was chosen here (code changed)."""
+    from dbt.cli.main import dbtRunner
+
+    code_reason = None
+
+    common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+              "--target-path", str(target), "--log-path", str(logs)]
+    build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns()}"
+    with dbt_session(db_path, as_of, build_id):
+        t0 = time.perf_counter()
+        # no JSON: the build writes manifest.json again (saves ~0.3 s); the saved parse
+        # (partial_parse.msgpack) is written either way
+        parsed = dbtRunner().invoke(["--quiet", "--no-write-json", "parse", *common])
+        if not parsed.success:
+            raise BuildFailed(f"dbt could not parse the project: {parsed.exception}")
+        phases["dbt_parse"] = time.perf_counter() - t0
+        runner = dbtRunner(manifest=parsed.result)
+        # dbt unit tests check the SQL logic, not the data: they run in CI
+        # (run_unit_tests, tests/test_build.py), not in every production build (~2 s)
+        args = ["--quiet", "--log-level-file", "info", "build", *common,
+                "--exclude-resource-type", "unit_test"]
+        project_vars = _project_vars()
+        if not full_refresh:
+            code_reason = (upstream_change_reason(parsed.result, previous_manifest)
+                           or vars_change_reason(previous_manifest, project_vars))
+            if code_reason:
+                say(f"Full refresh (every model from scratch): {code_reason}.")
+                full_refresh = True
+        if full_refresh:
+            args.append("--full-refresh")
+        elif changes is not None:
+            args += selection_args(parsed.result, previous_manifest, changes, say)
+        res = runner.invoke(args)
+        build_s = time.perf_counter() - t0
+        phases["dbt_build"] = build_s - phases["dbt_parse"]
+        counts = counts_of(res.result)
+        failures = _failures(res.result)
+        if failures or not res.success:
+            if not failures and res.exception is not None:
+                failures = [("dbt", str(res.exception))]
+            lines = "\n".join(f"  - {name}: {msg}" for name, msg in failures[:20])
+            raise BuildFailed(
+                f"dbt build failed on {len(failures)} node(s):\n{lines}\n"
+                f"(details: {logs / 'dbt.log'})",
+                failures,
+            )
+        (target / PROJECT_VARS_FILE).write_text(json.dumps(project_vars, sort_keys=True))
+        # docs generate overwrites run_results.json: keep the build's results beside it
+        if (target / "run_results.json").exists():
+            shutil.copy2(target / "run_results.json", target / BUILD_RESULTS_FILE)
+        t1 = time.perf_counter()
+        if docs:
+            # the build compiled every node already: write the docs from that manifest
+            # (--no-compile: 0.5 s instead of 3.5 s), the catalog still read from DuckDB
+            generated = runner.invoke(["--quiet", "docs", "generate", "--no-compile",
+                                       *common])
+            if not generated.success:
+                say(f"[yellow]dbt docs generate failed: {generated.exception}[/]")
+        phases["dbt_docs"] = time.perf_counter() - t1
+        return counts, build_s, phases["dbt_docs"], code_reason
+
+
+def unit_tests(db: Path, workdir: Path) -> tuple[int, list[tuple[str, str]]]:
+    """Run the dbt unit tests against ``db`` (a scratch copy of a build: they need the
+    built relations for column types); returns (tests run, failures)."""
+    from dbt.cli.main import dbtRunner
+
+    common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+              "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
+    with dbt_session(db):
+        res = dbtRunner().invoke(["--quiet", "test", *common, "--select", "test_type:unit"])
+    results = getattr(res.result, "results", None) or []
+    failures = _failures(res.result)
+    if not res.success and not failures:
+        failures = [("dbt", str(res.exception))]
+    return len(results), failures

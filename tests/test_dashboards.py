@@ -184,6 +184,23 @@ def test_english_switch(wh):
     assert not at.exception and at.title[0].value == t("page_incidents", "pl")
 
 
+PAGE_TITLES = {"director": "page_director", "incidents": "page_incidents", "kck": "page_kck",
+               "units": "page_units", "publications": "page_publications",
+               "smart_city": "page_smart_city", "builder": "page_builder"}
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+def test_every_page_renders_in_both_languages(wh, lang):
+    from dashboards.i18n import LANGS
+
+    assert lang in LANGS
+    for page, key in PAGE_TITLES.items():
+        at = open_page(None if page == "director" else page, lang)  # no exception
+        assert at.title[0].value == t(key, lang), page
+        if page == "builder":  # its table's "N rows" caption is in the right plural form
+            assert caption_count(at, lang)
+
+
 def test_incidents_page(wh):
     at = open_page("incidents")
     first, last = last_months(wh, "incident_sla_monthly")

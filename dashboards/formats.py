@@ -25,7 +25,7 @@ from babel import Locale
 from babel.dates import format_date, format_time, get_date_format, get_day_names, parse_pattern
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 
-from dashboards.i18n import N_, column_label, locale, t, value_columns, value_labels
+from dashboards.i18n import DEFAULT_LANG, N_, column_label, locale, t, value_columns, value_labels
 
 NBSP = "\u00a0"
 
@@ -49,7 +49,7 @@ def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
 
 
-def fmt_number(value: float | int | Decimal | None, lang: str = "pl",
+def fmt_number(value: float | int | Decimal | None, lang: str = DEFAULT_LANG,
                decimals: int | None = None) -> str:
     """``1 234,5`` in Polish, ``1,234.5`` in English; integers without decimals; None → ''."""
     if _missing(value):
@@ -59,7 +59,7 @@ def fmt_number(value: float | int | Decimal | None, lang: str = "pl",
     return format_decimal(value, format=_pattern(decimals), locale=_locale(lang))
 
 
-def fmt_percent(value: float | Decimal | None, lang: str = "pl", decimals: int = 1) -> str:
+def fmt_percent(value: float | Decimal | None, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
     """A percentage given in points (92.46 → ``92,5 %``), with the locale's percent sign."""
     if _missing(value):
         return ""
@@ -68,7 +68,7 @@ def fmt_percent(value: float | Decimal | None, lang: str = "pl", decimals: int =
                           locale=_locale(lang))
 
 
-def fmt_value(value: float | None, unit: str, lang: str = "pl") -> str:
+def fmt_value(value: float | None, unit: str, lang: str = DEFAULT_LANG) -> str:
     """A KPI value with its unit: ``92,5 %``, ``18,2 s``, ``1 234``, ``1,9 dni``."""
     if _missing(value):
         return "—"
@@ -82,7 +82,7 @@ def fmt_value(value: float | None, unit: str, lang: str = "pl") -> str:
     return f"{number}{NBSP}{suffix}" if suffix else number
 
 
-def fmt_change(change: float | None, unit: str, lang: str = "pl") -> str | None:
+def fmt_change(change: float | None, unit: str, lang: str = DEFAULT_LANG) -> str | None:
     """A change against the previous month with an ASCII sign (Streamlit reads the arrow
     from it): ``+2,9 p.p.`` for percentages, ``-7`` for counts; None when unknown."""
     if _missing(change):
@@ -128,7 +128,7 @@ def time_pattern(lang: str) -> str:
     return _locale(lang).datetime_skeletons["Hm"].pattern
 
 
-def fmt_date(value: date | datetime | None, lang: str = "pl") -> str:
+def fmt_date(value: date | datetime | None, lang: str = DEFAULT_LANG) -> str:
     """``22.11.2026`` (``22.11.2026 14:30`` for a timestamp) in Polish, ``2026-11-22`` in
     English; None → ''."""
     if value is None:
@@ -140,14 +140,14 @@ def fmt_date(value: date | datetime | None, lang: str = "pl") -> str:
     return format_date(value, date_pattern(lang), locale=loc)
 
 
-def fmt_month(value: date | None, lang: str = "pl") -> str:
+def fmt_month(value: date | None, lang: str = DEFAULT_LANG) -> str:
     """``11.2026`` in Polish, ``2026-11`` in English."""
     if value is None:
         return ""
     return format_date(value, month_pattern(lang), locale=_locale(lang))
 
 
-def fmt_period(first: date | None, last: date | None, lang: str = "pl") -> str:
+def fmt_period(first: date | None, last: date | None, lang: str = DEFAULT_LANG) -> str:
     """The period a chart covers: ``01.2025–12.2025``."""
     if first is None or last is None:
         return ""
@@ -201,7 +201,7 @@ def _as_text(col: str, fmt, return_dtype=pl.String) -> pl.Expr:
     return pl.col(col).map_elements(fmt, return_dtype=return_dtype, skip_nulls=True)
 
 
-def format_frame(df: pl.DataFrame, lang: str = "pl") -> pl.DataFrame:
+def format_frame(df: pl.DataFrame, lang: str = DEFAULT_LANG) -> pl.DataFrame:
     """A display copy of ``df``: numbers, dates and booleans as text in ``lang``, values of
     enumerated columns as words, headers renamed to labels. Downloads use the raw frame."""
     yes, no = t("yes", lang), t("no", lang)

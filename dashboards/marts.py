@@ -19,21 +19,21 @@ import json
 import os
 from pathlib import Path
 
-from dashboards.i18n import has_key, t, tn, translations
+from dashboards.i18n import DEFAULT_LANG, has_key, known, t, tn, translations
 from warehouse.contracts import LOAD_ORDER
 
 
-def mart_label(mart: str, lang: str = "pl") -> str:
+def mart_label(mart: str, lang: str = DEFAULT_LANG) -> str:
     """A reader's name for a mart (``Kolejki KCK (miesięcznie)``); the table name if none."""
     if has_key(mart, lang, "mart"):
-        return translations(lang).pgettext("mart", mart)
+        return translations(known(lang)).pgettext("mart", mart)
     return mart
 
 
-def missing_phrase(mart: str, lang: str = "pl") -> str:
+def missing_phrase(mart: str, lang: str = DEFAULT_LANG) -> str:
     """What is missing when ``mart`` is empty, as the empty-state message words it."""
     if has_key(mart, lang, "mart_missing"):
-        return translations(lang).pgettext("mart_missing", mart)
+        return translations(known(lang)).pgettext("mart_missing", mart)
     return mart
 
 

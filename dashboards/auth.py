@@ -18,7 +18,7 @@ import os
 
 import streamlit as st
 
-from dashboards.i18n import t_all
+from dashboards.i18n import DEFAULT_LANG, t, t_all
 
 ENV_MODE = "CITYOPS_AUTH"
 ENV_PROVIDER = "CITYOPS_AUTH_PROVIDER"
@@ -70,7 +70,7 @@ def require_login() -> None:
             st.caption(t_all("auth_signed_in", name=name))
             st.button(t_all("auth_sign_out"), on_click=st.logout, key="cityops_logout")
         return
-    st.title(f"CityOps — {t_all('auth_city')}")
+    st.title(t("auth_title", DEFAULT_LANG))  # the city hall's own name, as it is
     st.info(t_all("auth_prompt"))
     st.button(
         t_all("auth_sign_in"),

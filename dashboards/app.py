@@ -16,26 +16,27 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboards/app.py` puts only das
 import streamlit as st  # noqa: E402
 
 from dashboards.auth import require_login  # noqa: E402
-from dashboards.i18n import LANG_NAMES, fmt_date, t  # noqa: E402
+from dashboards.formats import fmt_date  # noqa: E402
+from dashboards.i18n import LANGS, N_, language_name, t  # noqa: E402
 from dashboards.queries.common import data_as_of, mart_tables  # noqa: E402
 from dashboards.state import LANG_KEY, build_file, lang, q, warehouse_path  # noqa: E402
 
 PAGES = [  # (file, label key, url path, icon)
-    ("pages/director.py", "page_director", "przeglad", ":material/dashboard:"),
-    ("pages/incidents.py", "page_incidents", "sla-zgloszen", ":material/support_agent:"),
-    ("pages/kck.py", "page_kck", "kck", ":material/call:"),
-    ("pages/units.py", "page_units", "jednostki", ":material/account_tree:"),
-    ("pages/publications.py", "page_publications", "publikacje", ":material/public:"),
-    ("pages/smart_city.py", "page_smart_city", "smart-city", ":material/location_city:"),
-    ("pages/builder.py", "page_builder", "kreator-raportow", ":material/query_stats:"),
+    ("pages/director.py", N_("page_director"), "przeglad", ":material/dashboard:"),
+    ("pages/incidents.py", N_("page_incidents"), "sla-zgloszen", ":material/support_agent:"),
+    ("pages/kck.py", N_("page_kck"), "kck", ":material/call:"),
+    ("pages/units.py", N_("page_units"), "jednostki", ":material/account_tree:"),
+    ("pages/publications.py", N_("page_publications"), "publikacje", ":material/public:"),
+    ("pages/smart_city.py", N_("page_smart_city"), "smart-city", ":material/location_city:"),
+    ("pages/builder.py", N_("page_builder"), "kreator-raportow", ":material/query_stats:"),
 ]
 
 st.set_page_config(page_title="CityOps", page_icon=":material/monitoring:", layout="wide")
 require_login()  # with single sign-on switched on, nothing below runs before login
 
 with st.sidebar:
-    st.radio(t("language", lang()), options=list(LANG_NAMES), key=LANG_KEY, horizontal=True,
-             format_func=lambda code: LANG_NAMES[code])
+    st.radio(t("language", lang()), options=list(LANGS), key=LANG_KEY, horizontal=True,
+             format_func=language_name)
 L = lang()
 
 navigation = st.navigation([

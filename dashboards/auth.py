@@ -6,7 +6,8 @@ app's entry point — shows only a sign-in prompt until the city's identity prov
 authenticated the user, and stops the script there, so no page, query or number renders
 before login.  The provider is configured in the ``[auth]`` section of
 ``.streamlit/secrets.toml`` (docs/SSO.md has an example).  Switched on but not configured,
-it fails closed: an error message, no pages.
+it fails closed: an error message, no pages.  Its texts come from the dashboards'
+catalogues, in every language at once (no language is chosen before login).
 
 ``CITYOPS_AUTH_PROVIDER`` names an ``[auth.<provider>]`` section when there are several.
 """
@@ -16,6 +17,8 @@ from __future__ import annotations
 import os
 
 import streamlit as st
+
+from dashboards.i18n import DEFAULT_LANG, t, t_all
 
 ENV_MODE = "CITYOPS_AUTH"
 ENV_PROVIDER = "CITYOPS_AUTH_PROVIDER"
@@ -52,32 +55,25 @@ def require_login() -> None:
     try:
         mode = auth_mode()
     except ValueError as exc:
-        st.error(f"Błędna konfiguracja logowania / Bad sign-in configuration: {exc}")
+        st.error(t_all("auth_bad_config", error=exc))
         st.stop()
         return
     if mode == "off":
         return
     if not _auth_configured():
-        st.error(
-            "Logowanie SSO jest włączone (CITYOPS_AUTH=oidc), ale nie skonfigurowane: brak "
-            "sekcji [auth] w .streamlit/secrets.toml (zob. docs/SSO.md). / Single sign-on is "
-            "on but not configured: no [auth] section in .streamlit/secrets.toml."
-        )
+        st.error(t_all("auth_not_configured"))
         st.stop()
         return
     if is_logged_in():
         with st.sidebar:
             name = st.user.to_dict().get("name") or st.user.to_dict().get("email") or ""
-            st.caption(f"Zalogowano / Signed in: {name}")
-            st.button("Wyloguj / Sign out", on_click=st.logout, key="cityops_logout")
+            st.caption(t_all("auth_signed_in", name=name))
+            st.button(t_all("auth_sign_out"), on_click=st.logout, key="cityops_logout")
         return
-    st.title("CityOps — Urząd Miasta Krakowa")
-    st.info(
-        "Zaloguj się kontem miejskim, aby zobaczyć pulpity. / "
-        "Sign in with your city account to see the dashboards."
-    )
+    st.title(t("auth_title", DEFAULT_LANG))  # the city hall's own name, as it is
+    st.info(t_all("auth_prompt"))
     st.button(
-        "Zaloguj przez SSO / Sign in",
+        t_all("auth_sign_in"),
         type="primary",
         key="cityops_login",
         on_click=st.login,

@@ -13,17 +13,20 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboards.i18n import (
+from dashboards.formats import (
+    d3_date_format,
     fmt_change,
     fmt_date,
     fmt_month,
     fmt_number,
     fmt_value,
     format_frame,
-    t,
+    plotly_separators,
 )
-from dashboards.queries.common import MART_SOURCES, data_as_of
-from dashboards.state import lkey
+from dashboards.i18n import localized, t, tn, value_label
+from dashboards.marts import empty_message
+from dashboards.queries.common import data_as_of
+from dashboards.state import lkey, warehouse_path
 from warehouse.export import frame_to_csv_bytes, frame_to_xlsx_bytes
 
 PAGE_SIZE = 50
@@ -33,23 +36,6 @@ PALETTE = ["#1f4e79", "#e08a00", "#2e7d32", "#8e44ad", "#c62828", "#00838f", "#6
 px.defaults.template = "plotly_white"
 px.defaults.color_discrete_sequence = PALETTE
 
-WHAT = {  # what is missing, for empty states: mart -> (Polish, English)
-    "director_kpis": ("wskaźników dla dyrekcji", "director KPI"),
-    "incident_sla": ("o zgłoszeniach IT", "IT ticket"),
-    "incident_sla_monthly": ("o zgłoszeniach IT", "IT ticket"),
-    "kck_queue_service": ("o połączeniach KCK", "KCK call"),
-    "kck_call_topics": ("o tematach połączeń KCK", "KCK call topic"),
-    "kck_calls_hourly": ("o połączeniach KCK", "KCK call"),
-    "submissions": ("o zgłoszeniach elektronicznych (DK-03)", "electronic submission (DK-03)"),
-    "unit_workload": ("o obciążeniu jednostek", "unit workload"),
-    "dim_org_units": ("o jednostkach organizacyjnych", "organisational unit"),
-    "publications": ("o publikacjach", "publication"),
-    "service_card_freshness": ("o kartach usług", "service card"),
-    "smart_city_portfolio": ("o projektach Smart City", "Smart City project"),
-    "smart_city_milestones": ("o kamieniach milowych Smart City", "Smart City milestone"),
-}
-
-
 def as_of_text(lang: str) -> str:
     """The date of the data (the build's as_of) as shown in titles; never empty."""
     from dashboards.state import q
@@ -58,9 +44,8 @@ def as_of_text(lang: str) -> str:
 
 
 def empty_state(mart: str, lang: str) -> None:
-    """Say what is missing and how to get it."""
-    what = WHAT.get(mart, (mart, mart))[0 if lang == "pl" else 1]
-    st.info(t("empty_mart", lang, what=what, files=MART_SOURCES.get(mart, "?")), icon="ℹ️")
+    """Say what is missing and which files to load (the served build's lineage)."""
+    st.info(empty_message(mart, lang, warehouse_path()), icon="ℹ️")
 
 
 def period_selector(months: list[date], lang: str, key: str, default_months: int = 12
@@ -130,9 +115,14 @@ def table(df: pl.DataFrame, name: str, key: str, lang: str, page_size: int = PAG
     shown = (df if shown_as is None else shown_as).slice((page - 1) * page_size, page_size)
     st.dataframe(format_frame(shown, lang), hide_index=True, width="stretch", placeholder="—",
                  height=min(38 + 35 * shown.height, 38 + 35 * 15))
-    st.caption(t("rows_total", lang, n=fmt_number(df.height, lang)) +
+    st.caption(rows_caption(df.height, lang) +
                (f" · {t('page_n', lang)} {page}/{pages}" if pages > 1 else ""))
     downloads(df, name, key, lang)
+
+
+def rows_caption(n: int, lang: str) -> str:
+    """``1 wiersz``, ``2 wiersze``, ``5 wierszy``: the row count under a table."""
+    return tn("rows_total", n, lang, n=fmt_number(n, lang))
 
 
 def wrap_title(title: str, width: int) -> str:
@@ -161,7 +151,7 @@ def paged_table(total: int, fetch_page: Callable[[int, int], pl.DataFrame],
     shown = fetch_page((page - 1) * page_size, page_size)
     st.dataframe(format_frame(shown, lang), hide_index=True, width="stretch", placeholder="—",
                  height=min(38 + 35 * shown.height, 38 + 35 * 15))
-    st.caption(t("rows_total", lang, n=fmt_number(total, lang)) +
+    st.caption(rows_caption(total, lang) +
                (f" · {t('page_n', lang)} {page}/{pages}" if pages > 1 else ""))
     downloads(fetch_all, name, key, lang)
 
@@ -174,7 +164,7 @@ def style_figure(fig: go.Figure, title: str, lang: str, height: int = 380, wrap:
     wrapped = wrap_title(title, wrap)
     fig.update_layout(
         title={"text": wrapped, "font": {"size": 15}},
-        separators=", " if lang == "pl" else ".,",  # decimal, thousands
+        separators=plotly_separators(lang),  # the locale's decimal and thousands symbols
         height=height, margin={"l": 10, "r": 10, "t": 40 + 22 * (wrapped.count("<br>") + 1),
                                "b": 70},
         template="plotly_white", colorway=PALETTE,
@@ -186,7 +176,7 @@ def style_figure(fig: go.Figure, title: str, lang: str, height: int = 380, wrap:
 
 
 def month_axis(fig: go.Figure, lang: str) -> go.Figure:
-    fig.update_xaxes(tickformat="%m.%Y" if lang == "pl" else "%Y-%m", dtick="M1")
+    fig.update_xaxes(tickformat=d3_date_format(lang, month=True), dtick="M1")
     return fig
 
 
@@ -197,7 +187,7 @@ def chart(fig: go.Figure, key: str) -> None:
 
 def kpi_tile(row: dict, lang: str) -> None:
     """Value, target, change against the previous month; green/red by the KPI's direction."""
-    name = row["kpi_name_pl"] if lang == "pl" else row["kpi_name_en"]
+    name = localized(row, "kpi_name", lang)
     unit = row["unit"]
     change = fmt_change(row.get("change"), unit, lang)
     delta = None if change is None else f"{change} {t('vs_prev', lang)}"
@@ -206,7 +196,7 @@ def kpi_tile(row: dict, lang: str) -> None:
     target = "—" if row.get("target") is None else fmt_value(row["target"], unit, lang)
     on_target = row.get("is_on_target")
     with st.container(border=True):
-        st.markdown(f"**{name}**", help=t(row["direction"], lang))
+        st.markdown(f"**{name}**", help=value_label("direction", row["direction"], lang))
         st.metric(name, fmt_value(row["value"], unit, lang), delta=delta,
                   delta_color=("normal" if better_higher else "inverse") if moved else "off",
                   delta_arrow="auto" if moved else "off", label_visibility="collapsed")

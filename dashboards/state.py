@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import duckdb
 import streamlit as st
 
+from dashboards.i18n import DEFAULT_LANG, LANGS
 from warehouse.store import DEFAULT_WAREHOUSE, connect_read_only, current_file
 
 T = TypeVar("T")
@@ -24,8 +25,9 @@ LANG_KEY = "lang"
 
 
 def lang() -> str:
-    value = st.session_state.get(LANG_KEY, "pl")
-    return value if value in ("pl", "en") else "pl"
+    """The language chosen in the sidebar: one of the catalogues (Polish by default)."""
+    value = st.session_state.get(LANG_KEY, DEFAULT_LANG)
+    return value if value in LANGS else DEFAULT_LANG
 
 
 def lkey(name: str) -> str:
@@ -36,9 +38,11 @@ def lkey(name: str) -> str:
     """
     current = lang()
     key = f"{name}__{current}"
-    other = f"{name}__{'en' if current == 'pl' else 'pl'}"
-    if key not in st.session_state and other in st.session_state:
-        st.session_state[key] = st.session_state[other]
+    if key not in st.session_state:
+        for other in LANGS:
+            if f"{name}__{other}" in st.session_state:
+                st.session_state[key] = st.session_state[f"{name}__{other}"]
+                break
     return key
 
 

@@ -5,6 +5,7 @@ pure helpers (formats, report SQL) and the serve commands."""
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import urllib.request
 from datetime import date
@@ -15,7 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import reports
-from dashboards.i18n import fmt_date, fmt_number, fmt_value, format_frame, t
+from dashboards.formats import fmt_date, fmt_number, fmt_value, format_frame
+from dashboards.i18n import t, tn
 from warehouse.store import connect_read_only, current_file
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
@@ -57,13 +59,18 @@ def open_page(page: str | None = None, lang: str = "pl") -> AppTest:
 
 
 def caption_count(at: AppTest, lang: str = "pl") -> list[int]:
-    """The 'N wierszy' row counts under every table on the page."""
-    word = t("rows_total", lang, n="").strip()
+    """The '1 wiersz' / '3 wiersze' / '5 wierszy' row counts under every table on the page
+    (a caption counts only in the plural form its number takes)."""
     out = []
     for c in at.caption:
         head = c.value.split(" · ")[0]
-        if head.endswith(word):
-            out.append(int(parse_number(head.removesuffix(word))))
+        number = head.split(" ")[0]
+        try:
+            n = int(parse_number(number))
+        except ValueError:
+            continue
+        if head == tn("rows_total", n, lang, n=number):
+            out.append(n)
     return out
 
 
@@ -175,6 +182,23 @@ def test_english_switch(wh):
     assert at.title[0].value == "IT-02-3 — incident SLAs"
     at.radio(key="lang").set_value("pl").run()  # and back, keeping the period chosen
     assert not at.exception and at.title[0].value == t("page_incidents", "pl")
+
+
+PAGE_TITLES = {"director": "page_director", "incidents": "page_incidents", "kck": "page_kck",
+               "units": "page_units", "publications": "page_publications",
+               "smart_city": "page_smart_city", "builder": "page_builder"}
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+def test_every_page_renders_in_both_languages(wh, lang):
+    from dashboards.i18n import LANGS
+
+    assert lang in LANGS
+    for page, key in PAGE_TITLES.items():
+        at = open_page(None if page == "director" else page, lang)  # no exception
+        assert at.title[0].value == t(key, lang), page
+        if page == "builder":  # its table's "N rows" caption is in the right plural form
+            assert caption_count(at, lang)
 
 
 def test_incidents_page(wh):
@@ -378,6 +402,11 @@ def test_empty_marts_show_what_is_missing(wh, tmp_path, monkeypatch):
                                ).fetchall():
         con.execute(f'create table marts."{name}" as select * from src.marts."{name}" limit 0')
     con.close()
+    # the files named come from the build's lineage: its manifest beside the warehouse
+    from dashboards.marts import manifest_path
+
+    manifest_path(empty).parent.mkdir(parents=True)
+    shutil.copy(manifest_path(wh), manifest_path(empty))
     monkeypatch.setenv("CITYOPS_WAREHOUSE", str(empty))
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
@@ -425,7 +454,7 @@ def test_docs_server_index(tmp_path):
 
 
 def test_rag_reasons_read_in_polish():
-    from dashboards.queries.smart_city import rag_reason_label
+    from dashboards.i18n import rag_reason_label
 
     assert rag_reason_label("late; over budget", "pl") == "opóźnienie; przekroczony budżet"
     assert rag_reason_label("3 milestones overdue", "pl") == "3 kamienie milowe po terminie"

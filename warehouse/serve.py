@@ -3,7 +3,8 @@
 ``serve`` replaces this process with ``streamlit run dashboards/app.py`` bound to HOST:PORT
 (127.0.0.1 unless told otherwise), pointing the app at the warehouse through the
 ``CITYOPS_WAREHOUSE`` environment variable; the app opens it read-only.
-``serve_docs`` serves both documentation sites under one small HTTP server with an index.
+``serve_docs`` serves both documentation sites under one small HTTP server with an index,
+whose texts come from the dashboards' catalogues, in every language at once.
 """
 
 from __future__ import annotations
@@ -50,28 +51,28 @@ def docs_locations(warehouse: Path) -> dict[str, Path]:
     return {"dbt": bdir / "dbt" / "target", "gx": bdir / "gx_docs"}
 
 
-INDEX = """<!doctype html><html lang="pl"><head><meta charset="utf-8">
-<title>CityOps — dokumentacja</title>
+INDEX = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<title>CityOps — {title}</title>
 <style>body{{font-family:sans-serif;max-width:44rem;margin:3rem auto;color:#1c2530}}
 a{{color:#1f4e79}} li{{margin:.6rem 0}} .missing{{color:#888}}</style></head><body>
-<h1>CityOps — dokumentacja / documentation</h1><ul>{items}</ul></body></html>"""
+<h1>CityOps — {heading}</h1><ul>{items}</ul></body></html>"""
 
 
 def _index_html(locations: dict[str, Path]) -> str:
-    titles = {"dbt": ("Dokumentacja modeli dbt (linia pochodzenia, opisy kolumn, testy)",
-                      "dbt docs", "cityops build"),
-              "gx": ("Raporty jakości danych Great Expectations (Data Docs)",
-                     "GX Data Docs", "cityops check")}
+    from dashboards.i18n import DEFAULT_LANG, N_, t, t_all
+
+    titles = {"dbt": N_("docs_dbt"), "gx": N_("docs_gx")}
+    commands = {"dbt": "cityops build", "gx": "cityops check"}
     items = []
     for key, path in locations.items():
-        pl_title, en_title, command = titles[key]
+        title, command = html.escape(t_all(titles[key], sep=" — ")), commands[key]
         if (path / "index.html").exists():
-            items.append(f'<li><a href="/{key}/index.html">{html.escape(pl_title)}</a>'
-                         f" — {html.escape(en_title)}</li>")
+            items.append(f'<li><a href="/{key}/index.html">{title}</a></li>')
         else:
-            items.append(f'<li class="missing">{html.escape(pl_title)} — brak; uruchom '
-                         f"<code>{command}</code> / missing; run <code>{command}</code></li>")
-    return INDEX.format(items="".join(items))
+            missing = t_all("docs_missing", command=f"<code>{command}</code>")
+            items.append(f'<li class="missing">{title} — {missing}</li>')
+    return INDEX.format(lang=DEFAULT_LANG, title=html.escape(t("docs_title", DEFAULT_LANG)),
+                        heading=html.escape(t_all("docs_title")), items="".join(items))
 
 
 class _DocsHandler(http.server.SimpleHTTPRequestHandler):

@@ -10,7 +10,8 @@ import streamlit as st
 
 from dashboards import reports
 from dashboards.components import chart, month_axis, style_figure, table
-from dashboards.i18n import column_label, mart_label, t
+from dashboards.i18n import N_, column_label, t
+from dashboards.marts import mart_label
 from dashboards.state import build_file, lang, lkey, q, warehouse_path
 
 try:  # written by another module owner; the page works without it
@@ -26,6 +27,9 @@ marts = sorted(schema)
 directory = reports.reports_dir(warehouse_path())
 AGG_KEYS = list(reports.AGGREGATIONS)
 ROWS = "*"
+AGG_LABELS = {"sum": N_("agg_sum"), "avg": N_("agg_avg"), "min": N_("agg_min"),
+              "max": N_("agg_max"), "count": N_("agg_count"), "median": N_("agg_median")}
+CHART_LABELS = {"bar": N_("chart_bar"), "line": N_("chart_line"), "none": N_("chart_none")}
 K = {name: lkey(name) for name in ("b_open", "b_mart", "b_measures", "b_breakdowns",
                                    "b_filter_col", "b_chart")}
 
@@ -35,7 +39,7 @@ def measure_name(col: str) -> str:
 
 
 def measure_title(col: str, agg: str) -> str:
-    return t("row_count", L) if col == ROWS else f"{t(f'agg_{agg}', L)}: {column_label(col, L)}"
+    return t("row_count", L) if col == ROWS else f"{t(AGG_LABELS[agg], L)}: {column_label(col, L)}"
 
 
 def open_saved() -> None:
@@ -92,7 +96,7 @@ with left:
     for col in measure_cols:
         allowed = ["count"] if col == ROWS else AGG_KEYS
         agg = st.selectbox(f"{t('builder_agg', L)}: {measure_name(col)}", allowed,
-                           key=lkey(f"b_agg_{col}"), format_func=lambda a: t(f"agg_{a}", L))
+                           key=lkey(f"b_agg_{col}"), format_func=lambda a: t(AGG_LABELS[a], L))
         measures.append((col, agg))
 with right:
     breakdowns = st.multiselect(t("builder_breakdowns", L), breakdown_options,
@@ -106,7 +110,7 @@ with right:
         state["b_filter_vals"] = [v for v in state.get("b_filter_vals", []) if v in values]
         filter_vals = st.multiselect(t("filter_values", L), values, key="b_filter_vals")
     chart_type = st.radio(t("builder_chart", L), list(reports.CHART_TYPES), horizontal=True,
-                          key=K["b_chart"], format_func=lambda c: t(f"chart_{c}", L))
+                          key=K["b_chart"], format_func=lambda c: t(CHART_LABELS[c], L))
 
 if not measures:
     st.info(t("builder_pick_measure", L))

@@ -17,7 +17,8 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.i18n import UNIT_NAMES, fmt_change, fmt_month, fmt_period, fmt_value, t
+from dashboards.formats import fmt_change, fmt_month, fmt_period, fmt_value
+from dashboards.i18n import localized, t, value_label
 from dashboards.queries import director
 from dashboards.state import lang, lkey, q
 
@@ -32,7 +33,6 @@ if not months:
 month = st.selectbox(t("month", L), options=months[::-1], format_func=lambda m: fmt_month(m, L),
                      key=lkey("director_month"))
 tiles = q(director.kpi_tiles, month)
-name_col = "kpi_name_pl" if L == "pl" else "kpi_name_en"
 
 per_row = 4
 rows = tiles.to_dicts()
@@ -43,7 +43,7 @@ for start in range(0, len(rows), per_row):
             kpi_tile(row, L)
 
 st.divider()
-names = dict(zip(tiles["kpi_code"], tiles[name_col], strict=True))
+names = dict(zip(tiles["kpi_code"], localized(tiles, "kpi_name", L), strict=True))
 kpi = st.selectbox(t("kpi", L), options=list(names), format_func=lambda c: names[c],
                    key=lkey("director_kpi"))
 first = months[max(0, months.index(month) - 11)]
@@ -72,9 +72,8 @@ else:
     st.caption(t("no_unit_breakdown", L))
 
 st.divider()
-export = tiles.select(pl.col(name_col).alias("kpi_name"), "value", "target", "unit",
+export = tiles.select(localized(tiles, "kpi_name", L), "value", "target", "unit",
                       "previous_value", "change", "is_on_target")
-unit_names = {u: v[0 if L == "pl" else 1] for u, v in UNIT_NAMES.items()}
 shown = pl.DataFrame({
     "kpi_name": export["kpi_name"],
     "value": [fmt_value(r["value"], r["unit"], L) for r in export.iter_rows(named=True)],
@@ -83,7 +82,7 @@ shown = pl.DataFrame({
                        for r in export.iter_rows(named=True)],
     "change": [fmt_change(r["change"], r["unit"], L) or "—" for r in export.iter_rows(named=True)],
     "is_on_target": export["is_on_target"],
-    "unit": export["unit"].replace(unit_names),
+    "unit": [value_label("unit", u, L) for u in export["unit"]],
 })
 table(export, f"director_kpis_{month}", "director_table", L, shown_as=shown,
       caption=f"{t('page_director', L)}, {fmt_month(month, L)}")

@@ -19,7 +19,8 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.i18n import column_label, fmt_period, t
+from dashboards.formats import fmt_period
+from dashboards.i18n import N_, column_label, t
 from dashboards.queries import incidents
 from dashboards.state import fresh, lang, lkey, q
 
@@ -35,6 +36,7 @@ first, last = period_selector(months, L, key="inc_period")
 period = fmt_period(first, last, L)
 as_of = as_of_text(L)
 target = q(incidents.sla_target_pct)
+CLOCKS = {"business": N_("business"), "calendar": N_("calendar")}
 
 by_priority = q(incidents.sla_by_priority_month, first, last)
 fig = go.Figure()
@@ -50,15 +52,15 @@ chart(month_axis(style_figure(fig, t("inc_sla_by_priority", L, period=period), L
 
 left, right = st.columns(2)
 with left:
-    clock = st.radio(t("clock", L), ["business", "calendar"], horizontal=True,
-                     format_func=lambda c: t(c, L), key=lkey("inc_clock"))
+    clock = st.radio(t("clock", L), list(CLOCKS), horizontal=True,
+                     format_func=lambda c: t(CLOCKS[c], L), key=lkey("inc_clock"))
     dist = q(incidents.distributions, first, last, None)
     fig = go.Figure()
     fig.add_bar(x=dist["month_start"], y=dist[f"median_resolution_{clock}_minutes"],
                 name=t("median", L))
     fig.add_bar(x=dist["month_start"], y=dist[f"p90_resolution_{clock}_minutes"],
                 name=t("p90", L))
-    chart(month_axis(style_figure(fig, t("inc_resolution_dist", L, clock=t(clock, L),
+    chart(month_axis(style_figure(fig, t("inc_resolution_dist", L, clock=t(CLOCKS[clock], L),
                                          period=period), L, wrap=55), L), "inc_resolution")
 with right:
     st.write("")
@@ -83,7 +85,7 @@ chart(month_axis(style_figure(fig, t("inc_first_line", L, period=period), L), L)
 
 
 
-def bucket_bars(frame: pl.DataFrame, bucket: str, order: list[str], title_key: str,
+def bucket_bars(frame: pl.DataFrame, bucket: str, order: list[str], title: str,
                 key: str) -> None:
     """Open tickets per bucket, stacked by priority, as of the data's date."""
     frame = frame.with_columns(pl.col("priority").cast(pl.String))
@@ -91,16 +93,17 @@ def bucket_bars(frame: pl.DataFrame, bucket: str, order: list[str], title_key: s
                  category_orders={bucket: order},
                  labels={bucket: column_label(bucket, L),
                          "tickets": column_label("tickets", L), "priority": t("priority", L)})
-    chart(style_figure(fig, t(title_key, L, as_of=as_of), L, wrap=55), key)
+    chart(style_figure(fig, title, L, wrap=55), key)
 
 
 left, right = st.columns(2)
 with left:
     bucket_bars(q(incidents.backlog_by_age), "age_bucket", list(incidents.AGE_BUCKETS),
-                "inc_backlog_age", "inc_backlog")
+                t("inc_backlog_age", L, as_of=as_of), "inc_backlog")
 with right:
     bucket_bars(q(incidents.near_breach), "target_used_bucket",
-                list(incidents.TARGET_USED_BUCKETS), "inc_near_breach", "inc_near")
+                list(incidents.TARGET_USED_BUCKETS), t("inc_near_breach", L, as_of=as_of),
+                "inc_near")
 table(q(incidents.near_breach_tickets), "tickets_near_breach", "inc_near_table", L,
       caption=t("inc_near_breach", L, as_of=as_of))
 

@@ -18,7 +18,15 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.i18n import VALUES, WEEKDAYS, column_label, fmt_period, t
+from dashboards.formats import fmt_period, weekday_names
+from dashboards.i18n import (
+    N_,
+    column_label,
+    drop_other_languages,
+    localized_column,
+    t,
+    value_labels,
+)
 from dashboards.queries import kck
 from dashboards.state import lang, q
 
@@ -32,11 +40,11 @@ if not months:
 else:
     first, last = period_selector(months, L, key="kck_period")
     period = fmt_period(first, last, L)
-    topic_col = "topic_name_pl" if L == "pl" else "topic_name_en"
-
     shares = q(kck.topic_shares, first, last)
-    groups = {k: v[0 if L == "pl" else 1] for k, v in VALUES["topic_group"].items()}
-    by_group = (q(kck.topics_by_month, first, last)
+    topic_col = localized_column(shares.columns, "topic_name", L)
+    topics = q(kck.topics_by_month, first, last)
+    groups = value_labels("topic_group", topics["topic_group"].unique().to_list(), L)
+    by_group = (topics
                 .with_columns(pl.col("topic_group").replace(groups).alias("group"))
                 .group_by("month_start", "group").agg(pl.col("answered").sum())
                 .sort("month_start", "answered", descending=[False, True]))
@@ -54,7 +62,7 @@ else:
     fig.update_xaxes(ticksuffix=" %")
     chart(style_figure(fig, t("kck_topics_share", L, period=period), L,
                        height=120 + 22 * ranked.height), "kck_share")
-    table(shares.drop("topic_name_en" if L == "pl" else "topic_name_pl"), "kck_topics",
+    table(drop_other_languages(shares, "topic_name", L), "kck_topics",
           "kck_topics_table", L, caption=t("kck_topics_share", L, period=period))
 
     queues = q(kck.queue_service, first, last)
@@ -79,7 +87,7 @@ else:
         hours = [c for c in grid.columns if c != "weekday"]
         fig = go.Figure(go.Heatmap(
             z=grid.select(hours).to_numpy(), x=[f"{int(h):02d}:00" for h in hours],
-            y=[WEEKDAYS[L][int(d) - 1] for d in grid["weekday"]], colorscale="Blues",
+            y=[weekday_names(L)[int(d) - 1] for d in grid["weekday"]], colorscale="Blues",
             hovertemplate="%{y} %{x}: %{z}<extra></extra>"))
         fig.update_yaxes(autorange="reversed")
         chart(style_figure(fig, t("kck_heatmap", L, period=period), L, height=330), "kck_heat")
@@ -93,9 +101,9 @@ if not sub_months:
 first, last = period_selector(sub_months, L, key="dk03_period")
 period = fmt_period(first, last, L)
 forwarded = q(kck.submissions_forwarded, first, last)
-kind_names = {"problem": ("problemy", "problems"), "idea": ("pomysły", "ideas")}
+KIND_SERIES = {"problem": N_("dk03_problems"), "idea": N_("dk03_ideas")}  # legend: plural
 forwarded_plot = forwarded.with_columns(
-    pl.col("kind").replace_strict({k: v[0 if L == "pl" else 1] for k, v in kind_names.items()},
+    pl.col("kind").replace_strict({k: t(key, L) for k, key in KIND_SERIES.items()},
                                   default=pl.col("kind")).alias("kind_label"))
 fig = px.bar(forwarded_plot, x="month_start", y="forwarded", color="kind_label", barmode="group",
              labels={"forwarded": column_label("forwarded", L),

@@ -14,7 +14,8 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.i18n import column_label, fmt_period, t
+from dashboards.formats import fmt_period
+from dashboards.i18n import column_label, t
 from dashboards.queries import publications
 from dashboards.state import lang, q
 

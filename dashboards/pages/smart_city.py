@@ -7,7 +7,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import BAD, as_of_text, chart, empty_state, style_figure, table
-from dashboards.i18n import t
+from dashboards.formats import d3_date_format
+from dashboards.i18n import rag_reason_label, t, value_labels
 from dashboards.queries import smart_city
 from dashboards.queries.common import data_as_of
 from dashboards.state import lang, q
@@ -22,7 +23,7 @@ if projects.is_empty():
     empty_state("smart_city_portfolio", L)
     st.stop()
 
-rag_label = {r: t(f"rag_{r}", L) for r in ("green", "amber", "red")}
+rag_label = value_labels("rag_status", ("green", "amber", "red"), L)
 counts = projects.group_by("rag_status").len()
 cols = st.columns(3)
 for col, rag in zip(cols, ("red", "amber", "green"), strict=True):
@@ -31,7 +32,7 @@ for col, rag in zip(cols, ("red", "amber", "green"), strict=True):
 
 shown = projects.with_columns(
     pl.col("rag_status").replace_strict(rag_label, default=pl.col("rag_status")),
-    pl.col("rag_reason").map_elements(lambda r: smart_city.rag_reason_label(r, L),
+    pl.col("rag_reason").map_elements(lambda r: rag_reason_label(r, L),
                                       return_dtype=pl.String))
 table(shown, "smart_city_portfolio", "sc_table", L, caption=t("sc_projects", L, as_of=as_of))
 
@@ -46,7 +47,7 @@ if not timeline.is_empty():
     fig.update_yaxes(autorange="reversed")
     if as_of_at is not None:
         fig.add_vline(x=as_of_at, line_dash="dot", line_color=BAD)
-    fig.update_xaxes(tickformat="%m.%Y" if L == "pl" else "%Y-%m")
+    fig.update_xaxes(tickformat=d3_date_format(L, month=True))
     chart(style_figure(fig, t("sc_gantt", L, as_of=as_of), L,
                        height=max(320, 60 * projects.height + 120)), "sc_gantt")
 

@@ -14,7 +14,8 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.i18n import column_label, fmt_period, t, value_label
+from dashboards.formats import fmt_period
+from dashboards.i18n import column_label, localized, t, value_label
 from dashboards.queries import units
 from dashboards.state import lang, lkey, q
 
@@ -27,8 +28,7 @@ if org.is_empty() or not months:
     empty_state("unit_workload" if not org.is_empty() else "dim_org_units", L)
     st.stop()
 
-name_col = "name_pl" if L == "pl" else "name_en"
-names = dict(zip(org["unit_code"], org[name_col], strict=True))
+names = dict(zip(org["unit_code"], localized(org, "name", L), strict=True))
 
 
 def unit_label(code: str) -> str:

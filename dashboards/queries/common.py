@@ -8,25 +8,6 @@ from typing import Any
 import duckdb
 import polars as pl
 
-# Which source files feed each mart: named in empty-state messages.
-MART_SOURCES: dict[str, str] = {
-    "director_kpis": "tickets.csv, ticket_events.csv, calls.csv, submissions.csv, publications.csv",
-    "director_kpis_by_unit": "tickets.csv, ticket_events.csv, submissions.csv, publications.csv",
-    "incident_sla": "tickets.csv, ticket_events.csv",
-    "incident_sla_monthly": "tickets.csv, ticket_events.csv",
-    "kck_queue_service": "calls.csv",
-    "kck_call_topics": "calls.csv",
-    "kck_calls_hourly": "calls.csv",
-    "submissions": "submissions.csv",
-    "unit_workload": "tickets.csv, calls.csv, submissions.csv, publications.csv",
-    "dim_org_units": "seeds/org_units.csv",
-    "publications": "publications.csv",
-    "service_card_freshness": "service_cards.csv",
-    "service_catalogue": "it_services.csv",
-    "smart_city_portfolio": "sc_projects.csv, sc_milestones.csv",
-    "smart_city_milestones": "sc_projects.csv, sc_milestones.csv",
-}
-
 
 def read(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
     return con.sql(sql, params=params or None).pl()

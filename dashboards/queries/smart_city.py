@@ -9,33 +9,6 @@ from dashboards.queries.common import read
 
 RAG_ORDER = {"red": 0, "amber": 1, "green": 2}
 
-# The mart writes its RAG reasons in English (dbt/DECISIONS.md); Polish for the Polish UI.
-_REASONS_PL = {
-    "on track": "zgodnie z planem",
-    "more than 30 days late": "opóźnienie ponad 30 dni",
-    "late": "opóźnienie",
-    "over budget": "przekroczony budżet",
-    "spending ahead of schedule": "wydatki szybsze niż harmonogram",
-    "1 milestone overdue": "1 kamień milowy po terminie",
-    "on hold": "wstrzymany",
-}
-
-
-def rag_reason_label(reason: str | None, lang: str) -> str | None:
-    """'late; 2 milestones overdue' → 'opóźnienie; 2 kamienie milowe po terminie' in Polish."""
-    if reason is None or lang != "pl":
-        return reason
-    parts = []
-    for part in reason.split("; "):
-        if part.endswith(" milestones overdue") and part.split()[0].isdigit():
-            n = int(part.split()[0])
-            noun = "kamienie milowe" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else \
-                "kamieni milowych"
-            parts.append(f"{n} {noun} po terminie")
-        else:
-            parts.append(_REASONS_PL.get(part, part))
-    return "; ".join(parts)
-
 
 def portfolio(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read(con, """

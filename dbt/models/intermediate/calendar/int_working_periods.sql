@@ -37,8 +37,8 @@ working_days as (
 final as (
     select
         calendar_date as working_date,
-        {{ to_instant("calendar_date + cast('" ~ var('office_day_start') ~ "' as time)") }} as period_start_instant,
-        {{ to_instant("calendar_date + cast('" ~ var('office_day_end') ~ "' as time)") }} as period_end_instant
+        {{ to_instant(date_at_time('calendar_date', var('office_day_start'))) }} as period_start_instant,
+        {{ to_instant(date_at_time('calendar_date', var('office_day_end'))) }} as period_end_instant
     from working_days
 )
 

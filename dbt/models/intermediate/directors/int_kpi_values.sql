@@ -43,15 +43,17 @@ resolved as (
     where is_resolved and resolved_at <= {{ as_of_local() }}
 ),
 
+{%- set first_review_month -%}
+    (select cast({{ dbt.date_trunc('month', 'min(last_reviewed_at)') }} as date) from cards)
+{%- endset %}
+{%- set as_of_month -%}
+    cast({{ dbt.date_trunc('month', as_of_local()) }} as date)
+{%- endset %}
 card_months as (
     select
         cast(month_start as date) as month_start,
-        least(cast(month_start as date) + interval 1 month - interval 1 second, {{ as_of_local() }}) as counted_at
-    from generate_series(
-        (select cast({{ dbt.date_trunc('month', 'min(last_reviewed_at)') }} as date) from cards),
-        cast({{ dbt.date_trunc('month', as_of_local()) }} as date),
-        interval 1 month
-    ) as months(month_start)
+        least({{ last_second_of_month('cast(month_start as date)') }}, {{ as_of_local() }}) as counted_at
+    from {{ month_series(first_review_month, as_of_month) }} as months(month_start)
 ),
 
 by_unit as (
@@ -108,7 +110,7 @@ by_unit as (
     -- since may have been stale then)
     select card_months.month_start, 'stale_service_cards_pct', cards.responsible_unit,
            count(*) filter (
-               where cards.last_reviewed_at < card_months.counted_at - to_months({{ var('service_card_stale_months') }})),
+               where cards.last_reviewed_at < {{ subtract_months('card_months.counted_at', var('service_card_stale_months')) }}),
            count(*)
     from card_months
     cross join cards

@@ -17,7 +17,7 @@
 {% if is_incremental() %}
 with candidate_events as (
     -- event_instant is converted below for the events in scope only
-    select * exclude (event_instant)
+    select {{ star_exclude(['event_instant'], ref('stg_service_desk__ticket_events')) }}
     from ({{ stg_service_desk__ticket_events_rows(
         only_keys=keys_of_new_loads('ticket_events', 'ticket_id', this)) }}) as staged
 ),
@@ -41,7 +41,8 @@ events_in_scope_local as (
 {% else %}
 with events_in_scope_local as (
     -- event_instant is converted below (one conversion for both branches)
-    select * exclude (event_instant) from {{ ref('stg_service_desk__ticket_events') }}
+    select {{ star_exclude(['event_instant'], ref('stg_service_desk__ticket_events')) }}
+    from {{ ref('stg_service_desk__ticket_events') }}
 ),
 {% endif %}
 

@@ -22,7 +22,7 @@ final as (
         -- a card whose latest review is after as_of: the review before it is unknown, so
         -- it is not counted stale (DECISIONS.md § 8)
         coalesce(cards.last_reviewed_at
-            < {{ as_of_local() }} - to_months({{ var('service_card_stale_months') }}), false) as is_stale,
+            < {{ subtract_months(as_of_local(), var('service_card_stale_months')) }}, false) as is_stale,
         {{ as_of_local() }} as as_of_at
     from cards
     left join units on units.unit_code = cards.responsible_unit

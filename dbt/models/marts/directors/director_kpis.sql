@@ -33,11 +33,8 @@ kpi_range as (
 
 months as (
     select cast(month_start as date) as month_start
-    from generate_series(
-        (select min(month_start) from kpi_values),
-        cast({{ dbt.date_trunc('month', as_of_local()) }} as date),
-        interval 1 month
-    ) as m(month_start)
+    from {{ month_series('(select min(month_start) from kpi_values)',
+                         'cast(' ~ dbt.date_trunc('month', as_of_local()) ~ ' as date)') }} as m(month_start)
 ),
 
 grid as (

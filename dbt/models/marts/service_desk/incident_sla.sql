@@ -81,7 +81,7 @@ clocked as (
 -- state as of as_of: the latest event up to as_of is neither resolved nor closed
 state_as_of as (
     -- arg_max (a hash aggregate) rather than a row_number() window over every segment
-    select ticket_id, arg_max(state, event_seq) as state
+    select ticket_id, {{ value_at_max('state', 'event_seq') }} as state
     from intervals
     where start_instant <= {{ as_of_instant() }}
     group by ticket_id

@@ -88,14 +88,11 @@ month_ends as (
     select
         cast(month_start as date) as month_start,
         least(
-            {{ to_instant(dbt.dateadd('month', 1, 'month_start')) }} - interval 1 microsecond,
+            {{ instant_before(to_instant(dbt.dateadd('month', 1, 'month_start'))) }},
             {{ as_of_instant() }}
         ) as counted_at
-    from generate_series(
-        (select min(opened_month) from tickets),
-        cast({{ dbt.date_trunc('month', as_of_local()) }} as date),
-        interval 1 month
-    ) as months(month_start)
+    from {{ month_series('(select min(opened_month) from tickets)',
+                         'cast(' ~ dbt.date_trunc('month', as_of_local()) ~ ' as date)') }} as months(month_start)
 ),
 
 backlog as (

@@ -41,7 +41,7 @@ units as (
 states as (
     select
         *,
-        received_at + to_days({{ var('submission_reply_due_days') }}) as reply_due_at,
+        {{ add_days('received_at', var('submission_reply_due_days')) }} as reply_due_at,
         received_at <= {{ as_of_local() }}
             and (closed_at is null or closed_at > {{ as_of_local() }}) as is_open
     from submissions

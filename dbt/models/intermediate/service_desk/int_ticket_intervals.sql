@@ -90,13 +90,14 @@ final as (
         sequenced.comment_chars,
         sequenced.next_event_instant is null as is_last_event,
         office_minutes.business_minutes as office_minutes,
-        {{ elapsed_minutes('sequenced.event_instant', 'sequenced.next_event_instant') }} as elapsed_minutes,
+        {{ elapsed_minutes('sequenced.event_instant', 'sequenced.next_event_instant') }}
+            as elapsed_minutes,
         sequenced._load_id,
         {{ build_id() }} as _build_id
     from sequenced
     left join office_minutes
-        on office_minutes.ticket_id = sequenced.ticket_id
-        and office_minutes.event_seq = sequenced.event_seq
+        on sequenced.ticket_id = office_minutes.ticket_id
+        and sequenced.event_seq = office_minutes.event_seq
 )
 
 select * from final

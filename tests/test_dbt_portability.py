@@ -171,16 +171,16 @@ PORTABLE: tuple[tuple[str, str], ...] = (
     # both skip NULL arguments and are NULL only when every argument is
     ("greatest(0, least(b, e) - greatest(a, s))", "greatest/least NULL semantics"),
     ("make_date(cast(min(year(holiday_date)) as integer), 1, 1)", "make_date, year: Spark 3.0+"),
-    # the hour of the wall clock of a naive local timestamp in both (a Spark TIMESTAMP is
-    # read in the session time zone, which the Spark target sets to Europe/Warsaw)
+    # the hour of the local wall clock of a naive timestamp in both (on Spark the source
+    # timestamps are TIMESTAMP_NTZ: dbt/DECISIONS.md § 16)
     ("cast(hour(offered_at) as integer)", "hour()"),
     ("median(wait_seconds)", "median: Spark 3.4+, exact and interpolated like DuckDB's"),
     ("select a, count(*) from t group by all", "GROUP BY ALL: Spark 3.4+"),
     ("string_agg(name, ', ')", "string_agg/listagg: Spark 4.0"),
     ("'20'::integer", "expr :: type: Spark 4.0 (with a portable type name)"),
     ("cast(x as integer), cast(x as bigint), cast(x as double), cast(x as date)", "casts"),
-    # the type names are portable; what a naive TIMESTAMP means on Spark is to_instant's
-    # business (the Spark target reads TIMESTAMP in the session time zone)
+    # the type names are portable; a naive TIMESTAMP is the local wall clock, on Spark
+    # TIMESTAMP_NTZ (dbt/DECISIONS.md § 16); instants come only from to_instant
     ("cast('2000-01-01 00:00:00' as timestamp), cast(b as boolean)", "casts"),
     ("a is not distinct from b", "IS [NOT] DISTINCT FROM: Spark 3.x"),
     # the SQL-standard UNPIVOT (columns_not_null): Spark 3.4+

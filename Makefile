@@ -28,8 +28,14 @@ test: setup
 bench: setup
 	$(PY) -m benchmarks.run
 
+# ruff, then sqlfluff over the dbt project (.sqlfluff). sqlfluff's dbt templater compiles
+# the project, so dbt needs a profile target: a throw-away DuckDB file (and dbt's target and
+# log directories) in a temporary directory, removed afterwards
 lint: setup
 	$(VENV)/bin/ruff check warehouse dashboards expectations tests benchmarks
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	CITYOPS_DUCKDB_PATH=$$tmp/lint.duckdb DBT_TARGET_PATH=$$tmp/target DBT_LOG_PATH=$$tmp/logs \
+	$(VENV)/bin/sqlfluff lint dbt
 
 clean:
 	rm -rf data dbt/target dbt/logs tests/artifacts

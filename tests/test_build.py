@@ -502,6 +502,93 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
     assert {"director_kpis", "incident_sla", "org_units"} <= _nodes_run(wh)
 
 
+def _fake_manifest(adapter: str):
+    """A manifest with one model calling a dispatched macro `clock` that has a duckdb__, a
+    spark__ and an erroring default__ body, and whose dispatch dbt did not resolve (no
+    body in its depends_on)."""
+    from types import SimpleNamespace as NS
+
+    def macro(sql: str, calls: tuple[str, ...] = ()):
+        return NS(macro_sql=sql, package_name="cityops",
+                  depends_on=NS(macros=[f"macro.cityops.{m}" for m in calls]))
+
+    macros = {
+        "macro.cityops.clock": macro("{{ return(adapter.dispatch('clock', 'cityops')()) }}"),
+        "macro.cityops.duckdb__clock": macro("epoch_ms(t)"),
+        "macro.cityops.spark__clock": macro("unix_millis(t)"),
+        "macro.cityops.default__clock": macro("{{ engine_not_implemented('clock') }}",
+                                              ("engine_not_implemented",)),
+        "macro.cityops.engine_not_implemented": macro("{{ raise }}"),
+    }
+    node = NS(depends_on=NS(macros=["macro.cityops.clock"]))
+    return NS(metadata=NS(adapter_type=adapter), macros=macros,
+              nodes={"model.cityops.m": node})
+
+
+def _served(manifest, **older_sql: str) -> dict:
+    return {"nodes": {}, "macros": {uid: {"macro_sql": older_sql.get(uid.split(".")[-1],
+                                                                      m.macro_sql)}
+                                    for uid, m in manifest.macros.items()}}
+
+
+def test_code_diff_follows_dispatch_to_the_body_the_adapter_runs():
+    from warehouse.changes import CodeDiff
+
+    duckdb_ = _fake_manifest("duckdb")
+    assert CodeDiff(duckdb_, {}).macros_of("model.cityops.m") == {
+        "macro.cityops.clock", "macro.cityops.duckdb__clock"}
+    # a change in the DuckDB body is a change of the model; Spark's or the default's is not
+    assert CodeDiff(duckdb_, _served(duckdb_, duckdb__clock="older")
+                    ).changed_macros("model.cityops.m") == ["duckdb__clock"]
+    assert CodeDiff(duckdb_, _served(duckdb_, spark__clock="older", default__clock="older")
+                    ).changed_macros("model.cityops.m") == []
+    spark = _fake_manifest("spark")
+    assert CodeDiff(spark, _served(spark, spark__clock="older")
+                    ).changed_macros("model.cityops.m") == ["spark__clock"]
+    # an adapter without a body: the default (which stops compilation) and what it calls
+    postgres = _fake_manifest("postgres")
+    assert CodeDiff(postgres, {}).macros_of("model.cityops.m") == {
+        "macro.cityops.clock", "macro.cityops.default__clock",
+        "macro.cityops.engine_not_implemented"}
+
+
+def test_a_change_in_a_dispatched_duckdb_body_refreshes_what_calls_it(built_warehouse,
+                                                                     tmp_path):
+    """On the real project: the served build's manifest with an older DuckDB body of the
+    business clock makes the incremental models refresh fully and the models calling it
+    run; an older default__ body (never rendered on DuckDB) changes nothing."""
+    from dbt.cli.main import dbtRunner
+
+    from warehouse.build import DBT_DIR, dbt_session
+    from warehouse.changes import DataChanges, nodes_to_run, upstream_change_reason
+
+    common = ["--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+              "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    with dbt_session(tmp_path / "cityops.duckdb"):
+        parsed = dbtRunner().invoke(["--no-write-json", "parse", *common])
+    assert parsed.success, parsed.exception
+    served = json.loads((docs_dir(built_warehouse) / "manifest.json").read_text())
+    before = tmp_path / "served" / "manifest.json"
+    before.parent.mkdir()
+    no_new_data = DataChanges(sources=frozenset(), as_of_moved=False)
+
+    def with_older(macro: str | None) -> tuple[str | None, set[str]]:
+        data = json.loads(json.dumps(served))
+        if macro:
+            data["macros"][f"macro.cityops.{macro}"]["macro_sql"] = "older code"
+        before.write_text(json.dumps(data))
+        return (upstream_change_reason(parsed.result, before),
+                set(nodes_to_run(parsed.result, before, no_new_data)))
+
+    assert with_older(None) == (None, set())  # the same code: nothing to do
+    reason, ran = with_older("duckdb__business_minutes_of_intervals")
+    assert "duckdb__business_minutes_of_intervals" in (reason or "")
+    assert {"int_ticket_intervals", "int_tickets_measured", "incident_sla",
+            "publications"} <= ran
+    assert not ran & {"int_calls_measured", "kck_queue_service", "stg_kck__calls"}
+    assert with_older("default__business_minutes_of_intervals") == (None, set())
+
+
 # ------------------------------------------------------------------ cityops update (daily)
 
 def test_update_loads_and_builds_with_one_swap_and_a_refused_load_changes_nothing(

@@ -1,36 +1,8 @@
-{#- Engine-specific time SQL lives here (DuckDB). Source timestamps are naive local
-    Europe/Warsaw wall clock; durations are measured on instants (timestamptz). -#}
-
-{#- Local wall-clock TIMESTAMP -> instant (TIMESTAMPTZ). A nonexistent spring time
-    (02:30 on the change day) moves forward one hour; an ambiguous autumn time is read
-    as the later (winter time) one. -#}
-{% macro to_instant(col) -%}
-    {{ return(adapter.dispatch('to_instant', 'cityops')(col)) }}
-{%- endmacro %}
-{% macro default__to_instant(col) -%}
-    timezone('Europe/Warsaw', cast({{ col }} as timestamp))
-{%- endmacro %}
-
-{#- Instant -> local wall-clock TIMESTAMP (for display and export). -#}
-{% macro to_local(col) -%}
-    {{ return(adapter.dispatch('to_local', 'cityops')(col)) }}
-{%- endmacro %}
-{% macro default__to_local(col) -%}
-    timezone('Europe/Warsaw', {{ col }})
-{%- endmacro %}
-
-{#- Real elapsed minutes between two instants (DST-correct), DOUBLE. -#}
-{% macro elapsed_minutes(start_col, end_col) -%}
-    {{ return(adapter.dispatch('elapsed_minutes', 'cityops')(start_col, end_col)) }}
-{%- endmacro %}
-{% macro default__elapsed_minutes(start_col, end_col) -%}
-    ((epoch_ms({{ end_col }}) - epoch_ms({{ start_col }})) / 60000.0)
-{%- endmacro %}
-
-{#- Real elapsed seconds (millisecond precision), DOUBLE. -#}
-{% macro elapsed_seconds(start_col, end_col) -%}
-    ((epoch_ms({{ end_col }}) - epoch_ms({{ start_col }})) / 1000.0)
-{%- endmacro %}
+{#- Portable time macros: plain SQL valid on every engine the project targets. The
+    engine-specific ones (to_instant, to_local, elapsed_*, date and month series, ISO
+    weekday, month and day arithmetic) are dispatched, in macros/engine/time.sql. Source
+    timestamps are naive local Europe/Warsaw wall clock; durations are measured on
+    instants. -#}
 
 {#- The exact sum of durations measured in whole milliseconds (elapsed_seconds,
     elapsed_minutes, elapsed_days, business minutes), in `unit` ('seconds', 'minutes' or
@@ -41,11 +13,6 @@
 {% macro exact_duration_sum(expr, unit, where=none) -%}
     {%- set ms = {'seconds': 1000, 'minutes': 60000, 'days': 86400000}[unit] -%}
     (sum(round(({{ expr }}) * {{ ms }})){% if where %} filter (where {{ where }}){% endif %} / {{ ms }}.0)
-{%- endmacro %}
-
-{#- Elapsed days (DOUBLE) between two instants. -#}
-{% macro elapsed_days(start_col, end_col) -%}
-    ((epoch_ms({{ end_col }}) - epoch_ms({{ start_col }})) / 86400000.0)
 {%- endmacro %}
 
 {#- as_of as a local TIMESTAMP literal and as an instant: the var `as_of` when given (unit
@@ -63,21 +30,6 @@
 {%- endmacro %}
 {% macro as_of_instant() -%}
     {{ to_instant(as_of_local()) }}
-{%- endmacro %}
-
-{#- A series of dates [start, end] inclusive, one row per day, column `calendar_date`. -#}
-{% macro date_series(start_expr, end_expr) -%}
-    select cast(generate_series as date) as calendar_date
-    from generate_series(cast({{ start_expr }} as date), cast({{ end_expr }} as date), interval 1 day)
-{%- endmacro %}
-
-{#- ISO day of week, 1 = Monday ... 7 = Sunday. -#}
-{% macro iso_weekday(col) -%}
-    isodow({{ col }})
-{%- endmacro %}
-
-{% macro percentile(col, p) -%}
-    quantile_cont({{ col }}, {{ p }})
 {%- endmacro %}
 
 {#- Percentage 0-100, NULL when the denominator is 0. -#}

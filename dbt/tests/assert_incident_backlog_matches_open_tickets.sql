@@ -4,9 +4,14 @@ with monthly as (
     from {{ ref('incident_sla_monthly') }}
     where month_start = cast({{ dbt.date_trunc('month', as_of_local()) }} as date)
 ),
+
 detail as (
     select count(*) filter (where is_open) as open_tickets
     from {{ ref('incident_sla') }}
 )
-select * from monthly cross join detail
+
+select
+    monthly.backlog,
+    detail.open_tickets
+from monthly cross join detail
 where monthly.backlog != detail.open_tickets

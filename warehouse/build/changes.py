@@ -59,6 +59,7 @@ class CodeDiff:
         self.manifest = manifest
         self.old_nodes: dict[str, Any] = before.get("nodes", {})
         self.old_macros: dict[str, Any] = before.get("macros", {})
+        self.adapter_type: str = manifest.metadata.adapter_type  # e.g. duckdb, spark
         self._macros: dict[str, frozenset[str]] = {}
 
     @classmethod
@@ -69,8 +70,13 @@ class CodeDiff:
         return cls(manifest, json.loads(previous_manifest.read_text()))
 
     def macros_of(self, uid: str) -> frozenset[str]:
-        """The macros a node calls, directly or through others, with every implementation
-        ``adapter.dispatch`` may pick at run time."""
+        """The macros a node calls, directly or through others, with the implementation
+        ``adapter.dispatch`` picks for the manifest's adapter: ``<adapter>__<name>`` when
+        the package has one, else ``default__<name>`` (dbt/macros/engine/). dbt records the
+        picked body in ``depends_on`` when it can resolve the dispatch while parsing; this
+        follows it when it cannot. A body of another engine (or the erroring default of
+        a macro the adapter implements) cannot change this build's SQL, so it is not
+        followed."""
         if uid not in self._macros:
             found: set[str] = set()
             stack = list(self.manifest.nodes[uid].depends_on.macros)
@@ -81,7 +87,10 @@ class CodeDiff:
                 found.add(macro)
                 stack += self.manifest.macros[macro].depends_on.macros
                 package, name = macro.rsplit(".", 1)
-                stack += [f"{package}.{prefix}__{name}" for prefix in ("default", "duckdb")]
+                for prefix in (self.adapter_type, "default"):
+                    if f"{package}.{prefix}__{name}" in self.manifest.macros:
+                        stack.append(f"{package}.{prefix}__{name}")
+                        break
             self._macros[uid] = frozenset(found)
         return self._macros[uid]
 

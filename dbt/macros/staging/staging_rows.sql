@@ -35,11 +35,7 @@ source as (
 ),
 
 deduplicated as (
-    select *
-    from source
-    qualify row_number() over (
-        partition by {{ unique_key }} order by _load_id desc, _source_row desc
-    ) = 1
+    {{ latest_row_per_key('source', unique_key, '_load_id desc, _source_row desc') }}
 )
 {%- endmacro %}
 
@@ -90,7 +86,7 @@ final as (
         call_id,
         queue as queue_raw,
         -- the switch reports the same queue with varying case and spaces
-        upper(trim(regexp_replace(queue, '\s+', ' ', 'g'))) as queue,
+        upper(trim({{ regexp_replace_all('queue', '\\s+', ' ') }})) as queue,
         offered_at,
         answered_at,
         ended_at,

@@ -5,6 +5,9 @@
     data ±1), so no day of the spine lacks its holiday information. Vars calendar_first_day /
     calendar_last_day narrow the spine (unit tests only). -#}
 
+{%- set first_day = var('calendar_first_day', none) %}
+{%- set last_day = var('calendar_last_day', none) %}
+
 with holidays as (
     select * from {{ ref('stg_calendar__public_holidays') }}
 ),
@@ -12,11 +15,11 @@ with holidays as (
 bounds as (
     select
         coalesce(
-            {% if var('calendar_first_day', none) %}cast('{{ var("calendar_first_day") }}' as date){% else %}null{% endif %},
+            {{ "cast('" ~ first_day ~ "' as date)" if first_day else 'null' }},
             make_date(cast(min(year(holiday_date)) as integer), 1, 1)
         ) as first_day,
         coalesce(
-            {% if var('calendar_last_day', none) %}cast('{{ var("calendar_last_day") }}' as date){% else %}null{% endif %},
+            {{ "cast('" ~ last_day ~ "' as date)" if last_day else 'null' }},
             make_date(cast(max(year(holiday_date)) as integer), 12, 31)
         ) as last_day
     from holidays
@@ -29,16 +32,18 @@ days as (
 working_days as (
     select days.calendar_date
     from days
-    left join holidays on holidays.holiday_date = days.calendar_date
-    where {{ iso_weekday('days.calendar_date') }} between 1 and 5
-      and holidays.holiday_date is null
+    left join holidays on days.calendar_date = holidays.holiday_date
+    where
+        {{ iso_weekday('days.calendar_date') }} between 1 and 5
+        and holidays.holiday_date is null
 ),
 
 final as (
     select
         calendar_date as working_date,
-        {{ to_instant("calendar_date + cast('" ~ var('office_day_start') ~ "' as time)") }} as period_start_instant,
-        {{ to_instant("calendar_date + cast('" ~ var('office_day_end') ~ "' as time)") }} as period_end_instant
+        {{ to_instant(date_at_time('calendar_date', var('office_day_start'))) }}
+            as period_start_instant,
+        {{ to_instant(date_at_time('calendar_date', var('office_day_end'))) }} as period_end_instant
     from working_days
 )
 

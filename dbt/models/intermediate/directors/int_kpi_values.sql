@@ -38,85 +38,160 @@ projects as (
 ),
 
 resolved as (
-    select resolved_month as month_start, final_group_code as unit_code, *
+    select
+        resolved_month as month_start,
+        final_group_code as unit_code,
+        *
     from tickets
     where is_resolved and resolved_at <= {{ as_of_local() }}
 ),
 
+{% set first_review_month -%}
+(select cast({{ dbt.date_trunc('month', 'min(last_reviewed_at)') }} as date) from cards)
+{%- endset %}
+{%- set as_of_month -%}
+cast({{ dbt.date_trunc('month', as_of_local()) }} as date)
+{%- endset %}
 card_months as (
     select
         cast(month_start as date) as month_start,
-        least(cast(month_start as date) + interval 1 month - interval 1 second, {{ as_of_local() }}) as counted_at
-    from generate_series(
-        (select cast({{ dbt.date_trunc('month', 'min(last_reviewed_at)') }} as date) from cards),
-        cast({{ dbt.date_trunc('month', as_of_local()) }} as date),
-        interval 1 month
-    ) as months(month_start)
+        least({{ last_second_of_month('cast(month_start as date)') }}, {{ as_of_local() }})
+            as counted_at
+    from {{ month_series(first_review_month, as_of_month) }} as months (month_start)
 ),
 
 by_unit as (
-    select month_start, 'incident_sla_met_pct' as kpi_code, unit_code,
-           count(*) filter (where is_sla_met) as numerator, count(*) as denominator
-    from resolved group by 1, 2, 3
+    select
+        month_start,
+        'incident_sla_met_pct' as kpi_code,
+        unit_code,
+        count(*) filter (where is_sla_met) as numerator,
+        count(*) as denominator
+    from resolved
+    group by 1, 2, 3
     union all
-    select month_start, 'incident_response_sla_met_pct', unit_code,
-           count(*) filter (where is_response_sla_met), count(*)
-    from resolved group by 1, 2, 3
+    select
+        month_start,
+        'incident_response_sla_met_pct' as kpi_code,
+        unit_code,
+        count(*) filter (where is_response_sla_met) as numerator,
+        count(*) as denominator
+    from resolved
+    group by 1, 2, 3
     union all
-    select month_start, 'first_line_resolution_pct', unit_code,
-           count(*) filter (where is_first_line_resolved), count(*)
-    from resolved group by 1, 2, 3
+    select
+        month_start,
+        'first_line_resolution_pct' as kpi_code,
+        unit_code,
+        count(*) filter (where is_first_line_resolved) as numerator,
+        count(*) as denominator
+    from resolved
+    group by 1, 2, 3
     union all
-    select cast({{ dbt.date_trunc('month', 'event_at') }} as date), 'escalations_without_comment_pct',
-           group_code,
-           count(*) filter (where comment_chars < {{ var('full_comment_min_chars') }}), count(*)
+    select
+        cast({{ dbt.date_trunc('month', 'event_at') }} as date) as month_start,
+        'escalations_without_comment_pct' as kpi_code,
+        group_code as unit_code,
+        count(*) filter (where comment_chars < {{ var('full_comment_min_chars') }}) as numerator,
+        count(*) as denominator
     from intervals
     where event = 'escalated' and event_at <= {{ as_of_local() }}
     group by 1, 2, 3
     union all
-    select month_start, 'incident_backlog', group_code, sum(backlog_at_month_end), null
-    from sla_monthly group by 1, 2, 3
+    select
+        month_start,
+        'incident_backlog' as kpi_code,
+        group_code as unit_code,
+        sum(backlog_at_month_end) as numerator,
+        null as denominator
+    from sla_monthly
+    group by 1, 2, 3
     union all
-    select month_start, 'kck_service_level_pct', 'DK-02',
-           count(*) filter (where is_answered_within_20s),
-           count(*) filter (where not is_short_abandoned)
-    from calls where offered_at <= {{ as_of_local() }} group by 1, 2, 3
+    select
+        month_start,
+        'kck_service_level_pct' as kpi_code,
+        'DK-02' as unit_code,
+        count(*) filter (where is_answered_within_20s) as numerator,
+        count(*) filter (where not is_short_abandoned) as denominator
+    from calls
+    where offered_at <= {{ as_of_local() }}
+    group by 1, 2, 3
     union all
-    select month_start, 'kck_abandon_rate_pct', 'DK-02',
-           count(*) filter (where is_abandoned and not is_short_abandoned),
-           count(*) filter (where not is_short_abandoned)
-    from calls where offered_at <= {{ as_of_local() }} group by 1, 2, 3
+    select
+        month_start,
+        'kck_abandon_rate_pct' as kpi_code,
+        'DK-02' as unit_code,
+        count(*) filter (where is_abandoned and not is_short_abandoned) as numerator,
+        count(*) filter (where not is_short_abandoned) as denominator
+    from calls
+    where offered_at <= {{ as_of_local() }}
+    group by 1, 2, 3
     union all
-    select month_start, 'kck_asa_seconds', 'DK-02',
-           {{ exact_duration_sum('wait_seconds', 'seconds', where='is_answered') }}, count(*) filter (where is_answered)
-    from calls where offered_at <= {{ as_of_local() }} group by 1, 2, 3
+    select
+        month_start,
+        'kck_asa_seconds' as kpi_code,
+        'DK-02' as unit_code,
+        {{ exact_duration_sum('wait_seconds', 'seconds', where='is_answered') }} as numerator,
+        count(*) filter (where is_answered) as denominator
+    from calls
+    where offered_at <= {{ as_of_local() }}
+    group by 1, 2, 3
     union all
-    select cast({{ dbt.date_trunc('month', 'reply_due_at') }} as date), 'submissions_overdue_pct',
-           responsible_unit, count(*) filter (where is_reply_late), count(*)
-    from submissions where reply_due_at <= {{ as_of_local() }} group by 1, 2, 3
+    select
+        cast({{ dbt.date_trunc('month', 'reply_due_at') }} as date) as month_start,
+        'submissions_overdue_pct' as kpi_code,
+        responsible_unit as unit_code,
+        count(*) filter (where is_reply_late) as numerator,
+        count(*) as denominator
+    from submissions
+    where reply_due_at <= {{ as_of_local() }}
+    group by 1, 2, 3
     union all
-    select cast({{ dbt.date_trunc('month', 'forwarded_at') }} as date), 'submission_days_to_forward',
-           responsible_unit, {{ exact_duration_sum('days_to_forward', 'days') }}, count(*)
-    from submissions where forwarded_at <= {{ as_of_local() }} group by 1, 2, 3
+    select
+        cast({{ dbt.date_trunc('month', 'forwarded_at') }} as date) as month_start,
+        'submission_days_to_forward' as kpi_code,
+        responsible_unit as unit_code,
+        {{ exact_duration_sum('days_to_forward', 'days') }} as numerator,
+        count(*) as denominator
+    from submissions
+    where forwarded_at <= {{ as_of_local() }}
+    group by 1, 2, 3
     union all
-    select published_month, 'publications_within_1wd_pct', owner_unit,
-           count(*) filter (where is_published_within_1_working_day), count(*)
-    from publications where is_published group by 1, 2, 3
+    select
+        published_month as month_start,
+        'publications_within_1wd_pct' as kpi_code,
+        owner_unit as unit_code,
+        count(*) filter (where is_published_within_1_working_day) as numerator,
+        count(*) as denominator
+    from publications
+    where is_published
+    group by 1, 2, 3
     union all
     -- share of the catalogue (every card we know) last reviewed over 12 months before the
     -- month end: exact for the month of as_of, a lower bound before (a card re-reviewed
     -- since may have been stale then)
-    select card_months.month_start, 'stale_service_cards_pct', cards.responsible_unit,
-           count(*) filter (
-               where cards.last_reviewed_at < card_months.counted_at - to_months({{ var('service_card_stale_months') }})),
-           count(*)
+    select
+        card_months.month_start,
+        'stale_service_cards_pct' as kpi_code,
+        cards.responsible_unit as unit_code,
+        count(*) filter (
+            where cards.last_reviewed_at
+            < {{ subtract_months('card_months.counted_at', var('service_card_stale_months')) }}
+        ) as numerator,
+        count(*) as denominator
     from card_months
     cross join cards
     group by 1, 2, 3
     union all
-    select cast({{ dbt.date_trunc('month', as_of_local()) }} as date), 'sc_projects_red', owner_unit,
-           count(*) filter (where rag_status = 'red'), null
-    from projects where status in ('planned', 'in_progress', 'on_hold') group by 1, 2, 3
+    select
+        cast({{ dbt.date_trunc('month', as_of_local()) }} as date) as month_start,
+        'sc_projects_red' as kpi_code,
+        owner_unit as unit_code,
+        count(*) filter (where rag_status = 'red') as numerator,
+        null as denominator
+    from projects
+    where status in ('planned', 'in_progress', 'on_hold')
+    group by 1, 2, 3
 ),
 
 -- the parts as decimals: a sum of DOUBLEs depends on the order DuckDB adds the rows in,
@@ -144,11 +219,20 @@ totals as (
 ),
 
 final as (
-    select month_start, kpi_code, unit_code,
-           cast(numerator as double) as numerator, cast(denominator as double) as denominator
+    select
+        month_start,
+        kpi_code,
+        unit_code,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator
     from exact
     union all
-    select month_start, kpi_code, unit_code, cast(numerator as double), cast(denominator as double)
+    select
+        month_start,
+        kpi_code,
+        unit_code,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator
     from totals
 )
 

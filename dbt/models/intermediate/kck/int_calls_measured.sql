@@ -11,7 +11,9 @@
 with calls_in_scope as (
     -- the staging instants are not read: converting every call's three timestamps before
     -- the incremental filter cost 8 s at 10× scale; they are converted below, in scope only
-    select * exclude (offered_instant, answered_instant, ended_instant)
+    select
+        {{ star_exclude(['offered_instant', 'answered_instant', 'ended_instant'],
+                        ref('stg_kck__calls')) }}
     {% if is_incremental() %}
     -- the staging rows of the calls with a raw row from an unseen load only (the same
     -- rows as the staging view for those calls, without deduplicating the whole history)
@@ -46,11 +48,13 @@ measured as (
         answered_at is not null as is_answered,
         answered_at is null as is_abandoned,
         case
-            when answered_at is not null then {{ elapsed_seconds('offered_instant', 'answered_instant') }}
+            when answered_at is not null
+                then {{ elapsed_seconds('offered_instant', 'answered_instant') }}
             else {{ elapsed_seconds('offered_instant', 'ended_instant') }}
         end as wait_seconds,
         case
-            when answered_at is not null then {{ elapsed_seconds('answered_instant', 'ended_instant') }}
+            when answered_at is not null
+                then {{ elapsed_seconds('answered_instant', 'ended_instant') }}
         end as handle_seconds,
         _load_id
     from calls
@@ -75,8 +79,10 @@ final as (
         is_abandoned,
         wait_seconds,
         handle_seconds,
-        is_abandoned and wait_seconds < {{ var('kck_short_abandon_seconds') }} as is_short_abandoned,
-        is_answered and wait_seconds <= {{ var('kck_answer_threshold_seconds') }} as is_answered_within_20s,
+        is_abandoned and wait_seconds < {{ var('kck_short_abandon_seconds') }}
+            as is_short_abandoned,
+        is_answered and wait_seconds <= {{ var('kck_answer_threshold_seconds') }}
+            as is_answered_within_20s,
         _load_id,
         {{ build_id() }} as _build_id
     from measured

@@ -17,7 +17,7 @@
 {% if is_incremental() %}
 with candidate_events as (
     -- event_instant is converted below for the events in scope only
-    select * exclude (event_instant)
+    select {{ star_exclude(['event_instant'], ref('stg_service_desk__ticket_events')) }}
     from ({{ stg_service_desk__ticket_events_rows(
         only_keys=keys_of_new_loads('ticket_events', 'ticket_id', this)) }}) as staged
 ),
@@ -41,7 +41,8 @@ events_in_scope_local as (
 {% else %}
 with events_in_scope_local as (
     -- event_instant is converted below (one conversion for both branches)
-    select * exclude (event_instant) from {{ ref('stg_service_desk__ticket_events') }}
+    select {{ star_exclude(['event_instant'], ref('stg_service_desk__ticket_events')) }}
+    from {{ ref('stg_service_desk__ticket_events') }}
 ),
 {% endif %}
 
@@ -89,13 +90,14 @@ final as (
         sequenced.comment_chars,
         sequenced.next_event_instant is null as is_last_event,
         office_minutes.business_minutes as office_minutes,
-        {{ elapsed_minutes('sequenced.event_instant', 'sequenced.next_event_instant') }} as elapsed_minutes,
+        {{ elapsed_minutes('sequenced.event_instant', 'sequenced.next_event_instant') }}
+            as elapsed_minutes,
         sequenced._load_id,
         {{ build_id() }} as _build_id
     from sequenced
     left join office_minutes
-        on office_minutes.ticket_id = sequenced.ticket_id
-        and office_minutes.event_seq = sequenced.event_seq
+        on sequenced.ticket_id = office_minutes.ticket_id
+        and sequenced.event_seq = office_minutes.event_seq
 )
 
 select * from final

@@ -42,7 +42,7 @@ milestones as (
         max(event_seq) filter (where event = 'closed') as last_closed_seq,
         max(event_seq) as last_seq
     from intervals
-    group by ticket_id
+    group by 1
 ),
 
 milestones_resolved as (
@@ -61,12 +61,14 @@ measured as (
     select
         m.ticket_id,
         max(i.start_instant) filter (where i.event_seq = m.start_seq) as opened_instant,
-        max(i.start_instant) filter (where i.event_seq = m.first_response_seq) as first_response_instant,
+        max(i.start_instant) filter (where i.event_seq = m.first_response_seq)
+            as first_response_instant,
         max(i.event_at) filter (where i.event_seq = m.first_response_seq) as first_response_at,
         max(i.start_instant) filter (where i.event_seq = m.final_resolved_seq) as resolved_instant,
         max(i.event_at) filter (where i.event_seq = m.final_resolved_seq) as resolved_at,
         max(i.event_at) filter (
-            where i.event_seq = m.last_closed_seq and m.last_closed_seq > coalesce(m.last_reopened_seq, 0)
+            where i.event_seq = m.last_closed_seq
+            and m.last_closed_seq > coalesce(m.last_reopened_seq, 0)
         ) as closed_at,
         max(i.priority) filter (where i.event_seq = m.last_seq) as final_priority,
         max(i.group_code) filter (where i.event_seq = m.last_seq) as final_group_code,
@@ -96,15 +98,16 @@ measured as (
         any_value(m.final_resolved_seq) as final_resolved_seq,
         max(i._load_id) as last_load_id
     from milestones_resolved as m
-    inner join intervals as i on i.ticket_id = m.ticket_id
-    group by m.ticket_id
+    inner join intervals as i on m.ticket_id = i.ticket_id
+    group by 1
 ),
 
 final as (
     select
         *,
         {{ elapsed_minutes('opened_instant', 'resolved_instant') }} as resolution_calendar_minutes,
-        {{ elapsed_minutes('opened_instant', 'first_response_instant') }} as response_calendar_minutes,
+        {{ elapsed_minutes('opened_instant', 'first_response_instant') }}
+            as response_calendar_minutes,
         {{ build_id() }} as _build_id
     from measured
 )

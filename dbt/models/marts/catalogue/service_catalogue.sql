@@ -45,8 +45,8 @@ final as (
         {{ pct('per_service.sla_met_tickets', 'per_service.resolved_tickets') }} as sla_met_pct,
         per_service.median_resolution_business_minutes
     from services
-    left join per_service on per_service.service_code = services.service_code
-    left join units on units.unit_code = services.owner_unit
+    left join per_service on services.service_code = per_service.service_code
+    left join units on services.owner_unit = units.unit_code
 )
 
 select * from final

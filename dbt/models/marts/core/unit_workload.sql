@@ -26,41 +26,64 @@ units as (
 ),
 
 measures as (
-    select opened_month as month_start, requester_unit as unit_code,
-           'tickets_requested' as measure, count(*) as n
+    select
+        opened_month as month_start,
+        requester_unit as unit_code,
+        'tickets_requested' as measure,
+        count(*) as n
     from tickets
     group by 1, 2
     union all
-    select cast({{ dbt.date_trunc('month', 'event_at') }} as date), group_code,
-           'tickets_handled', count(distinct ticket_id)
+    select
+        cast({{ dbt.date_trunc('month', 'event_at') }} as date) as month_start,
+        group_code as unit_code,
+        'tickets_handled' as measure,
+        count(distinct ticket_id) as n
     from intervals
     where event_at <= {{ as_of_local() }} and group_code is not null
     group by 1, 2
     union all
-    select cast({{ dbt.date_trunc('month', 'event_at') }} as date), group_code,
-           'escalations_received', count(*)
+    select
+        cast({{ dbt.date_trunc('month', 'event_at') }} as date) as month_start,
+        group_code as unit_code,
+        'escalations_received' as measure,
+        count(*) as n
     from intervals
     where event = 'escalated' and event_at <= {{ as_of_local() }} and group_code is not null
     group by 1, 2
     union all
-    select month_start, forwarded_unit, 'calls_forwarded', count(*)
+    select
+        month_start,
+        forwarded_unit as unit_code,
+        'calls_forwarded' as measure,
+        count(*) as n
     from calls
     where forwarded_unit is not null and offered_at <= {{ as_of_local() }}
     group by 1, 2
     union all
-    select cast({{ dbt.date_trunc('month', 'forwarded_at') }} as date), responsible_unit,
-           'submissions_forwarded', count(*)
+    select
+        cast({{ dbt.date_trunc('month', 'forwarded_at') }} as date) as month_start,
+        responsible_unit as unit_code,
+        'submissions_forwarded' as measure,
+        count(*) as n
     from submissions
     where forwarded_at <= {{ as_of_local() }} and responsible_unit is not null
     group by 1, 2
     union all
-    select cast({{ dbt.date_trunc('month', 'reply_due_at') }} as date), responsible_unit,
-           'submissions_overdue', count(*)
+    select
+        cast({{ dbt.date_trunc('month', 'reply_due_at') }} as date) as month_start,
+        responsible_unit as unit_code,
+        'submissions_overdue' as measure,
+        count(*) as n
     from submissions
     where is_reply_late and responsible_unit is not null
     group by 1, 2
     union all
-    select published_month, owner_unit, 'publications_made', count(*)
+    select
+        published_month as month_start,
+        owner_unit as unit_code,
+        'publications_made' as measure,
+        count(*) as n
     from publications
     where is_published
     group by 1, 2
@@ -96,7 +119,7 @@ final as (
         cast(coalesce(pivoted.submissions_overdue, 0) as bigint) as submissions_overdue,
         cast(coalesce(pivoted.publications_made, 0) as bigint) as publications_made
     from pivoted
-    left join units on units.unit_code = pivoted.unit_code
+    left join units on pivoted.unit_code = units.unit_code
 )
 
 select * from final

@@ -8,7 +8,10 @@ with kpi_values as (
 ),
 
 kpis as (
-    select distinct kpi_code, unit from {{ ref('director_kpis') }}
+    select distinct
+        kpi_code,
+        unit
+    from {{ ref('director_kpis') }}
 ),
 
 units as (
@@ -29,8 +32,8 @@ final as (
         kpi_values.numerator,
         kpi_values.denominator
     from kpi_values
-    inner join kpis on kpis.kpi_code = kpi_values.kpi_code
-    left join units on units.unit_code = kpi_values.unit_code
+    inner join kpis on kpi_values.kpi_code = kpis.kpi_code
+    left join units on kpi_values.unit_code = units.unit_code
 )
 
 select * from final

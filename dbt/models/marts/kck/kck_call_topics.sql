@@ -35,7 +35,8 @@ final as (
         coalesce(topics.name_en, 'Unclassified') as topic_name_en,
         coalesce(topics.topic_group, 'unclassified') as topic_group,
         aggregated.answered,
-        {{ pct('aggregated.answered', 'sum(aggregated.answered) over (partition by aggregated.month_start)') }}
+        {{ pct('aggregated.answered',
+               'sum(aggregated.answered) over (partition by aggregated.month_start)') }}
             as share_of_answered_pct,
         aggregated.total_handle_seconds,
         aggregated.total_handle_seconds / nullif(aggregated.answered, 0) as aht_seconds,
@@ -47,7 +48,7 @@ final as (
         aggregated.surveys,
         aggregated.forwarded
     from aggregated
-    left join topics on topics.topic_code = aggregated.topic_code
+    left join topics on aggregated.topic_code = topics.topic_code
 )
 
 select * from final

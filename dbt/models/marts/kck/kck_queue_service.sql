@@ -14,8 +14,10 @@ aggregated as (
         count(*) filter (where is_abandoned) as abandoned,
         count(*) filter (where is_short_abandoned) as short_abandoned,
         count(*) filter (where is_answered_within_20s) as answered_within_20s,
-        {{ exact_duration_sum('wait_seconds', 'seconds', where='is_answered') }} as total_wait_seconds,
-        {{ exact_duration_sum('handle_seconds', 'seconds', where='is_answered') }} as total_handle_seconds
+        {{ exact_duration_sum('wait_seconds', 'seconds', where='is_answered') }}
+            as total_wait_seconds,
+        {{ exact_duration_sum('handle_seconds', 'seconds', where='is_answered') }}
+            as total_handle_seconds
     from calls
     group by 1, 2
 ),

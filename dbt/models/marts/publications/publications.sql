@@ -29,13 +29,17 @@ units as (
 ),
 
 waits as (
-    select publication_id, ready_instant, published_instant
+    select
+        publication_id,
+        ready_instant,
+        published_instant
     from publications
     where published_instant is not null and published_at <= {{ as_of_local() }}
 ),
 
 office_minutes as (
-    {{ business_minutes_of_intervals('waits', ['publication_id'], 'ready_instant', 'published_instant') }}
+    {{ business_minutes_of_intervals('waits', ['publication_id'],
+                                     'ready_instant', 'published_instant') }}
 ),
 
 final as (
@@ -62,8 +66,8 @@ final as (
         publications._load_id,
         {{ build_id() }} as _build_id
     from publications
-    left join office_minutes on office_minutes.publication_id = publications.publication_id
-    left join units on units.unit_code = publications.owner_unit
+    left join office_minutes on publications.publication_id = office_minutes.publication_id
+    left join units on publications.owner_unit = units.unit_code
 )
 
 select * from final

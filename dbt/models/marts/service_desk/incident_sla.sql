@@ -75,24 +75,30 @@ clocked as (
         coalesce(services.support_hours, 'business') as support_hours,
         services.name_pl as service_name_pl
     from tickets
-    left join services on services.service_code = tickets.service_code
+    left join services on tickets.service_code = services.service_code
 ),
 
 -- state as of as_of: the latest event up to as_of is neither resolved nor closed
 state_as_of as (
     -- arg_max (a hash aggregate) rather than a row_number() window over every segment
-    select ticket_id, arg_max(state, event_seq) as state
+    select
+        ticket_id,
+        {{ value_at_max('state', 'event_seq') }} as state
     from intervals
     where start_instant <= {{ as_of_instant() }}
-    group by ticket_id
+    group by 1
 ),
 
 open_tickets as (
-    select clocked.ticket_id, clocked.opened_instant, clocked.support_hours
+    select
+        clocked.ticket_id,
+        clocked.opened_instant,
+        clocked.support_hours
     from clocked
-    left join state_as_of on state_as_of.ticket_id = clocked.ticket_id
-    where clocked.opened_instant <= {{ as_of_instant() }}
-      and coalesce(state_as_of.state in ('open', 'on_hold'), true)
+    left join state_as_of on clocked.ticket_id = state_as_of.ticket_id
+    where
+        clocked.opened_instant <= {{ as_of_instant() }}
+        and coalesce(state_as_of.state in ('open', 'on_hold'), true)
 ),
 
 -- running time of open tickets up to as_of: open segments only (on hold does not age)
@@ -103,11 +109,13 @@ age_segments as (
         intervals.event_seq,
         intervals.state,
         intervals.start_instant,
-        least(coalesce(intervals.end_instant, {{ as_of_instant() }}), {{ as_of_instant() }}) as end_instant
+        least(coalesce(intervals.end_instant, {{ as_of_instant() }}), {{ as_of_instant() }})
+            as end_instant
     from open_tickets
-    inner join intervals on intervals.ticket_id = open_tickets.ticket_id
-    where intervals.start_instant < {{ as_of_instant() }}
-      and intervals.state in ('open', 'on_hold')
+    inner join intervals on open_tickets.ticket_id = intervals.ticket_id
+    where
+        intervals.start_instant < {{ as_of_instant() }}
+        and intervals.state in ('open', 'on_hold')
     union all
     -- a registered ticket without any event yet ages from opened_at
     select
@@ -118,14 +126,17 @@ age_segments as (
         open_tickets.opened_instant as start_instant,
         {{ as_of_instant() }} as end_instant
     from open_tickets
-    where not exists (select 1 from intervals where intervals.ticket_id = open_tickets.ticket_id)
+    where not exists (
+        select intervals.ticket_id from intervals
+        where intervals.ticket_id = open_tickets.ticket_id
+    )
 ),
 
 age_office as (
     {{ business_minutes_of_intervals('age_segments', ['ticket_id', 'event_seq']) }}
 ),
 
-{%- set segment_minutes -%}
+{% set segment_minutes -%}
     case
         when age_segments.support_hours = '24x7'
             then {{ elapsed_minutes('age_segments.start_instant', 'age_segments.end_instant') }}
@@ -141,9 +152,9 @@ age as (
             as on_hold_minutes
     from age_segments
     inner join age_office
-        on age_office.ticket_id = age_segments.ticket_id
-        and age_office.event_seq = age_segments.event_seq
-    group by age_segments.ticket_id
+        on age_segments.ticket_id = age_office.ticket_id
+        and age_segments.event_seq = age_office.event_seq
+    group by 1
 ),
 
 joined as (
@@ -164,12 +175,17 @@ joined as (
         measured.resolved_at,
         cast({{ dbt.date_trunc('month', 'measured.resolved_at') }} as date) as resolved_month,
         measured.closed_at,
-        case when clocked.support_hours = '24x7' then measured.response_elapsed_minutes
-             else measured.response_office_minutes end as response_business_minutes,
+        case
+            when clocked.support_hours = '24x7' then measured.response_elapsed_minutes
+            else measured.response_office_minutes
+        end as response_business_minutes,
         measured.response_calendar_minutes,
-        case when measured.resolved_at is not null then
-            case when clocked.support_hours = '24x7' then measured.resolution_elapsed_minutes
-                 else measured.resolution_office_minutes end
+        case
+            when measured.resolved_at is not null then
+                case
+                    when clocked.support_hours = '24x7' then measured.resolution_elapsed_minutes
+                    else measured.resolution_office_minutes
+                end
         end as resolution_business_minutes,
         measured.resolution_calendar_minutes,
         case
@@ -190,9 +206,9 @@ joined as (
         greatest(clocked._load_id, coalesce(measured.last_load_id, clocked._load_id))
             as _last_load_id
     from clocked
-    left join measured on measured.ticket_id = clocked.ticket_id
-    left join open_tickets on open_tickets.ticket_id = clocked.ticket_id
-    left join age on age.ticket_id = clocked.ticket_id
+    left join measured on clocked.ticket_id = measured.ticket_id
+    left join open_tickets on clocked.ticket_id = open_tickets.ticket_id
+    left join age on clocked.ticket_id = age.ticket_id
 ),
 
 final as (
@@ -213,20 +229,27 @@ final as (
         joined.resolved_at,
         joined.resolved_month,
         joined.closed_at,
-        joined.response_business_minutes as response_business_minutes,
-        joined.response_calendar_minutes as response_calendar_minutes,
-        joined.resolution_business_minutes as resolution_business_minutes,
-        joined.resolution_calendar_minutes as resolution_calendar_minutes,
-        joined.on_hold_business_minutes as on_hold_business_minutes,
+        joined.response_business_minutes,
+        joined.response_calendar_minutes,
+        joined.resolution_business_minutes,
+        joined.resolution_calendar_minutes,
+        joined.on_hold_business_minutes,
         sla_targets.response_target_minutes,
         sla_targets.resolution_target_minutes,
-        joined.response_business_minutes <= sla_targets.response_target_minutes as is_response_sla_met,
-        case when joined.is_resolved
-            then joined.resolution_business_minutes <= sla_targets.resolution_target_minutes
+        joined.response_business_minutes <= sla_targets.response_target_minutes
+            as is_response_sla_met,
+        case
+            when joined.is_resolved
+                then joined.resolution_business_minutes <= sla_targets.resolution_target_minutes
         end as is_resolution_sla_met,
-        case when joined.is_resolved
-            then coalesce(joined.response_business_minutes <= sla_targets.response_target_minutes, false)
-                and joined.resolution_business_minutes <= sla_targets.resolution_target_minutes
+        case
+            when joined.is_resolved
+                then
+                    coalesce(
+                        joined.response_business_minutes <= sla_targets.response_target_minutes,
+                        false
+                    )
+                    and joined.resolution_business_minutes <= sla_targets.resolution_target_minutes
         end as is_sla_met,
         joined.is_resolved,
         joined.is_first_line_resolved,
@@ -235,15 +258,17 @@ final as (
         joined.has_escalation_without_comment,
         joined.reopen_count,
         joined.is_open,
-        joined.age_business_minutes as age_business_minutes,
-        case when joined.is_open
-            then {{ pct('joined.age_business_minutes', 'sla_targets.resolution_target_minutes') }}
+        joined.age_business_minutes,
+        case
+            when joined.is_open
+                then {{ pct('joined.age_business_minutes',
+                            'sla_targets.resolution_target_minutes') }}
         end as resolution_target_used_pct,
         {{ as_of_local() }} as as_of_at,
         joined._last_load_id,
         {{ build_id() }} as _build_id
     from joined
-    left join sla_targets on sla_targets.priority = joined.priority
+    left join sla_targets on joined.priority = sla_targets.priority
 )
 
 select * from final

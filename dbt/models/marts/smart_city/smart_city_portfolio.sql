@@ -33,20 +33,28 @@ measured as (
         coalesce(milestone_counts.milestones_done, 0) as milestones_done,
         coalesce(milestone_counts.milestones_overdue, 0) as milestones_overdue
     from projects
-    left join milestone_counts on milestone_counts.project_id = projects.project_id
+    left join milestone_counts on projects.project_id = milestone_counts.project_id
 ),
 
 scored as (
     select
         *,
+        -- noqa: disable=LT05
+        -- (long only once dbt.datediff is expanded)
         {{ dbt.datediff('planned_end', 'forecast_end', 'day') }} as schedule_variance_days,
+        -- noqa: enable=LT05
         {{ pct('spent_pln', 'budget_pln') }} as budget_burn_pct,
         case
             when status = 'completed' then 100.0
             when planned_end <= planned_start then null
-            else least(100.0, greatest(0.0,
-                100.0 * {{ dbt.datediff('planned_start', 'as_of_date', 'day') }}
-                / {{ dbt.datediff('planned_start', 'planned_end', 'day') }}))
+            else least(
+                100.0,
+                greatest(
+                    0.0,
+                    100.0 * {{ dbt.datediff('planned_start', 'as_of_date', 'day') }}
+                    / {{ dbt.datediff('planned_start', 'planned_end', 'day') }}
+                )
+            )
         end as elapsed_pct
     from measured
 ),
@@ -58,19 +66,28 @@ rag as (
             when status = 'cancelled' then 'red'
             when schedule_variance_days > 30 or budget_burn_pct > 100 or milestones_overdue >= 2
                 then 'red'
-            when schedule_variance_days > 0 or budget_burn_pct > coalesce(elapsed_pct, 100) + 10
+            when
+                schedule_variance_days > 0 or budget_burn_pct > coalesce(elapsed_pct, 100) + 10
                 or milestones_overdue = 1 or status = 'on_hold'
                 then 'amber'
             else 'green'
         end as rag_status,
-        nullif(concat_ws('; ',
+        nullif(concat_ws(
+            '; ',
             case when status = 'cancelled' then 'cancelled' end,
-            case when schedule_variance_days > 30 then 'more than 30 days late'
-                 when schedule_variance_days > 0 then 'late' end,
-            case when budget_burn_pct > 100 then 'over budget'
-                 when budget_burn_pct > coalesce(elapsed_pct, 100) + 10 then 'spending ahead of schedule' end,
-            case when milestones_overdue >= 2 then milestones_overdue || ' milestones overdue'
-                 when milestones_overdue = 1 then '1 milestone overdue' end,
+            case
+                when schedule_variance_days > 30 then 'more than 30 days late'
+                when schedule_variance_days > 0 then 'late'
+            end,
+            case
+                when budget_burn_pct > 100 then 'over budget'
+                when budget_burn_pct > coalesce(elapsed_pct, 100) + 10
+                    then 'spending ahead of schedule'
+            end,
+            case
+                when milestones_overdue >= 2 then milestones_overdue || ' milestones overdue'
+                when milestones_overdue = 1 then '1 milestone overdue'
+            end,
             case when status = 'on_hold' then 'on hold' end
         ), '') as rag_reason_raw
     from scored

@@ -41,9 +41,9 @@ units as (
 states as (
     select
         *,
-        received_at + to_days({{ var('submission_reply_due_days') }}) as reply_due_at,
+        {{ add_days('received_at', var('submission_reply_due_days')) }} as reply_due_at,
         received_at <= {{ as_of_local() }}
-            and (closed_at is null or closed_at > {{ as_of_local() }}) as is_open
+        and (closed_at is null or closed_at > {{ as_of_local() }}) as is_open
     from submissions
 ),
 
@@ -64,7 +64,8 @@ final as (
         states.unit_replied_at,
         states.closed_at,
         states.outcome,
-        {{ elapsed_days('states.received_instant', 'states.forwarded_instant') }} as days_to_forward,
+        {{ elapsed_days('states.received_instant', 'states.forwarded_instant') }}
+            as days_to_forward,
         {{ elapsed_days('states.forwarded_instant', 'states.unit_replied_instant') }}
             as days_to_unit_reply,
         states.reply_due_at,
@@ -72,14 +73,14 @@ final as (
         states.is_open and {{ as_of_local() }} > states.reply_due_at as is_overdue,
         -- closed (or still open at as_of) after the due date: counted once, in the due month
         states.reply_due_at <= {{ as_of_local() }}
-            and coalesce(states.closed_at > states.reply_due_at, true) as is_reply_late,
+        and coalesce(states.closed_at > states.reply_due_at, true) as is_reply_late,
         {{ as_of_local() }} as as_of_at,
         states._load_id,
         {{ build_id() }} as _build_id
     from states
-    left join topics on topics.topic_code = states.topic_code
-    left join districts on districts.district = states.district
-    left join units on units.unit_code = states.responsible_unit
+    left join topics on states.topic_code = topics.topic_code
+    left join districts on states.district = districts.district
+    left join units on states.responsible_unit = units.unit_code
 )
 
 select * from final

@@ -9,9 +9,12 @@ final as (
         -- as known at as_of: a project started (finished) after it was still planned
         -- (in progress) then; cancellations and holds carry no date and are kept as they are
         case
-            when status in ('in_progress', 'on_hold', 'completed')
-                and actual_start is not null and not {{ known_at_as_of('actual_start') }} then 'planned'
-            when status = 'completed' and actual_end is not null
+            when
+                status in ('in_progress', 'on_hold', 'completed')
+                and actual_start is not null and not {{ known_at_as_of('actual_start') }}
+                then 'planned'
+            when
+                status = 'completed' and actual_end is not null
                 and not {{ known_at_as_of('actual_end') }} then 'in_progress'
             else status
         end as status,

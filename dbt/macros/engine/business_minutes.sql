@@ -13,8 +13,16 @@
     found with an ASOF join (a sort-merge on the period start) — two lookups per interval
     instead of a range join of every interval with every period it overlaps, so the cost
     is linear in the intervals. Integer milliseconds keep the difference exact.
-    Used for ticket segments, the age of open tickets and publications. -#}
+    Used for ticket segments, the age of open tickets and publications. Engine-specific
+    (ASOF join, epoch milliseconds): dispatched, macros/engine/engine.sql. -#}
 {% macro business_minutes_of_intervals(intervals, key_cols, start_col='start_instant', end_col='end_instant') -%}
+    {{ return(adapter.dispatch('business_minutes_of_intervals', 'cityops')(
+        intervals, key_cols, start_col, end_col)) }}
+{%- endmacro %}
+{% macro default__business_minutes_of_intervals(intervals, key_cols, start_col='start_instant', end_col='end_instant') -%}
+    {{ engine_not_implemented('business_minutes_of_intervals') }}
+{%- endmacro %}
+{% macro duckdb__business_minutes_of_intervals(intervals, key_cols, start_col='start_instant', end_col='end_instant') -%}
     with office_periods as (
         select
             period_start_instant,

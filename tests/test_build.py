@@ -532,7 +532,7 @@ def _served(manifest, **older_sql: str) -> dict:
 
 
 def test_code_diff_follows_dispatch_to_the_body_the_adapter_runs():
-    from warehouse.changes import CodeDiff
+    from warehouse.build.changes import CodeDiff
 
     duckdb_ = _fake_manifest("duckdb")
     assert CodeDiff(duckdb_, {}).macros_of("model.cityops.m") == {
@@ -560,7 +560,7 @@ def test_a_change_in_a_dispatched_duckdb_body_refreshes_what_calls_it(built_ware
     from dbt.cli.main import dbtRunner
 
     from warehouse.build import DBT_DIR, dbt_session
-    from warehouse.changes import DataChanges, nodes_to_run, upstream_change_reason
+    from warehouse.build.changes import DataChanges, nodes_to_run, upstream_change_reason
 
     common = ["--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
               "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]

@@ -114,7 +114,7 @@ def as_of_of(warehouse: Path) -> str:
 
     con = connect_read_only(warehouse)
     try:
-        value = con.execute("select max(as_of_at) from marts.incident_sla").fetchone()[0]
+        value = con.execute("select as_of_at from marts.build_info").fetchone()[0]
     finally:
         con.close()
     return str(value)

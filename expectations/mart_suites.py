@@ -105,7 +105,6 @@ def mart_suites() -> list[Suite]:
         in_set("is_open", BOOL), not_null("is_open"),
         in_set("is_sla_met", BOOL), in_set("is_first_line_resolved", BOOL),
         true("is_business_within_calendar"), true("has_age_if_open"),
-        not_null("as_of_at"), one_value("as_of_at"),
     ], "one row per ticket"))
 
     suites.append(_computed("incident_sla_monthly", (
@@ -169,7 +168,6 @@ def mart_suites() -> list[Suite]:
         not_before("closed_at", "received_at"),
         *_non_negative("days_to_forward", "days_to_unit_reply"),
         in_set("is_open", BOOL), in_set("is_overdue", BOOL), not_null("is_open"),
-        not_null("as_of_at"), one_value("as_of_at"),
     ], "one row per submission"))
 
     suites.append(_suite("unit_workload", [
@@ -197,12 +195,12 @@ def mart_suites() -> list[Suite]:
         "coalesce((last_reviewed_at is null) = (days_since_review is null)"
         " and (last_reviewed_at is not null or not is_stale), false)"
         " as is_review_consistent,\n"
-        "coalesce(last_reviewed_at <= as_of_at, true) as is_review_not_after_as_of"
+        "coalesce(last_reviewed_at <= (select as_of_at from marts.build_info), true)"
+        " as is_review_not_after_as_of"
     ), [
         *_keys("card_id"), in_set("responsible_unit", units),
         between("days_since_review", 0), in_set("is_stale", BOOL), not_null("is_stale"),
         true("is_review_consistent"), true("is_review_not_after_as_of"),
-        not_null("as_of_at"), one_value("as_of_at"),
     ], "one row per service card; no review known at as_of ⇔ no days since review, not stale"))
 
     suites.append(_computed("service_catalogue", (
@@ -229,7 +227,6 @@ def mart_suites() -> list[Suite]:
         *_non_negative("budget_pln", "spent_pln", "budget_burn_pct", "elapsed_pct",
                        "milestones_total", "milestones_done", "milestones_overdue"),
         true("are_milestones_within_total"),
-        not_null("as_of_at"), one_value("as_of_at"),
     ], "one row per Smart City project"))
 
     suites.append(_suite("smart_city_milestones", [

@@ -18,6 +18,7 @@ import pytest
 from warehouse.build import (
     AS_OF_COLUMNS,
     BUILD_RESULTS_FILE,
+    DBT_DIR,
     BuildFailed,
     build,
     docs_dir,
@@ -84,13 +85,43 @@ def test_dbt_unit_tests_pass(built_warehouse, tmp_path):
 def test_as_of_defaults_to_the_latest_timestamp_in_the_data(built_warehouse):
     with _ro(built_warehouse) as con:
         as_of, latest = con.execute("""
-            select (select max(as_of_at) from marts.incident_sla),
+            select (select as_of_at from marts.build_info),
                    greatest((select max(event_at) from raw.ticket_events),
                             (select max(ended_at) from raw.calls),
                             (select max(received_at) from raw.submissions))
         """).fetchone()
     assert as_of >= latest
     assert str(as_of).startswith("2025-12-31")
+
+
+def test_a_bare_dbt_build_without_as_of_fails_saying_so_and_compiling_still_works(tmp_path):
+    """as_of reaches the models one way (build_info, from the build); dbt run by hand
+    without it stops with a clear message instead of building as of a hard-coded date,
+    while compiling (docs, sqlfluff, unit tests) works without it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CITYOPS_AS_OF"}
+    env["CITYOPS_DUCKDB_PATH"] = str(tmp_path / "bare.duckdb")
+    dbt = [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
+    common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+              "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+              "--select", "build_info"]
+    compiled = subprocess.run([*dbt, "compile", *common], env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert compiled.returncode == 0, compiled.stdout[-2000:]
+    built = subprocess.run([*dbt, "run", *common], env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert built.returncode != 0
+    assert "as_of is not set: build with `cityops build`" in built.stdout
+    given = subprocess.run([*dbt, "run", *common, "--vars", "{as_of: '2025-06-30 12:00:00'}"],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert given.returncode == 0, given.stdout[-2000:]
+    con = duckdb.connect(str(tmp_path / "bare.duckdb"), read_only=True)
+    assert str(con.execute("select as_of_at from marts.build_info").fetchone()[0]) == \
+        "2025-06-30 12:00:00"
+    con.close()
 
 
 # --------------------------------------------------------------------- partial contracts
@@ -248,12 +279,10 @@ def test_incremental_build_leaves_history_alone(incremental_chain):
                                  "where last_load_id = 'load-2'").fetchone()[0]
         kept_sla = con.execute("select count(*) from marts.incident_sla "
                                "where service_name_pl = 'SENTINEL'").fetchone()[0]
-        stamps = con.execute("select count(distinct as_of_at) from marts.incident_sla"
-                             ).fetchone()[0]
         new = con.execute("select count(*) from intermediate.int_calls_measured "
                           "where _load_id = 'load-2'").fetchone()[0]
     assert calls == 1 and events == 1 and measured == 1  # earlier loads were not rebuilt
-    assert kept_sla == 1 and stamps == 1  # a kept row only got the new as_of stamp
+    assert kept_sla == 1  # a kept (closed) row was not recomputed
     assert new > 0 and remeasured > 0
 
 
@@ -278,7 +307,9 @@ def test_incremental_build_equals_full_rebuild(incremental_chain, built_warehous
     for mart in sorted(MARTS):
         exclude = {"incident_sla": ("_last_load_id", "service_name_pl", "_build_id"),
                    "publications": ("_load_id", "_build_id"),
-                   "submissions": ("_load_id", "_build_id")}.get(mart, ())
+                   "submissions": ("_load_id", "_build_id"),
+                   # the build before: none for a full rebuild, by definition
+                   "build_info": ("previous_as_of_at",)}.get(mart, ())
         assert _compare(con, f"marts.{mart}", exclude) == (0, 0), mart
     assert _compare(con, "intermediate.int_calls_measured",
                     ("_load_id", "agent_id", "_build_id")) == (0, 0)
@@ -422,7 +453,7 @@ def test_back_to_the_default_as_of_equals_the_full_build(as_of_chain, built_ware
     con.execute(f"attach '{current_file(built_warehouse)}' as full_ (read_only)")
     con.execute("set TimeZone = 'Europe/Warsaw'")
     for mart in sorted(MARTS):
-        assert _compare(con, f"marts.{mart}", ("_last_load_id", "_load_id", "_build_id")
+        assert _compare(con, f"marts.{mart}", ("_last_load_id", "_load_id", "_build_id", "previous_as_of_at")
                         ) == (0, 0), mart
     con.close()
 
@@ -466,7 +497,7 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
     con.execute(f"attach '{current_file(wh)}' as inc (read_only)")
     con.execute(f"attach '{current_file(full)}' as full_ (read_only)")
     for mart in sorted(MARTS):
-        assert _compare(con, f"marts.{mart}", ("_last_load_id", "_load_id", "_build_id")
+        assert _compare(con, f"marts.{mart}", ("_last_load_id", "_load_id", "_build_id", "previous_as_of_at")
                         ) == (0, 0), mart
     offered = con.execute("select sum(offered) from inc.marts.kck_queue_service").fetchone()[0]
     calls = con.execute("select count(*) from inc.raw.calls").fetchone()[0]

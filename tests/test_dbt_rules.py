@@ -135,7 +135,7 @@ def test_incident_sla_has_one_row_per_raw_ticket_and_open_means_latest_event(mar
                 when 'opened' then 1 when 'acknowledged' then 2 when 'assigned' then 3
                 when 'escalated' then 4 when 'on_hold' then 5 when 'resumed' then 6
                 when 'resolved' then 7 when 'reopened' then 8 else 9 end)) as event
-            from raw.ticket_events e, (select max(as_of_at) as as_of from marts.incident_sla) a
+            from raw.ticket_events e, (select as_of_at as as_of from marts.build_info) a
             where e.event_at <= a.as_of
             group by 1
         )

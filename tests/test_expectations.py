@@ -117,8 +117,7 @@ PLANTS: dict[str, tuple[str, str]] = {
         f"delete from marts.smart_city_milestones where {_first('marts.smart_city_milestones')}",
         "milestone_rows/raw_milestones"),
     "relations.freshness": (
-        f"update marts.submissions set as_of_at = as_of_at + interval 1 day "
-        f"where {_first('marts.submissions')}", "as_of_values"),
+        "update marts.build_info set as_of_at = as_of_at + interval 1 day", "as_of_values"),
 }
 EXTRA_PLANTS: list[tuple[str, str, str]] = [
     # the marts were built at another as_of than the build log records
@@ -136,7 +135,7 @@ EXTRA_PLANTS: list[tuple[str, str, str]] = [
     # the newest calls are a month older than as_of: stale source
     ("relations.freshness",
      "delete from raw.calls where offered_at > "
-     "(select max(as_of_at) from marts.incident_sla) - interval 30 day",
+     "(select as_of_at from marts.build_info) - interval 30 day",
      "lag_days__calls"),
     ("raw.calls",
      f"update raw.calls set caller_number_hash = '+48 600 123 456' where {_first('raw.calls')}",

@@ -15,21 +15,15 @@
     (sum(round(({{ expr }}) * {{ ms }})){% if where %} filter (where {{ where }}){% endif %} / {{ ms }}.0)
 {%- endmacro %}
 
-{#- as_of as a local TIMESTAMP literal and as an instant: the var `as_of` when given (unit
-    tests), else the environment variable CITYOPS_AS_OF that warehouse.build sets. It is
-    read only when dbt executes (`execute`), never while parsing: dbt records every env var
-    a file reads at parse time and re-parses the project when its value changes, and as_of
-    changes with every daily build (a full re-parse is ~4 s). The fallback only keeps a
-    bare `dbt compile` working. -#}
+{#- as_of — the moment the warehouse is built as known at — as every model reads it: from
+    the one-row build_info model (a local TIMESTAMP, and the same moment as an instant).
+    Only build_info takes the value from outside (build_as_of, macros/as_of.sql), so it
+    reaches the models one way, and readers (pages, checks, reports) read the same row. -#}
 {% macro as_of_local() -%}
-    {%- if execute -%}
-    cast('{{ var("as_of", none) or env_var("CITYOPS_AS_OF", "2026-10-31 23:59:59") }}' as timestamp)
-    {%- else -%}
-    cast('2000-01-01 00:00:00' as timestamp)
-    {%- endif -%}
+    (select as_of_at from {{ ref('build_info') }})
 {%- endmacro %}
 {% macro as_of_instant() -%}
-    {{ to_instant(as_of_local()) }}
+    (select as_of_instant from {{ ref('build_info') }})
 {%- endmacro %}
 
 {#- Percentage 0-100, NULL when the denominator is 0. -#}

@@ -11,8 +11,8 @@ with monthly as (
 detail as (
     select
         count(*) as opened,
-        count(*) filter (where is_resolved and resolved_at <= as_of_at) as resolved,
-        count(*) filter (where is_sla_met and resolved_at <= as_of_at) as sla_met
+        count(*) filter (where is_resolved) as resolved,
+        count(*) filter (where is_sla_met) as sla_met
     from {{ ref('incident_sla') }}
 )
 

@@ -32,7 +32,7 @@ import duckdb
 
 from warehouse.build.as_of import AS_OF_COLUMNS
 
-AS_OF_MACRO = "macro.cityops.as_of_local"  # every as_of in the SQL goes through it
+AS_OF_MACRO = "macro.cityops.build_as_of"  # as_of enters the SQL there only (build_info)
 PROJECT = "cityops"
 PROJECT_VARS_FILE = "project_vars.json"  # beside the served manifest: the vars it was built with
 # a selector no node matches: nothing new since the served build, nothing to run (dbt still

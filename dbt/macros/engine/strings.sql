@@ -12,3 +12,15 @@
 {% macro duckdb__regexp_replace_all(expr, pattern, replacement) -%}
     regexp_replace({{ expr }}, '{{ pattern | replace("'", "''") }}', '{{ replacement | replace("'", "''") }}', 'g')
 {%- endmacro %}
+
+
+{#- An expression that fails the query, with `message`, when it is evaluated. -#}
+{% macro raise_sql_error(message) -%}
+    {{ return(adapter.dispatch('raise_sql_error', 'cityops')(message)) }}
+{%- endmacro %}
+{% macro default__raise_sql_error(message) -%}
+    {{ engine_not_implemented('raise_sql_error') }}
+{%- endmacro %}
+{% macro duckdb__raise_sql_error(message) -%}
+    error('{{ message | replace("'", "''") }}')
+{%- endmacro %}

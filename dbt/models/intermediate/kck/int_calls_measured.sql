@@ -7,7 +7,7 @@
     build reads only the calls of loads it has not seen (by _load_id), so a one-day load
     does not rebuild the history. -#}
 
--- depends_on: {{ ref('stg_kck__calls') }}
+-- depends_on: {{ ref('stg_kck__calls') }}, {{ ref('build_info') }}
 with calls_in_scope as (
     -- the staging instants are not read: converting every call's three timestamps before
     -- the incremental filter cost 8 s at 10× scale; they are converted below, in scope only

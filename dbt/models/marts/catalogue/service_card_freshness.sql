@@ -25,8 +25,7 @@ final as (
         coalesce(
             cards.last_reviewed_at
             < {{ subtract_months(as_of_local(), var('service_card_stale_months')) }}, false
-        ) as is_stale,
-        {{ as_of_local() }} as as_of_at
+        ) as is_stale
     from cards
     left join units on cards.responsible_unit = units.unit_code
 )

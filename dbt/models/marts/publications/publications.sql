@@ -12,7 +12,7 @@
     this table has not seen; a request sent again (published since) comes with its new
     load and replaces its row. -#}
 
--- depends_on: {{ ref('stg_publications__publications') }}
+-- depends_on: {{ ref('stg_publications__publications') }}, {{ ref('build_info') }}
 with publications as (
     {% if is_incremental() %}
     -- the staging rows of the requests of unseen loads only (the staging view deduplicates

@@ -4,8 +4,7 @@
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
-    meta={'tests_read_rows_of_this_build': true},
-    post_hook="{{ stamp_as_of(this) }}"
+    meta={'tests_read_rows_of_this_build': true}
 ) }}
 {#- Incremental (DECISIONS.md § 14): a daily build recomputes only the tickets with a row of
     a load this table has not seen (a new ticket, new events: `_last_load_id` is the
@@ -14,10 +13,9 @@
     move with as_of). Every other row is final: it changes only with new data, and
     warehouse.build runs a full refresh when as_of moves across data already built, when
     the code of this model or anything upstream changes, or when the service catalogue or
-    the SLA targets change. as_of_at of the rows kept is moved to this build's as_of by
-    the post-hook. -#}
+    the SLA targets change. -#}
 
--- depends_on: {{ ref('stg_service_desk__tickets') }}
+-- depends_on: {{ ref('stg_service_desk__tickets') }}, {{ ref('build_info') }}
 {% if is_incremental() %}
 with loads_seen as (
     select distinct _last_load_id as _load_id from {{ this }}
@@ -264,7 +262,6 @@ final as (
                 then {{ pct('joined.age_business_minutes',
                             'sla_targets.resolution_target_minutes') }}
         end as resolution_target_used_pct,
-        {{ as_of_local() }} as as_of_at,
         joined._last_load_id,
         {{ build_id() }} as _build_id
     from joined

@@ -114,8 +114,7 @@ final as (
         milestones_done,
         milestones_overdue,
         rag_status,
-        coalesce(rag_reason_raw, 'on track') as rag_reason,
-        {{ as_of_local() }} as as_of_at
+        coalesce(rag_reason_raw, 'on track') as rag_reason
     from rag
 )
 

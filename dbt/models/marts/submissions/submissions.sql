@@ -4,15 +4,15 @@
 {{ config(
     materialized='incremental',
     unique_key='submission_id',
-    meta={'tests_read_rows_of_this_build': true},
-    post_hook="{{ stamp_as_of(this) }}"
+    meta={'tests_read_rows_of_this_build': true}
 ) }}
 {#- Incremental (DECISIONS.md § 14): a daily build recomputes the submissions of loads this
     table has not seen and those whose as-of columns can still change — open, or not yet
-    due at the previous build (is_reply_late is decided when the due date passes). A
-    closed submission past its due date is final; its as_of_at stamp moves (post-hook). -#}
+    due at the previous build (is_reply_late is decided when the due date passes; the
+    previous build's as_of is build_info.previous_as_of_at). A closed submission past its
+    due date is final. -#}
 
--- depends_on: {{ ref('stg_kck__submissions') }}
+-- depends_on: {{ ref('stg_kck__submissions') }}, {{ ref('build_info') }}
 with submissions as (
     {% if is_incremental() %}
     -- the staging rows of the submissions in scope only (the staging view deduplicates and
@@ -20,7 +20,8 @@ with submissions as (
     select * from ({{ stg_kck__submissions_rows(only_keys=
         keys_of_new_loads('submissions', 'submission_id', this)
         ~ ' union select submission_id from ' ~ this
-        ~ ' where is_open or reply_due_at > as_of_at') }}) as staged
+        ~ ' where is_open or reply_due_at > (select previous_as_of_at from '
+        ~ ref('build_info') ~ ')') }}) as staged
     {% else %}
     select * from {{ ref('stg_kck__submissions') }}
     {% endif %}
@@ -74,7 +75,6 @@ final as (
         -- closed (or still open at as_of) after the due date: counted once, in the due month
         states.reply_due_at <= {{ as_of_local() }}
         and coalesce(states.closed_at > states.reply_due_at, true) as is_reply_late,
-        {{ as_of_local() }} as as_of_at,
         states._load_id,
         {{ build_id() }} as _build_id
     from states

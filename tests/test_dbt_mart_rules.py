@@ -59,8 +59,8 @@ PLANTS: dict[str, str] = {
         f"update marts.kck_calls_hourly set service_level_pct = -1 "
         f"where {_row('marts.kck_calls_hourly', 0, 'service_level_pct is not null')}",
     "expressions_are_true_submissions": _incremental(
-        "marts.submissions", "unit_replied_at = forwarded_at - interval 1 day",
-        "forwarded_at is not null"),
+        "marts.submissions", "closed_at = received_at - interval 1 day",
+        "closed_at is not null"),
     "expressions_are_true_publications": _incremental(
         "marts.publications", "published_at = ready_at - interval 1 day",
         "published_at is not null"),

@@ -56,10 +56,14 @@ CONNECT_ARGS = {"read_only": True}  # duckdb.connect() arguments of every connec
 # form was an aggregate (spec.ROW_LEVEL), with counts and the first offending values.
 PROOF_FORMAT = {"result_format": "BOOLEAN_ONLY"}
 EXPLAIN_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
+# GX's SQL expectation (spec.unexpected_rows) shows its rows only in the COMPLETE format
+# (at most GX's MAX_RESULT_RECORDS of them); it is explained in a checkpoint of its own
+UNEXPECTED_ROWS = "unexpected_rows_expectation"
+EXPLAIN_ROWS_FORMAT = {"result_format": "COMPLETE"}
 
 
 def all_suites() -> list[Suite]:
-    """Every suite: raw contract tables, their rejects, references, load audit, freshness."""
+    """Every suite: raw contract tables, their rejects, the load audit, freshness."""
     return raw_suites() + freshness_suites()
 
 
@@ -147,18 +151,24 @@ def _context(docs: Path | None) -> Any:
 def _describe_failure(res: Any) -> str:
     cfg = res.expectation_config
     kwargs = cfg.kwargs
-    where = kwargs.get("column") or "/".join(
-        str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs
-    ) or ",".join(kwargs.get("column_list", [])) or "table"
     result = res.result or {}
-    values: Any = result.get("partial_unexpected_list")
-    if not values and result.get("observed_value") is not None:
-        values = result["observed_value"]
+    if cfg.type == UNEXPECTED_ROWS:  # its description is "where: rule"
+        where, _, rule = (cfg.description or "table: unexpected rows").partition(": ")
+        rows = (result.get("details") or {}).get("unexpected_rows") or []
+        values: Any = [tuple(r.values()) if isinstance(r, dict) else r for r in rows]
+        count = result.get("observed_value")
+    else:
+        where = kwargs.get("column") or "/".join(
+            str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs
+        ) or ",".join(kwargs.get("column_list", [])) or "table"
+        rule = cfg.type.removeprefix("expect_")
+        values = result.get("partial_unexpected_list")
+        if not values and result.get("observed_value") is not None:
+            values = result["observed_value"]
+        count = result.get("unexpected_count")
     if res.exception_info and res.exception_info.get("raised_exception"):
         values = f"error: {res.exception_info.get('exception_message')}"
-    count = result.get("unexpected_count")
     shown = repr(values[:3]) if isinstance(values, list) else repr(values)
-    rule = cfg.type.removeprefix("expect_")
     return f"{where}: {rule}" + (f" ({count} rows)" if count else "") + f" → {shown}"
 
 
@@ -243,11 +253,16 @@ def _validate(ctx: Any, datasource: Any, suite: Suite, outcome: SuiteOutcome) ->
         failed = _failed(_checkpoint(ctx, datasource, suite, suite.name, suite.expectations,
                                      PROOF_FORMAT))
         if failed:
-            explain = [row_level((res.expectation_config.type,
-                                  {k: v for k, v in res.expectation_config.kwargs.items()
-                                   if k != "batch_id"})) for res in failed]
-            explained = _failed(_checkpoint(ctx, datasource, suite, f"{suite.name} (failures)",
-                                            explain, EXPLAIN_FORMAT))
+            explain = [row_level((res.expectation_config.type, _kwargs(res)))
+                       for res in failed]
+            explained: list[Any] = []
+            for label, fmt, exps in (
+                    ("failures", EXPLAIN_FORMAT, [e for e in explain if e[0] != UNEXPECTED_ROWS]),
+                    ("failing rows", EXPLAIN_ROWS_FORMAT,
+                     [e for e in explain if e[0] == UNEXPECTED_ROWS])):
+                if exps:
+                    explained += _failed(_checkpoint(ctx, datasource, suite,
+                                                     f"{suite.name} ({label})", exps, fmt))
             # an aggregate's row-level form can hold where the aggregate did not (or the
             # data moved): report the first pass's failure then
             shown = {_key(res): res for res in explained}
@@ -264,16 +279,22 @@ def _validate(ctx: Any, datasource: Any, suite: Suite, outcome: SuiteOutcome) ->
     outcome.seconds = time.perf_counter() - started
 
 
-def _key(res: Any) -> str:
+def _kwargs(res: Any) -> dict[str, Any]:
+    """An expectation's arguments as the suite gave them (GX adds the batch id, and keeps
+    the description apart from the kwargs)."""
     cfg = res.expectation_config
     kwargs = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
-    return f"{cfg.type}{sorted(kwargs.items(), key=str)}"
+    if cfg.type == UNEXPECTED_ROWS:
+        kwargs["description"] = cfg.description
+    return kwargs
+
+
+def _key(res: Any) -> str:
+    return f"{res.expectation_config.type}{sorted(_kwargs(res).items(), key=str)}"
 
 
 def _key_row_level(res: Any) -> str:
-    cfg = res.expectation_config
-    kind, kwargs = row_level((cfg.type, {k: v for k, v in cfg.kwargs.items()
-                                         if k != "batch_id"}))
+    kind, kwargs = row_level((res.expectation_config.type, _kwargs(res)))
     return f"{kind}{sorted(kwargs.items(), key=str)}"
 
 

@@ -47,12 +47,23 @@ def not_null(column: str) -> Expectation:
 def unique(*columns: str) -> Expectation:
     """The key is unique. One column: every value distinct (one ``count(distinct)`` in the
     suite's aggregate query; when it fails the runner explains it with
-    :data:`ROW_LEVEL`'s expectation, which lists duplicated values). Several: GX's
-    compound-key expectation (a window over the table)."""
+    :data:`ROW_LEVEL`'s expectation, which lists duplicated values). Several: no key is
+    on more than one row (a ``group by … having``; GX's compound-key expectation counts
+    with a window over the whole table, 2.4 s instead of 0.5 s for 4.5 M events)."""
     if len(columns) == 1:
         return ("expect_column_proportion_of_unique_values_to_be_between",
                 {"column": columns[0], "min_value": 1.0})
-    return ("expect_compound_columns_to_be_unique", {"column_list": list(columns)})
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return unexpected_rows(
+        f"select {cols}, count(*) as rows from {{batch}} group by {cols} having count(*) > 1",
+        ",".join(columns), "key unique")
+
+
+def unexpected_rows(query: str, where: str, rule: str) -> Expectation:
+    """GX's SQL expectation: ``query`` (over ``{batch}``, the suite's table) returns no
+    row; each row it returns is an offender. ``where`` and ``rule`` name it in reports."""
+    return ("unexpected_rows_expectation",
+            {"unexpected_rows_query": query, "description": f"{where}: {rule}"})
 
 
 # An aggregate expectation and the row-level one that names the offending values: the

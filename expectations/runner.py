@@ -9,8 +9,11 @@ connection, which the pool's reset clears.  :mod:`expectations.duckdb_dialect` r
 through SQLAlchemy's dialect registry, duckdb-engine's dialect with a cursor that fetches
 at execute, and GX connects with it (``duckdb+buffered://``).  One ephemeral context holds
 one asset per suite (a table asset, or a query asset for a computed one-row frame), one
-ExpectationSuite, ValidationDefinition and Checkpoint per suite.  Data Docs go to
-``<warehouse>.builds/gx_docs/index.html`` (see :func:`docs_dir`).
+ExpectationSuite, ValidationDefinition and Checkpoint per suite, validated for success
+only; the expectations that failed are validated again, in a checkpoint "<suite>
+(failures)", with counts and the first offending values (row-level where the proof was an
+aggregate: spec.ROW_LEVEL).  Data Docs go to ``<warehouse>.builds/gx_docs/index.html``
+(see :func:`docs_dir`).
 
 A suite whose source contract was never loaded (no ``raw.load_audit`` row of it with
 rows_loaded > 0) is not run: it is reported "not loaded", counted apart, and fails

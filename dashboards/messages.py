@@ -173,16 +173,26 @@ def query_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
     return columns
 
 
-def value_domain(column: str) -> set[str]:
-    """The values an enumerated column can take: the mart suites' allowed set, else the
-    values of that column in the seeds."""
-    from expectations.mart_suites import mart_suites
+def accepted_values() -> dict[str, set[str]]:
+    """{column: its allowed values} from the marts' dbt tests (``columns_accepted_values``
+    in ``dbt/models/marts/**/_*__models.yml``): the one place a mart's allowed set lives."""
+    import yaml
 
-    found: set[str] = set()
-    for suite in mart_suites():
-        for kind, kwargs in suite.expectations:
-            if kind == "expect_column_values_to_be_in_set" and kwargs.get("column") == column:
-                found.update(str(v) for v in kwargs["value_set"])
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "dbt" / "models" / "marts").rglob("_*__models.yml")):
+        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
+            for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "columns_accepted_values" in test:
+                    columns = test["columns_accepted_values"]["arguments"]["columns"]
+                    for column, values in columns.items():
+                        found.setdefault(column, set()).update(str(v) for v in values)
+    return found
+
+
+def value_domain(column: str) -> set[str]:
+    """The values an enumerated column can take: the marts' accepted values (dbt), else the
+    values of that column in the seeds."""
+    found = set(accepted_values().get(column, ()))
     if found:
         return found
     from warehouse.reference import load_seed

@@ -1,10 +1,12 @@
 """Suites for the raw layer, derived from the source contracts (warehouse/contracts.py).
 
-One suite per contract table ``raw.<contract>``: required columns not null, allowed sets,
-ranges, text lengths, the natural key unique, the order rules (a later timestamp never
-before an earlier one), foreign keys into the seeds (units, topics, portal areas) and into
-other raw tables (services, tickets, projects), PII stored only as a 32-hex keyed hash —
-plus ``raw.load_audit`` (rows_read = rows_loaded + rows_rejected).
+One suite per contract table ``raw.<contract>``: required columns not null, the column
+types, allowed sets, ranges, text lengths, the natural key unique, the order rules (a later
+timestamp never before an earlier one), foreign keys into the seeds (units, topics, portal
+areas) and into other raw tables (services, tickets, projects: an anti join, GX's
+UnexpectedRowsExpectation), PII stored only as a 32-hex keyed hash, at least one row; for
+a contract with PII also ``raw.<contract>__rejected`` (the rejected rows keep their text,
+but PII only hashed); and ``raw.load_audit`` (rows_read = rows_loaded + rows_rejected).
 
 The loader already refuses rows that break these rules; the suites prove that what reached
 the warehouse obeys them (a loader bug, a hand edit, an old file all show up here).
@@ -33,11 +35,25 @@ from .spec import (
     max_length,
     not_before,
     not_null,
+    of_type,
     row_count_between,
+    unexpected_rows,
     unique,
 )
 
 PII_HASH_REGEX = r"^[0-9a-f]{32}$"  # warehouse/pii.py: HMAC-SHA256, first 32 hex chars
+
+# The type GX reports for a raw column of each logical type: the SQLAlchemy type that
+# duckdb-engine reflects for its DuckDB type (contracts.DUCKDB_TYPES); GX compares it by name
+# with SQLAlchemy's top-level types, as it does for a dialect it does not know.
+SQL_TYPE_NAMES: dict[str, str] = {
+    "str": "String",  # VARCHAR
+    "int": "BigInteger",  # BIGINT
+    "float": "FLOAT",  # DOUBLE
+    "bool": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+}
 
 # foreign keys into other raw tables: (table, column)
 _RAW_REFS: dict[str, tuple[str, str]] = {
@@ -61,6 +77,7 @@ def contract_suite(contract: Contract) -> Suite:
         name = col.stored_name
         if col.required:
             exps.append(not_null(name))
+        exps.append(of_type(name, SQL_TYPE_NAMES[col.type]))
         if col.allowed is not None:
             exps.append(in_set(name, set(col.allowed)))
         if col.min is not None or col.max is not None:
@@ -71,6 +88,12 @@ def contract_suite(contract: Contract) -> Suite:
             exps.append(matches(name, PII_HASH_REGEX))
         if col.ref in (REF_UNITS, REF_TOPICS, REF_PORTAL_AREAS):
             exps.append(in_set(name, _seed_codes(col.ref)))
+        if col.ref in _RAW_REFS:
+            parent, parent_col = _RAW_REFS[col.ref]
+            exps.append(unexpected_rows(
+                f'select c."{name}" from {{batch}} c anti join {parent} p '
+                f'on p."{parent_col}" = c."{name}" where c."{name}" is not null',
+                name, f"foreign key into {parent}.{parent_col}"))
     exps.append(unique(*contract.key))
     for later, earlier in contract.order_rules:
         exps.append(not_before(later, earlier))
@@ -81,31 +104,24 @@ def contract_suite(contract: Contract) -> Suite:
         table=f"raw.{contract.name}",
         expectations=tuple(exps),
         description=contract.description,
+        source=contract.name,
     )
 
 
-def raw_reference_suite() -> Suite:
-    """Foreign keys between raw tables, as orphan counts that must be 0."""
-    selects: list[str] = []
-    exps: list[Expectation] = []
-    for contract in CONTRACTS.values():
-        for col in contract.columns:
-            if col.ref not in _RAW_REFS:
-                continue
-            parent, parent_col = _RAW_REFS[col.ref]
-            alias = f"orphan_{contract.name}__{col.name}"
-            selects.append(
-                f"(select count(*) from raw.{contract.name} c where c.{col.name} is not null "
-                f"and not exists (select 1 from {parent} p where p.{parent_col} = c.{col.name}))"
-                f" as {alias}"
-            )
-            exps.append(between(alias, 0, 0))
+def rejected_suite(contract: Contract) -> Suite | None:
+    """``raw.<contract>__rejected`` of a contract with PII: the original text of each
+    rejected row is kept (to fix and resend), its PII only as the keyed hash; every row
+    says why it was rejected. None for a contract without PII."""
+    pii = [c.stored_name for c in contract.columns if c.pii]
+    if not pii:
+        return None
     return Suite(
-        name="raw.references",
-        sql="select " + ",\n  ".join(selects),
-        expectations=tuple(exps),
-        description="Every service, ticket and project a raw row names exists in raw.",
-        requires=tuple(f"raw.{c}" for c in CONTRACTS),
+        name=f"raw.{contract.name}__rejected",
+        table=f"raw.{contract.name}__rejected",
+        expectations=(*(matches(c, PII_HASH_REGEX) for c in pii), not_null("reject_reason"),
+                      not_null("_load_id")),
+        description=f"Rejected rows of {contract.name}: PII only as a 32-hex keyed hash.",
+        source=contract.name,
     )
 
 
@@ -129,7 +145,10 @@ def load_audit_suite() -> Suite:
 
 
 def raw_suites() -> list[Suite]:
-    return [contract_suite(c) for c in CONTRACTS.values()] + [
-        raw_reference_suite(),
-        load_audit_suite(),
-    ]
+    suites: list[Suite] = []
+    for contract in CONTRACTS.values():
+        suites.append(contract_suite(contract))
+        rejected = rejected_suite(contract)
+        if rejected is not None:
+            suites.append(rejected)
+    return [*suites, load_audit_suite()]

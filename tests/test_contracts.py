@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import yaml
 
-from expectations.as_of import KNOWN_AT
+from expectations.as_of import known_at
+from expectations.freshness_suites import freshness_suites
 from warehouse import contract_docs
 from warehouse.build import AS_OF_COLUMNS
 from warehouse.calendar import DATED_COLUMNS
@@ -48,8 +49,11 @@ def test_derived_facts_follow_the_contracts():
                                   for col in c.columns if col.type == "timestamp")
     assert DATED_COLUMNS == event_moments()
     assert ("sc_projects", "planned_end") not in DATED_COLUMNS  # a plan may lie years ahead
-    assert {n: (r.key, r.known_at) for n, r in KNOWN_AT.items()} == {
-        n: (c.key, c.known_at) for n, c in CONTRACTS.items()}
+    assert {n: known_at(n) for n in CONTRACTS} == {n: c.known_at for n, c in CONTRACTS.items()}
+    # every source whose rows happen in time has its freshness suite, with its known-at rule
+    suites = {s.name: s.sql for s in freshness_suites()}
+    assert set(suites) == {f"freshness.{n}" for n, c in CONTRACTS.items() if c.known_at}
+    assert all(f"max({CONTRACTS[n.split('.')[1]].known_at})" in sql for n, sql in suites.items())
     assert set(LOAD_ORDER) == set(CONTRACTS)
 
 

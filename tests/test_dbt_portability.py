@@ -203,8 +203,6 @@ PORTABLE: tuple[tuple[str, str], ...] = (
     ("is_first_line_resolved <= is_resolved", "booleans are ordered false < true in both"),
     ("cast(calendar_date as date) between a and b", "BETWEEN"),
     ("queue ilike 'kck%'", "ILIKE: Spark 3.3+"),
-    ("update t set as_of_at = x where as_of_at is distinct from x",
-     "UPDATE (stamp_as_of): Spark on Delta/Iceberg tables"),
 )
 
 MODEL_TEST_GLOBS = ("models/**/*.sql", "tests/**/*.sql")

@@ -316,7 +316,7 @@ def test_expressions_and_relationships_are_one_test_per_model_and_config(built_w
                 assert target and target.group(1) in parents, (node["name"], r, parents)
     # the severity of a warn-only rule survived the grouping
     warn = {n["name"] for n in grouped if _config_key(n)[0] == "warn"}
-    assert {"expressions_are_true_service_card_freshness",
+    assert {"expressions_are_true_service_card_freshness__warn",
             "relationships_all_incident_sla__service_code"} <= warn, warn
 
 

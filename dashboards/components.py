@@ -186,7 +186,8 @@ def chart(fig: go.Figure, key: str) -> None:
 
 
 def kpi_tile(row: dict, lang: str) -> None:
-    """Value, target, change against the previous month; green/red by the KPI's direction."""
+    """Value, target, change against the previous month; green on target, orange within the
+    warning band, red beyond it; the "?" gives the KPI's definition and direction."""
     name = localized(row, "kpi_name", lang)
     unit = row["unit"]
     change = fmt_change(row.get("change"), unit, lang)
@@ -194,15 +195,19 @@ def kpi_tile(row: dict, lang: str) -> None:
     moved = change is not None and change[:1] in "+-"
     better_higher = row["direction"] == "higher_is_better"
     target = "—" if row.get("target") is None else fmt_value(row["target"], unit, lang)
-    on_target = row.get("is_on_target")
+    status = row.get("target_status")
+    definition = localized(row, "definition", lang) if "definition_pl" in row else None
+    direction = value_label("direction", row["direction"], lang)
     with st.container(border=True):
-        st.markdown(f"**{name}**", help=value_label("direction", row["direction"], lang))
+        st.markdown(f"**{name}**",
+                    help=f"{definition}\n\n{direction}" if definition else direction)
         st.metric(name, fmt_value(row["value"], unit, lang), delta=delta,
                   delta_color=("normal" if better_higher else "inverse") if moved else "off",
                   delta_arrow="auto" if moved else "off", label_visibility="collapsed")
-        if on_target is None:
+        if status is None:
             st.caption(f"{t('target', lang)}: {target}")
         else:
-            colour = "green" if on_target else "red"
-            label = t("on_target" if on_target else "off_target", lang)
+            colour, label = {"on_target": ("green", t("on_target", lang)),
+                             "warning": ("orange", t("near_target", lang)),
+                             "off_target": ("red", t("off_target", lang))}[status]
             st.markdown(f":{colour}[● {label}] · {t('target', lang)}: {target}")

@@ -30,7 +30,7 @@ MARTS = {
     "build_info", "dim_org_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
     "kck_call_topics", "kck_calls_hourly", "submissions", "unit_workload", "publications",
     "service_card_freshness", "service_catalogue", "smart_city_portfolio",
-    "smart_city_milestones", "director_kpis", "director_kpis_by_unit",
+    "smart_city_milestones", "director_kpis", "director_kpis_by_unit", "kpi_values", "kpis",
 }
 CUTOFF = "2025-09-01"  # the incremental chain loads what happened from here on second
 
@@ -524,14 +524,14 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
                              ).fetchone()[0]
     assert logged[0] and "int_tickets_measured" in logged[1]
     assert stamps == 1  # every row rewritten by the full refresh
-    # the served build used another SLA target (a var of dbt_project.yml): all again
+    # the served build used another rule (a var of dbt_project.yml): all again
     recorded = docs_dir(wh) / "project_vars.json"
     served_vars = json.loads(recorded.read_text())
-    assert served_vars["target_incident_sla_met_pct"] == 90
-    recorded.write_text(json.dumps(served_vars | {"target_incident_sla_met_pct": 85}))
+    assert served_vars["full_comment_min_chars"] == 20
+    recorded.write_text(json.dumps(served_vars | {"full_comment_min_chars": 25}))
     retargeted = build(wh, docs=False)
     assert retargeted.full_refresh
-    assert "target_incident_sla_met_pct" in (retargeted.refresh_reason or "")
+    assert "full_comment_min_chars" in (retargeted.refresh_reason or "")
     assert {"director_kpis", "incident_sla", "org_units"} <= _nodes_run(wh)
 
 

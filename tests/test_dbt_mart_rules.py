@@ -23,6 +23,7 @@ from warehouse.store import current_file
 
 PLANT_BUILD = "plant"
 WITH_UNIT = "unit_code != '(none)'"
+HIGHER_IS_BETTER = "direction = 'higher_is_better' and target is not null"
 
 
 def _row(table: str, k: int = 0, where: str = "true") -> str:
@@ -87,6 +88,22 @@ PLANTS: dict[str, str] = {
     "expressions_are_true_director_kpis_by_unit":
         f"update marts.director_kpis_by_unit set denominator = -1 "
         f"where {_row('marts.director_kpis_by_unit', 0, 'denominator > 0')}",
+    # the KPI registry
+    "relationships_all_kpi_values__kpi_code":
+        f"update marts.kpi_values set kpi_code = 'made_up_kpi' "
+        f"where {_row('marts.kpi_values')}",
+    "relationships_all_director_kpis__kpi_code":
+        f"update marts.director_kpis set kpi_code = 'made_up_kpi' "
+        f"where {_row('marts.director_kpis', 0, 'target is null')}",
+    "columns_accepted_values_director_kpis__target_status":
+        f"update marts.director_kpis set target_status = 'blue' "
+        f"where {_row('marts.director_kpis', 0, 'is_on_target')}",
+    "expressions_are_true_director_kpis":
+        f"update marts.director_kpis set target_status = 'on_target' "
+        f"where {_row('marts.director_kpis', 0, 'not is_on_target')}",
+    "expressions_are_true_kpis":  # a warning band on the "better" side of the target
+        f"update marts.kpis set warning = target + 1 "
+        f"where {_row('marts.kpis', 0, HIGHER_IS_BETTER)}",
     # raw ↔ mart and mart ↔ mart relations
     "assert_marts_count_the_source_rows_known_at_as_of":
         f"delete from marts.smart_city_milestones where {_row('marts.smart_city_milestones')}",

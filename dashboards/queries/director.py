@@ -8,9 +8,6 @@ import duckdb
 import polars as pl
 
 from dashboards.queries.common import month_range, read
-from warehouse.kpis import KPI_CODES
-
-KPI_ORDER = KPI_CODES
 
 
 def kpi_months(con: duckdb.DuckDBPyConnection) -> list[date]:
@@ -18,14 +15,17 @@ def kpi_months(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 
 def kpi_tiles(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
-    """One row per KPI for ``month``: value, target, change against the previous month."""
+    """One row per KPI for ``month``, in the registry's order: value, target and warning
+    band, change against the previous month, and the KPI's definition in force today."""
     return read(con, """
-        select kpi_code, kpi_name_pl, kpi_name_en, value, target, unit, direction,
-               is_on_target, previous_value, change
-        from marts.director_kpis
-        where month_start = ?
-        order by coalesce(list_position(?, kpi_code), 99), kpi_code
-    """, [month, list(KPI_ORDER)])
+        select k.kpi_code, k.kpi_name_pl, k.kpi_name_en, k.value, k.target, k.warning,
+               k.unit, k.direction, k.is_on_target, k.target_status, k.previous_value,
+               k.change, d.definition_pl, d.definition_en
+        from marts.director_kpis as k
+        left join marts.kpis as d using (kpi_code)
+        where k.month_start = ?
+        order by k.display_order, k.kpi_code
+    """, [month])
 
 
 def kpi_trend(con: duckdb.DuckDBPyConnection, kpi_code: str, first: date, last: date

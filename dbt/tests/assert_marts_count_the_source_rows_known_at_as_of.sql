@@ -5,8 +5,7 @@
 -- needed and the count costs one scan. incident_sla has its own equal_row_count test;
 -- the KCK marts add up to int_calls_measured (assert_kck_marts_reconcile).
 -- Also: a service card has no review in the mart exactly when raw knows none by as_of,
--- none has a review after as_of,
--- and the portfolio counts every milestone once.
+-- none has a review after as_of, and the portfolio counts every milestone once.
 {%- set one_row_per_source_row = [
     ('submissions', 'submissions'),
     ('publications', 'publications'),
@@ -18,26 +17,43 @@
 ] %}
 with counts as (
     {% for mart, table in one_row_per_source_row -%}
-    select '{{ mart }} = raw.{{ table }} known at as_of' as relation,
-           (select count(*) from {{ ref(mart) }}) as mart_rows,
-           (select count(*) from {{ source('raw', table) }}
-            where {{ known_at_filter(table) }}) as expected_rows
+    select
+        '{{ mart }} = raw.{{ table }} known at as_of' as relation,
+        (select count(*) as n from {{ ref(mart) }}) as mart_rows,
+        (
+            select count(*) as n from {{ source('raw', table) }}
+            where {{ known_at_filter(table) }}
+        ) as expected_rows
     union all
     {% endfor -%}
-    select 'service_card_freshness without review = raw cards not reviewed by as_of',
-           (select count(*) from {{ ref('service_card_freshness') }}
-            where last_reviewed_at is null),
-           (select count(*) from {{ source('raw', 'service_cards') }}
-            where not coalesce({{ known_at_as_of('last_reviewed_at') }}, false))
+    select
+        'service_card_freshness without review = raw cards not reviewed by as_of'
+            as relation,
+        (
+            select count(*) as n from {{ ref('service_card_freshness') }}
+            where last_reviewed_at is null
+        ) as mart_rows,
+        (
+            select count(*) as n from {{ source('raw', 'service_cards') }}
+            where not coalesce({{ known_at_as_of('last_reviewed_at') }}, false)
+        ) as expected_rows
     union all
-    select 'service_card_freshness reviewed after as_of: none',
-           (select count(*) from {{ ref('service_card_freshness') }}
-            where not {{ known_at_as_of('last_reviewed_at') }}),
-           0
+    select
+        'service_card_freshness reviewed after as_of: none' as relation,
+        (
+            select count(*) as n from {{ ref('service_card_freshness') }}
+            where not {{ known_at_as_of('last_reviewed_at') }}
+        ) as mart_rows,
+        0 as expected_rows
     union all
-    select 'sum(smart_city_portfolio.milestones_total) = smart_city_milestones',
-           (select coalesce(sum(milestones_total), 0) from {{ ref('smart_city_portfolio') }}),
-           (select count(*) from {{ ref('smart_city_milestones') }})
+    select
+        'sum(smart_city_portfolio.milestones_total) = smart_city_milestones' as relation,
+        (
+            select coalesce(sum(milestones_total), 0) as n
+            from {{ ref('smart_city_portfolio') }}
+        ) as mart_rows,
+        (select count(*) as n from {{ ref('smart_city_milestones') }}) as expected_rows
 )
+
 select * from counts
 where mart_rows != expected_rows

@@ -20,4 +20,5 @@ offending as (
     {% endfor %}
 )
 
-select * from offending where n_rows > 0
+select * from offending
+where n_rows > 0

@@ -1,94 +1,25 @@
 {#- One row per month × kpi_code: the city-wide value of each director KPI, its target
-    and direction, and the previous month's value. Months run from the first month the
-    KPI has data to the month of as_of. -#}
+    and warning band and direction, and the previous month's value. Months run from the
+    first month the KPI has data to the month of as_of. The name, unit, direction and
+    formula are the registry's definition in force in the month (seeds kpi_definitions),
+    the target the one in force then (seeds kpi_targets, breakdown 'all'): a row applies
+    from its valid_from until the KPI's next row. -#}
 
 with kpi_values as (
-    select * from {{ ref('int_kpi_values') }}
+    select * from {{ ref('kpi_values') }}
     where unit_code = '(all)'
 ),
 
 definitions as (
-    select t.* from (
-        values
-        (
-            'incident_sla_met_pct',
-            'Zgłoszenia rozwiązane w SLA',
-            'Tickets resolved within SLA',
-            '%', 'higher_is_better', {{ var('target_incident_sla_met_pct') }}, 'ratio'
-        ),
-        (
-            'incident_response_sla_met_pct',
-            'Reakcja w czasie SLA',
-            'Response within SLA',
-            '%', 'higher_is_better', {{ var('target_incident_response_sla_met_pct') }}, 'ratio'
-        ),
-        (
-            'first_line_resolution_pct',
-            'Rozwiązane w pierwszej linii',
-            'First-line resolution',
-            '%', 'higher_is_better', {{ var('target_first_line_resolution_pct') }}, 'ratio'
-        ),
-        (
-            'escalations_without_comment_pct',
-            'Eskalacje bez pełnego komentarza',
-            'Escalations without a full comment',
-            '%', 'lower_is_better', {{ var('target_escalations_without_comment_pct') }}, 'ratio'
-        ),
-        (
-            'incident_backlog',
-            'Zaległe zgłoszenia na koniec miesiąca',
-            'Ticket backlog at month end',
-            'count', 'lower_is_better', null, 'count'
-        ),
-        (
-            'kck_service_level_pct',
-            'Poziom obsługi KCK (20 s)',
-            'KCK service level (20 s)',
-            '%', 'higher_is_better', {{ var('kck_target_service_level_pct') }}, 'ratio'
-        ),
-        (
-            'kck_abandon_rate_pct',
-            'Porzucone połączenia KCK',
-            'KCK abandonment rate',
-            '%', 'lower_is_better', {{ var('kck_target_abandon_rate_pct') }}, 'ratio'
-        ),
-        (
-            'kck_asa_seconds',
-            'Średni czas oczekiwania KCK',
-            'KCK average speed of answer',
-            's', 'lower_is_better', {{ var('kck_target_asa_seconds') }}, 'mean'
-        ),
-        (
-            'submissions_overdue_pct',
-            'Zgłoszenia elektroniczne bez odpowiedzi w terminie',
-            'Submissions not answered on time',
-            '%', 'lower_is_better', {{ var('target_submissions_overdue_pct') }}, 'ratio'
-        ),
-        (
-            'submission_days_to_forward',
-            'Dni do przekazania zgłoszenia',
-            'Days to forward a submission',
-            'days', 'lower_is_better', {{ var('target_submission_days_to_forward') }}, 'mean'
-        ),
-        (
-            'publications_within_1wd_pct',
-            'Publikacje w ciągu 1 dnia roboczego',
-            'Published within 1 working day',
-            '%', 'higher_is_better', {{ var('target_publications_within_1wd_pct') }}, 'ratio'
-        ),
-        (
-            'stale_service_cards_pct',
-            'Nieaktualne karty usług (> 12 mies.)',
-            'Service cards not reviewed for 12 months',
-            '%', 'lower_is_better', {{ var('target_stale_service_cards_pct') }}, 'ratio'
-        ),
-        (
-            'sc_projects_red',
-            'Projekty Smart City w stanie czerwonym',
-            'Smart City projects rated red',
-            'count', 'lower_is_better', {{ var('target_sc_projects_red') }}, 'count'
-        )
-    ) as t (kpi_code, kpi_name_pl, kpi_name_en, unit, direction, target, kind)
+    select
+        *,
+        lead(valid_from) over (partition by kpi_code order by valid_from) as valid_until
+    from {{ ref('kpi_definitions') }}
+),
+
+targets as (
+    select * from {{ ref('int_kpi_targets') }}
+    where breakdown = 'all'
 ),
 
 kpi_range as (
@@ -109,51 +40,76 @@ months as (
 grid as (
     select
         months.month_start,
-        definitions.*
+        definitions.kpi_code,
+        definitions.display_order,
+        definitions.name_pl,
+        definitions.name_en,
+        definitions.unit,
+        definitions.direction,
+        definitions.kind,
+        targets.target,
+        targets.warning
     from months
-    cross join definitions
     inner join kpi_range
-        on definitions.kpi_code = kpi_range.kpi_code
-        and months.month_start between kpi_range.first_month and kpi_range.last_month
+        on months.month_start between kpi_range.first_month and kpi_range.last_month
+    inner join definitions
+        on kpi_range.kpi_code = definitions.kpi_code
+        and {{ in_force_on('definitions', 'months.month_start') }}
+    left join targets
+        on kpi_range.kpi_code = targets.kpi_code
+        and {{ in_force_on('targets', 'months.month_start') }}
 ),
 
 valued as (
     select
         grid.*,
-        case grid.kind
-            when 'count' then coalesce(kpi_values.numerator, 0)
-            when 'ratio' then {{ pct('kpi_values.numerator', 'kpi_values.denominator') }}
-            else case
-                when kpi_values.denominator > 0
-                    then kpi_values.numerator / kpi_values.denominator
-            end
-        end as value
+        {{ kpi_value('grid.kind', 'kpi_values.numerator', 'kpi_values.denominator') }} as value
     from grid
     left join kpi_values
         on grid.month_start = kpi_values.month_start
         and grid.kpi_code = kpi_values.kpi_code
 ),
 
-final as (
+judged as (
     select
-        month_start,
-        kpi_code,
-        kpi_name_pl,
-        kpi_name_en,
-        cast(value as double) as value,
-        cast(target as double) as target,
-        unit,
-        direction,
+        *,
         case
             when value is null or target is null then null
             when direction = 'higher_is_better' then value >= target
             else value <= target
         end as is_on_target,
+        case
+            when value is null or warning is null then null
+            when direction = 'higher_is_better' then value >= warning
+            else value <= warning
+        end as is_within_warning
+    from valued
+),
+
+final as (
+    select
+        month_start,
+        kpi_code,
+        name_pl as kpi_name_pl,
+        name_en as kpi_name_en,
+        cast(value as double) as value,
+        cast(target as double) as target,
+        unit,
+        direction,
+        is_on_target,
         cast(lag(value) over (partition by kpi_code order by month_start) as double)
             as previous_value,
         cast(value - lag(value) over (partition by kpi_code order by month_start) as double)
-            as change
-    from valued
+            as change,
+        display_order,
+        kind,
+        cast(warning as double) as warning,
+        case
+            when is_on_target then 'on_target'
+            when is_within_warning then 'warning'
+            when is_on_target is not null then 'off_target'
+        end as target_status
+    from judged
 )
 
 select * from final

@@ -1,16 +1,17 @@
 {#- One row per month × kpi_code × unit_code: the drill-down of the director KPIs that
     have a unit (the ticket's final group, the responsible or owner unit; for KCK KPIs
-    the queue). value is computed exactly as in director_kpis. -#}
+    the queue). value is computed with the registry's formula, as in director_kpis. -#}
 
 with kpi_values as (
-    select * from {{ ref('int_kpi_values') }}
+    select * from {{ ref('kpi_values') }}
     where unit_code != '(all)'
 ),
 
 kpis as (
-    select distinct
+    select
+        month_start,
         kpi_code,
-        unit
+        kind
     from {{ ref('director_kpis') }}
 ),
 
@@ -24,15 +25,16 @@ final as (
         kpi_values.kpi_code,
         kpi_values.unit_code,
         units.name_pl as unit_name_pl,
-        cast(case
-            when kpis.unit = 'count' then kpi_values.numerator
-            when kpis.unit = '%' then {{ pct('kpi_values.numerator', 'kpi_values.denominator') }}
-            when kpi_values.denominator > 0 then kpi_values.numerator / kpi_values.denominator
-        end as double) as value,
+        cast(
+            {{ kpi_value('kpis.kind', 'kpi_values.numerator', 'kpi_values.denominator') }}
+            as double
+        ) as value,
         kpi_values.numerator,
         kpi_values.denominator
     from kpi_values
-    inner join kpis on kpi_values.kpi_code = kpis.kpi_code
+    inner join kpis
+        on kpi_values.month_start = kpis.month_start
+        and kpi_values.kpi_code = kpis.kpi_code
     left join units on kpi_values.unit_code = units.unit_code
 )
 

@@ -1,8 +1,14 @@
 {#- One row per month × queue (queue name normalised: upper(trim())). Service level is a
-    property of the queue: every offered call counts, abandoned calls included. -#}
+    property of the queue: every offered call counts, abandoned calls included. The
+    targets are the registry's for the city-wide KCK KPIs (seeds kpi_targets). -#}
 
 with calls as (
     select * from {{ ref('int_calls_measured') }}
+),
+
+targets as (
+    select * from {{ ref('int_kpi_targets') }}
+    where breakdown = 'all'
 ),
 
 aggregated as (
@@ -22,7 +28,7 @@ aggregated as (
     group by 1, 2
 ),
 
-final as (
+measured as (
     select
         month_start,
         queue,
@@ -31,15 +37,29 @@ final as (
         abandoned,
         short_abandoned,
         answered_within_20s,
-        {{ pct('answered_within_20s', 'offered - short_abandoned') }} as service_level_pct,
-        {{ pct('abandoned - short_abandoned', 'offered - short_abandoned') }} as abandon_rate_pct,
+        {{ kpi_formula('ratio', 'answered_within_20s', 'offered - short_abandoned') }}
+            as service_level_pct,
+        {{ kpi_formula('ratio', 'abandoned - short_abandoned', 'offered - short_abandoned') }}
+            as abandon_rate_pct,
         total_wait_seconds,
         total_handle_seconds,
-        total_wait_seconds / nullif(answered, 0) as asa_seconds,
-        total_handle_seconds / nullif(answered, 0) as aht_seconds,
-        cast({{ var('kck_target_service_level_pct') }} as double) as target_service_level_pct,
-        cast({{ var('kck_target_abandon_rate_pct') }} as double) as target_abandon_rate_pct
+        {{ kpi_formula('mean', 'total_wait_seconds', 'answered') }} as asa_seconds,
+        total_handle_seconds / nullif(answered, 0) as aht_seconds
     from aggregated
+),
+
+final as (
+    select
+        measured.*,
+        service_level.target as target_service_level_pct,
+        abandon_rate.target as target_abandon_rate_pct
+    from measured
+    left join targets as service_level
+        on service_level.kpi_code = 'kck_service_level_pct'
+        and {{ in_force_on('service_level', 'measured.month_start') }}
+    left join targets as abandon_rate
+        on abandon_rate.kpi_code = 'kck_abandon_rate_pct'
+        and {{ in_force_on('abandon_rate', 'measured.month_start') }}
 )
 
 select * from final

@@ -80,3 +80,35 @@ def test_sla_kpi_equals_a_count_straight_from_the_tickets(con):
         where is_resolved and resolved_month = ?""", [month]).fetchone()
     assert resolved > 0
     assert kpi == pytest.approx(100.0 * met / resolved)
+
+
+def _kpi(con, code: str, month) -> float:
+    return con.cursor().execute("select value from marts.director_kpis "
+                                "where kpi_code = ? and month_start = ?", [code, month]).fetchone()[0]
+
+
+def test_a_page_figure_named_like_a_kpi_is_the_kpi(con):
+    """The service-desk page's monthly SLA and first-line shares are the director KPIs of
+    the month: the query layer applies the registry's formula to the same rows."""
+    from dashboards.queries.incidents import monthly_totals
+
+    month = con.cursor().execute("select max(month_start) - interval 1 month "
+                                 "from marts.director_kpis").fetchone()[0].date()
+    totals = monthly_totals(con.cursor(), month, month).row(0, named=True)
+    assert totals["sla_met_pct"] == pytest.approx(_kpi(con, "incident_sla_met_pct", month))
+    assert totals["first_line_resolved_pct"] == pytest.approx(
+        _kpi(con, "first_line_resolution_pct", month))
+
+
+def test_the_query_layer_formula_is_the_registry_s_and_refuses_an_unknown_kpi(con):
+    from dashboards.queries.common import kpi_formula
+
+    sql = kpi_formula(con.cursor(), "kck_asa_seconds", "sum(w)", "count(*)")
+    assert "(sum(w))" in sql and "(count(*))" in sql
+    assert con.cursor().execute(f"select {sql} from (values (10.0), (20.0)) t (w)"
+                                ).fetchone()[0] == pytest.approx(15.0)
+    assert con.cursor().execute(f"select {sql} from (values (1.0)) t (w) where false"
+                                ).fetchone()[0] is None  # no answered call: no mean
+    with pytest.raises(KeyError, match="no_such_kpi"):
+        kpi_formula(con.cursor(), "no_such_kpi", "1", "1")
+

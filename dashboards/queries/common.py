@@ -1,7 +1,9 @@
-"""Helpers shared by the query modules: running SQL, what marts exist, the data's date."""
+"""Helpers shared by the query modules: running SQL, what marts exist, the data's date,
+and the KPI formulas of the registry."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -13,9 +15,10 @@ def read(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = No
     return con.sql(sql, params=params or None).pl()
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
-    row = con.execute(sql, params or []).fetchone()
-    return None if row is None else row[0]
+def scalar(con: duckdb.DuckDBPyConnection, sql: str,
+           params: list[Any] | dict[str, Any] | None = None) -> Any:
+    rows = con.execute(sql, params or []).fetchall()  # the whole result: the cursor is free
+    return rows[0][0] if rows else None
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -49,3 +52,21 @@ def month_range(con: duckdb.DuckDBPyConnection, mart: str, column: str = "month_
         f"select distinct {column} from marts.{mart} where {column} is not null order by 1"
     ).fetchall()
     return [r[0] for r in rows]
+
+
+_PARTS = re.compile(r"\b(numerator|denominator)\b")
+
+
+def kpi_formula(con: duckdb.DuckDBPyConnection, kpi: str, numerator: str, denominator: str
+                ) -> str:
+    """SQL for the value of a KPI over a slice: the registry's formula (``marts.kpis``,
+    the dbt macro kpi_value as text) with its parts replaced by the SQL given — sums over
+    the slice's rows. ``kpi`` is a kpi_code, or a kind (``ratio``, ``mean``, ``count``) for
+    a share or mean that is not a director KPI. A page figure named like a KPI is then the
+    same number as the KPI's for the same rows."""
+    formula = scalar(con, "select any_value(formula_sql) from marts.kpis "
+                          "where kpi_code = $kpi or kind = $kpi", {"kpi": kpi})
+    if formula is None:
+        raise KeyError(f"no KPI or formula kind {kpi!r} in marts.kpis")
+    parts = {"numerator": numerator, "denominator": denominator}
+    return _PARTS.sub(lambda m: f"({parts[m.group(1)]})", formula)

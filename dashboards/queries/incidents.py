@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from dashboards.queries.common import month_range, read, scalar
+from dashboards.queries.common import kpi_formula, month_range, read, scalar
 
 MINUTES_PER_WORKING_DAY = 480  # UMK office hours 07:30–15:30
 AGE_BUCKETS = ["< 1", "1–3", "3–5", "5–10", "≥ 10"]  # working days
@@ -29,15 +29,17 @@ def sla_target_pct(con: duckdb.DuckDBPyConnection) -> float | None:
 def sla_by_priority_month(con: duckdb.DuckDBPyConnection, first: date, last: date
                           ) -> pl.DataFrame:
     """SLA met % per priority and month (tickets met / tickets resolved that month)."""
-    return read(con, """
+    sla = kpi_formula(con, "incident_sla_met_pct", "sum(sla_met_tickets)", "sum(tickets_resolved)")
+    first_line = kpi_formula(con, "first_line_resolution_pct",
+                             "sum(first_line_resolved_tickets)", "sum(tickets_resolved)")
+    return read(con, f"""
         select month_start, priority,
                sum(tickets_opened) as tickets_opened,
                sum(tickets_resolved) as tickets_resolved,
                sum(sla_met_tickets) as sla_met_tickets,
-               100.0 * sum(sla_met_tickets) / nullif(sum(tickets_resolved), 0) as sla_met_pct,
+               {sla} as sla_met_pct,
                sum(first_line_resolved_tickets) as first_line_resolved_tickets,
-               100.0 * sum(first_line_resolved_tickets) / nullif(sum(tickets_resolved), 0)
-                   as first_line_resolved_pct,
+               {first_line} as first_line_resolved_pct,
                sum(escalations_without_comment) as escalations_without_comment,
                sum(backlog_at_month_end) as backlog_at_month_end
         from marts.incident_sla_monthly
@@ -47,20 +49,24 @@ def sla_by_priority_month(con: duckdb.DuckDBPyConnection, first: date, last: dat
     """, [first, last])
 
 
-# The SLA measures summed over incident_sla_monthly rows, whatever the breakdown.
-_SLA_MEASURES = """
+def _sla_measures(con: duckdb.DuckDBPyConnection) -> str:
+    """The SLA measures summed over incident_sla_monthly rows, whatever the breakdown, with
+    the registry's formulas of the SLA and first-line KPIs."""
+    sla = kpi_formula(con, "incident_sla_met_pct", "sum(sla_met_tickets)", "sum(tickets_resolved)")
+    first_line = kpi_formula(con, "first_line_resolution_pct",
+                             "sum(first_line_resolved_tickets)", "sum(tickets_resolved)")
+    return f"""
                sum(tickets_opened) as tickets_opened,
                sum(tickets_resolved) as tickets_resolved,
-               100.0 * sum(sla_met_tickets) / nullif(sum(tickets_resolved), 0) as sla_met_pct,
-               100.0 * sum(first_line_resolved_tickets) / nullif(sum(tickets_resolved), 0)
-                   as first_line_resolved_pct,
+               {sla} as sla_met_pct,
+               {first_line} as first_line_resolved_pct,
                sum(escalations_without_comment) as escalations_without_comment"""
 
 
 def monthly_totals(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
     """All priorities together: first-line %, escalations without a full comment, backlog."""
     return read(con, f"""
-        select month_start, {_SLA_MEASURES},
+        select month_start, {_sla_measures(con)},
                sum(backlog_at_month_end) as backlog_at_month_end
         from marts.incident_sla_monthly
         where month_start between ? and ?
@@ -141,12 +147,14 @@ def near_breach_tickets(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def by_service(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
-    return read(con, """
+    sla = kpi_formula(con, "incident_sla_met_pct",
+                      "count(*) filter (where is_sla_met and resolved_at is not null)",
+                      "count(resolved_at)")
+    return read(con, f"""
         select service_code, any_value(service_name_pl) as service_name_pl,
                count(*) as tickets_opened,
                count(resolved_at) as tickets_resolved,
-               100.0 * count(*) filter (where is_sla_met and resolved_at is not null)
-                   / nullif(count(resolved_at), 0) as sla_met_pct,
+               {sla} as sla_met_pct,
                median(resolution_business_minutes) as median_resolution_business_minutes,
                count(*) filter (where is_open) as open_tickets
         from marts.incident_sla
@@ -158,7 +166,7 @@ def by_service(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.Da
 
 def by_group(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
     return read(con, f"""
-        select group_code, {_SLA_MEASURES}
+        select group_code, {_sla_measures(con)}
         from marts.incident_sla_monthly
         where month_start between ? and ?
         group by all

@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from dashboards.queries.common import month_range, read
+from dashboards.queries.common import kpi_formula, month_range, read
 
 
 def call_months(con: duckdb.DuckDBPyConnection) -> list[date]:
@@ -27,11 +27,12 @@ def topics_by_month(con: duckdb.DuckDBPyConnection, first: date, last: date) -> 
 
 def topic_shares(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
     """Answered calls per topic over the period, and each topic's share of them."""
-    return read(con, """
+    share = kpi_formula(con, "ratio", "sum(answered)", "sum(sum(answered)) over ()")
+    return read(con, f"""
         select topic_code, any_value(topic_name_pl) as topic_name_pl,
                any_value(topic_name_en) as topic_name_en,
                sum(answered) as answered,
-               100.0 * sum(answered) / sum(sum(answered)) over () as share_of_answered_pct,
+               {share} as share_of_answered_pct,
                sum(problems) as problems, sum(ideas) as ideas, sum(forwarded) as forwarded
         from marts.kck_call_topics
         where month_start between ? and ?

@@ -112,3 +112,25 @@ def test_the_query_layer_formula_is_the_registry_s_and_refuses_an_unknown_kpi(co
     with pytest.raises(KeyError, match="no_such_kpi"):
         kpi_formula(con.cursor(), "no_such_kpi", "1", "1")
 
+
+def test_the_publications_page_counts_by_month_of_publication_as_the_kpi_does(con):
+    """Summed over portals, the page's month is the director KPI's month (both by the
+    month of publication); what is not yet published is counted apart, never in a month."""
+    from dashboards.queries.publications import awaiting_publication, by_portal_month
+
+    month = con.cursor().execute("select max(month_start) - interval 1 month "
+                                 "from marts.director_kpis").fetchone()[0].date()
+    page = by_portal_month(con.cursor(), month, month)
+    within, published = page["within_1wd"].sum(), page["published"].sum()
+    assert published > 0
+    assert 100.0 * within / published == pytest.approx(
+        _kpi(con, "publications_within_1wd_pct", month))
+    # a second way, from the detail rows: the month's publications by published_at
+    direct = con.cursor().execute("""
+        select count(*) from marts.publications
+        where published_at >= ? and published_at < ? + interval 1 month""",
+        [month, month]).fetchone()[0]
+    assert published == direct
+    waiting = con.cursor().execute(
+        "select count(*) from marts.publications where published_at is null").fetchone()[0]
+    assert awaiting_publication(con.cursor())["awaiting_publication"].sum() == waiting

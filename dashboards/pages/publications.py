@@ -40,6 +40,11 @@ else:
     table(by_unit, f"publications_by_unit_{first}_{last}", "pub_unit_table", L,
           caption=t("pub_by_unit", L, period=period))
 
+awaiting = q(publications.awaiting_publication)
+if not awaiting.is_empty():
+    st.metric(t("pub_awaiting", L, as_of=as_of_text(L)), int(awaiting["awaiting_publication"].sum()))
+    table(awaiting, "publications_awaiting", "pub_awaiting_table", L)
+
 st.divider()
 stale = q(publications.stale_cards)
 title = t("pub_stale", L, as_of=as_of_text(L))

@@ -27,7 +27,7 @@ from warehouse.build import (
 from warehouse.store import current_file, writable_copy
 
 MARTS = {
-    "build_info", "dim_org_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
+    "build_info", "organisation_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
     "kck_call_topics", "kck_calls_hourly", "submissions", "unit_workload", "publications",
     "service_card_freshness", "service_catalogue", "smart_city_portfolio",
     "smart_city_milestones", "director_kpis", "director_kpis_by_unit", "kpi_values", "kpis",
@@ -150,7 +150,7 @@ def test_partial_contract_set_builds_every_mart(partial_build):
         kpis = {r[0] for r in con.execute(
             "select distinct kpi_code from marts.director_kpis").fetchall()}
     assert counts["incident_sla"] > 1000 and counts["incident_sla_monthly"] > 0
-    assert counts["service_catalogue"] > 0 and counts["dim_org_units"] > 0
+    assert counts["service_catalogue"] > 0 and counts["organisation_units"] > 0
     for empty in ("kck_queue_service", "kck_call_topics", "kck_calls_hourly", "submissions",
                   "publications", "service_card_freshness", "smart_city_portfolio",
                   "smart_city_milestones"):
@@ -472,7 +472,16 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
         built_warehouse, tmp_path):
     wh = tmp_path / "warehouse.duckdb"
     shutil.copyfile(current_file(built_warehouse), wh)
+    with duckdb.connect(str(wh)) as con:  # what renamed or deleted models left behind
+        con.execute("create table marts.dim_org_units as select * from marts.organisation_units")
+        con.execute("create view staging.stg_gone__table as select 1 as x")
+        con.execute("create table raw.kept_by_hand as select 1 as x")
     build(wh, docs=False)  # no build of this warehouse before: every node runs
+    with _ro(wh) as con:
+        left = {tuple(r) for r in con.execute(
+            "select table_schema, table_name from information_schema.tables").fetchall()}
+    assert ("marts", "dim_org_units") not in left and ("staging", "stg_gone__table") not in left
+    assert {("raw", "kept_by_hand"), ("marts", "organisation_units")} <= left  # raw untouched
     first = _nodes_run(wh)
     assert {"org_units", "incident_sla", "kck_queue_service", "stg_kck__calls"} <= first
     again = build(wh, docs=False)  # no new data, the same as_of: nothing can differ
@@ -489,7 +498,7 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
     assert {"int_calls_measured", "kck_queue_service", "kck_call_topics", "director_kpis",
             "assert_kck_marts_reconcile"} <= ran
     assert not ran & {"incident_sla", "int_ticket_intervals", "publications", "submissions",
-                      "org_units", "dim_org_units", "stg_kck__calls", "service_catalogue"}
+                      "org_units", "organisation_units", "stg_kck__calls", "service_catalogue"}
     assert any(t.startswith("relationships_all_kck_call_topics") for t in ran)
     assert not any(t.startswith("columns_not_null_org_units") for t in ran)
     # what it left alone still matches the data: the same as building everything again

@@ -80,8 +80,8 @@ PLANTS: dict[str, str] = {
     "expressions_are_true_unit_workload":
         f"update marts.unit_workload set publications_made = -1 "
         f"where {_row('marts.unit_workload')}",
-    "equal_row_count_dim_org_units_ref_org_units_":
-        f"delete from marts.dim_org_units where {_row('marts.dim_org_units')}",
+    "equal_row_count_organisation_units_ref_org_units_":
+        f"delete from marts.organisation_units where {_row('marts.organisation_units')}",
     "relationships_all_director_kpis_by_unit__unit_code":
         f"update marts.director_kpis_by_unit set unit_code = 'XX-99' "
         f"where {_row('marts.director_kpis_by_unit', 0, WITH_UNIT)}",

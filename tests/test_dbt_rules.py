@@ -425,3 +425,34 @@ def test_false_expression_fails_the_build_naming_the_test_and_expression(bad_val
     # one row per false expression (the other one of the test holds): its text, rows
     rows = next(v for k, v in bad_values_rows.items() if k.startswith("expressions_are_true"))
     assert rows == [(BAD_EXPRESSION, 1)]
+
+
+LAYER_PREFIX = {"staging": "stg_", "intermediate": "int_"}
+LAYERS = ("staging", "intermediate", "marts")
+BUILD_PARAMETERS = "model.cityops.build_info"  # the build's as_of: every layer reads it
+
+
+def test_models_are_named_and_layered_by_one_convention(built_warehouse):
+    """staging models are stg_<source>__<table>, intermediate ones int_<what>, marts plain
+    nouns (no dim_/fct_/int_/stg_ prefix); a model reads only its own layer or the ones
+    below it (an intermediate model never reads a mart) — except the one-row build_info,
+    the build's as_of, which every layer reads (DECISIONS § 8)."""
+    manifest = json.loads((docs_dir(built_warehouse) / "manifest.json").read_text())
+    models = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    wrong_names, upward = [], []
+    for uid, node in models.items():
+        layer = node["fqn"][1]
+        assert layer in LAYERS, uid
+        prefix = LAYER_PREFIX.get(layer)
+        if prefix and not node["name"].startswith(prefix):
+            wrong_names.append(node["name"])
+        if layer == "staging" and "__" not in node["name"]:
+            wrong_names.append(node["name"])
+        if layer == "marts" and re.match(r"(dim|fct|int|stg)_", node["name"]):
+            wrong_names.append(node["name"])
+        for parent in node["depends_on"]["nodes"]:
+            if parent == BUILD_PARAMETERS:
+                continue
+            if parent in models and LAYERS.index(models[parent]["fqn"][1]) > LAYERS.index(layer):
+                upward.append((node["name"], models[parent]["name"]))
+    assert wrong_names == [] and upward == []

@@ -83,8 +83,8 @@ def test_sla_kpi_equals_a_count_straight_from_the_tickets(con):
 
 
 def _kpi(con, code: str, month) -> float:
-    return con.cursor().execute("select value from marts.director_kpis "
-                                "where kpi_code = ? and month_start = ?", [code, month]).fetchone()[0]
+    return con.cursor().execute("select value from marts.director_kpis where kpi_code = ? "
+                                "and month_start = ?", [code, month]).fetchone()[0]
 
 
 def test_a_page_figure_named_like_a_kpi_is_the_kpi(con):

@@ -42,7 +42,8 @@ else:
 
 awaiting = q(publications.awaiting_publication)
 if not awaiting.is_empty():
-    st.metric(t("pub_awaiting", L, as_of=as_of_text(L)), int(awaiting["awaiting_publication"].sum()))
+    st.metric(t("pub_awaiting", L, as_of=as_of_text(L)),
+              int(awaiting["awaiting_publication"].sum()))
     table(awaiting, "publications_awaiting", "pub_awaiting_table", L)
 
 st.divider()

@@ -25,7 +25,7 @@ st.title(t("page_units", L))
 org = q(units.org_units)
 months = q(units.workload_months)
 if org.is_empty() or not months:
-    empty_state("unit_workload" if not org.is_empty() else "dim_org_units", L)
+    empty_state("unit_workload" if not org.is_empty() else "organisation_units", L)
     st.stop()
 
 names = dict(zip(org["unit_code"], localized(org, "name", L), strict=True))

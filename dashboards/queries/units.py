@@ -18,7 +18,7 @@ def org_units(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The tree: department → reporting line → unit."""
     return read(con, """
         select unit_code, name_pl, name_en, department, reporting_line, unit_kind
-        from marts.dim_org_units
+        from marts.organisation_units
         order by department, reporting_line, unit_code
     """)
 

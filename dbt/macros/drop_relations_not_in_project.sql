@@ -1,0 +1,42 @@
+{#- on-run-end: drop the tables and views in the project's own schemas (staging,
+    intermediate, marts, reference) that no model or seed of the project builds any more
+    — a renamed or deleted model — so that readers never see a stale mart beside its
+    successor. dbt leaves them behind by design ("How do I remove deleted models", dbt
+    FAQ); the raw schema holds sources, which no model builds, and is never touched. The
+    macro renders the DROP statements as the hook's SQL, which dbt runs and commits. -#}
+{% macro drop_relations_not_in_project() %}
+    {%- if execute -%}
+        {%- set dropped = [] -%}
+        {%- set built = [] -%}
+        {%- set schemas = [] -%}
+        {%- for node in graph.nodes.values()
+                if node.resource_type in ('model', 'seed', 'snapshot')
+                and node.config.materialized != 'ephemeral' -%}
+            {%- set schema = (node.database ~ '.' ~ node.schema) | lower -%}
+            {%- do built.append(schema ~ '.' ~ (node.alias or node.name) | lower) -%}
+            {%- if schema not in schemas -%}{%- do schemas.append(schema) -%}{%- endif -%}
+        {%- endfor -%}
+        {%- for schema in schemas -%}
+            {%- set database, schema_name = schema.split('.') -%}
+            {%- set schema_relation = api.Relation.create(database=database,
+                                                          schema=schema_name) -%}
+            {%- for row in list_relations_without_caching(schema_relation) -%}
+                {%- set relation = api.Relation.create(database=row['database'],
+                                                       schema=row['schema'],
+                                                       identifier=row['name'],
+                                                       type=row['type']) -%}
+                {%- set name = (schema ~ '.' ~ row['name']) | lower -%}
+                {%- if name not in built and not row['name'].endswith('__dbt_tmp') -%}
+                    {%- do log('dropping ' ~ relation ~ ': no model of the project builds it',
+                               info=true) %}
+drop {{ relation.type }} if exists {{ relation }};
+                    {%- do dropped.append(relation) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {#- dbt rolls the hook's connection back after it: commit the drops -#}
+        {%- if dropped %}
+commit;
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

@@ -23,8 +23,10 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     results = {}
-    for page in sorted((ROOT / "dashboards" / "pages").glob("*.py")):
-        path = f"pages/{page.name}"
+    from dashboards.navigation import PAGES
+
+    for page in PAGES:
+        path = page.file
         timings = []
         for _ in range(4):
             at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=120)

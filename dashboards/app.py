@@ -17,19 +17,10 @@ import streamlit as st  # noqa: E402
 
 from dashboards.auth import require_login  # noqa: E402
 from dashboards.formats import fmt_date  # noqa: E402
-from dashboards.i18n import LANGS, N_, language_name, t  # noqa: E402
+from dashboards.i18n import LANGS, language_name, t  # noqa: E402
+from dashboards.navigation import PAGES  # noqa: E402
 from dashboards.queries.common import data_as_of, mart_tables  # noqa: E402
 from dashboards.state import LANG_KEY, build_file, lang, q, warehouse_path  # noqa: E402
-
-PAGES = [  # (file, label key, url path, icon)
-    ("pages/director.py", N_("page_director"), "przeglad", ":material/dashboard:"),
-    ("pages/incidents.py", N_("page_incidents"), "sla-zgloszen", ":material/support_agent:"),
-    ("pages/kck.py", N_("page_kck"), "kck", ":material/call:"),
-    ("pages/units.py", N_("page_units"), "jednostki", ":material/account_tree:"),
-    ("pages/publications.py", N_("page_publications"), "publikacje", ":material/public:"),
-    ("pages/smart_city.py", N_("page_smart_city"), "smart-city", ":material/location_city:"),
-    ("pages/builder.py", N_("page_builder"), "kreator-raportow", ":material/query_stats:"),
-]
 
 st.set_page_config(page_title="CityOps", page_icon=":material/monitoring:", layout="wide")
 require_login()  # with single sign-on switched on, nothing below runs before login
@@ -40,8 +31,9 @@ with st.sidebar:
 L = lang()
 
 navigation = st.navigation([
-    st.Page(path, title=t(key, L), url_path=url, icon=icon, default=(i == 0))
-    for i, (path, key, url, icon) in enumerate(PAGES)
+    st.Page(page.file, title=t(page.title_key, L), url_path=page.url_path, icon=page.icon,
+            default=(i == 0))
+    for i, page in enumerate(PAGES)
 ])
 
 if build_file() is None:

@@ -18,9 +18,11 @@ from streamlit.testing.v1 import AppTest
 from dashboards import reports
 from dashboards.formats import fmt_date, fmt_number, fmt_value, format_frame
 from dashboards.i18n import t, tn
+from dashboards.navigation import PAGES
 from warehouse.store import connect_read_only, current_file
 
-APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "dashboards" / "app.py"
 
 
 # ---------------------------------------------------------------- helpers
@@ -184,9 +186,7 @@ def test_english_switch(wh):
     assert not at.exception and at.title[0].value == t("page_incidents", "pl")
 
 
-PAGE_TITLES = {"director": "page_director", "incidents": "page_incidents", "kck": "page_kck",
-               "units": "page_units", "publications": "page_publications",
-               "smart_city": "page_smart_city", "builder": "page_builder"}
+PAGE_TITLES = {page.name: page.title_key for page in PAGES}
 
 
 @pytest.mark.parametrize("lang", ["pl", "en"])
@@ -195,7 +195,7 @@ def test_every_page_renders_in_both_languages(wh, lang):
 
     assert lang in LANGS
     for page, key in PAGE_TITLES.items():
-        at = open_page(None if page == "director" else page, lang)  # no exception
+        at = open_page(None if page == PAGES[0].name else page, lang)  # no exception
         assert at.title[0].value == t(key, lang), page
         if page == "builder":  # its table's "N rows" caption is in the right plural form
             assert caption_count(at, lang)
@@ -470,3 +470,16 @@ def test_reporting_lines_read_in_polish():
     for line in lines:  # every reporting line in the seed has a Polish name
         assert value_label("reporting_line", line, "pl") != line or line == "", line
     assert value_label("reporting_line", "I Deputy Director", "pl") == "I Zastępca Dyrektora"
+
+
+def test_the_page_list_is_one_list():
+    """Every page file is in dashboards/navigation.PAGES (and nothing else is), its title is
+    in the catalogues, and dbt's exposures are generated from the list."""
+    from dashboards import navigation
+    from dashboards.i18n import has_key
+
+    files = {p.stem for p in (ROOT / "dashboards" / "pages").glob("*.py")}
+    assert files == {page.name for page in PAGES}
+    assert all(has_key(page.title_key, "pl") and has_key(page.title_key, "en") for page in PAGES)
+    assert navigation.outputs() and not navigation.generated.stale(navigation.outputs()), \
+        "run python -m dashboards.navigation"

@@ -14,12 +14,12 @@ stale file (a test runs the check, so a contract cannot change without them).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import yaml
 
+from warehouse import generated
 from warehouse.contracts import (
     CONTRACTS,
     LOAD_ORDER,
@@ -207,26 +207,11 @@ def outputs() -> dict[Path, str]:
 
 def stale() -> list[Path]:
     """The generated files that differ from what the contracts give now."""
-    return [p for p, text in outputs().items()
-            if not p.exists() or p.read_text(encoding="utf-8") != text]
+    return generated.stale(outputs())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if a generated file is stale")
-    args = parser.parse_args(argv)
-    if args.check:
-        old = stale()
-        for path in old:
-            print(f"{path.relative_to(ROOT)} is stale: run python -m warehouse.contract_docs",
-                  file=sys.stderr)
-        return 1 if old else 0
-    for path, text in outputs().items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.relative_to(ROOT)}")
-    return 0
+    return generated.main(outputs, "warehouse.contract_docs", __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -25,10 +25,9 @@
     `as_of` when given (`dbt build --vars '{as_of: "2026-10-31 23:59:59"}'`), else the
     environment variable CITYOPS_AS_OF that `cityops build` sets. Read only while dbt
     executes, never while parsing: dbt re-parses the whole project when a var or an env var
-    read at parse time changes, and as_of changes with every daily build (measured here:
-    2.2–2.8 s for a new `--vars` value, 0.35 s for a reused parse). Unset, the SQL fails when
-    it runs, saying so — compiling (docs, sqlfluff, unit tests) still works, and nothing is
-    ever built as of a date nobody chose. -#}
+    read at parse time changes, and as_of changes with every daily build (DECISIONS.md
+    § 15). Unset, the SQL fails when it runs, saying so — compiling (docs, sqlfluff, unit
+    tests) still works, and nothing is ever built as of a date nobody chose. -#}
 {% macro build_as_of() -%}
     {%- set value = (var('as_of', none) or env_var('CITYOPS_AS_OF', '')) if execute else '' -%}
     {%- if value -%}

@@ -1,6 +1,6 @@
 -- Queue, hourly and topic marts add up to the calls they summarise: every call known at
 -- as_of, one row each in int_calls_measured (a table; reading the staging view would
--- deduplicate 5 M raw rows again at 10×, ~1.5 s a build). int_calls_measured has one row
+-- deduplicate every raw call again). int_calls_measured has one row
 -- per staging call by construction, and an incremental build equals a full rebuild
 -- (tests/test_build.py).
 with calls as (

@@ -102,7 +102,7 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
     build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns()}"
     with dbt_session(db_path, as_of, build_id):
         t0 = time.perf_counter()
-        # no JSON: the build writes manifest.json again (saves ~0.3 s); the saved parse
+        # no JSON: the build writes manifest.json again; the saved parse
         # (partial_parse.msgpack) is written either way
         parsed = dbtRunner().invoke(["--quiet", "--no-write-json", "parse", *common])
         if not parsed.success:
@@ -110,7 +110,7 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
         phases["dbt_parse"] = time.perf_counter() - t0
         runner = dbtRunner(manifest=parsed.result)
         # dbt unit tests check the SQL logic, not the data: they run in CI
-        # (run_unit_tests, tests/test_build.py), not in every production build (~2 s)
+        # (run_unit_tests, tests/test_build.py), not in every production build
         args = ["--quiet", "--log-level-file", "info", "build", *common,
                 "--exclude-resource-type", "unit_test"]
         project_vars = _project_vars()
@@ -145,7 +145,7 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
         t1 = time.perf_counter()
         if docs:
             # the build compiled every node already: write the docs from that manifest
-            # (--no-compile: 0.5 s instead of 3.5 s), the catalog still read from DuckDB
+            # (--no-compile: nothing is compiled twice), the catalog still read from DuckDB
             generated = runner.invoke(["--quiet", "docs", "generate", "--no-compile",
                                        *common])
             if not generated.success:

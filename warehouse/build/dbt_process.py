@@ -77,7 +77,7 @@ def stable_name(path: Path, link: Path) -> Iterator[Path]:
 
     dbt-duckdb names the database after the file and dbt hashes the connection (path
     included) into its partial-parse state; the copy's name changes with every build, which
-    made every build re-parse the whole project (~3.5 s). Under the link the database is
+    made every build re-parse the whole project. Under the link the database is
     always ``cityops`` and the previous parse is reused. (A symlink does not do: DuckDB
     names the catalog after the resolved file.) dbt's process has ended — closing its
     database — by the time the link goes; what a killed one left in the WAL is

@@ -59,7 +59,7 @@ def main() -> int:
     os.dup2(2, 1)  # whatever dbt prints goes to stderr; the reply has the original stdout
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     # the objects of a dbt run (its manifest, millions of them) are left out of the
-    # collections Python runs while it exits (≈ 0.6 s after every build)
+    # collections Python runs while it exits (walking them delayed every build's end)
     import atexit
     import gc
 

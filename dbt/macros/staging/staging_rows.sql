@@ -12,7 +12,7 @@
     window: the window partitions by that key, so each kept partition is whole and its
     rows are exactly the staging model's rows for that key; but DuckDB cannot push such a
     filter through the window of a staging view, which made a one-day build deduplicate
-    and convert the whole history (5 M calls, ~6 s per fact at 10×).
+    and convert the whole history.
 
     `known_at_filter(table)`: the rows of raw.<table> known at as_of (its contract's
     known_at, e.g. a call is known when it ends).

@@ -1,6 +1,6 @@
 {#- Every value of each column is one of its accepted values: one test node per model
-    instead of one `accepted_values` node per column (each dbt test node costs ~25-40 ms of
-    dbt overhead whatever it checks).
+    instead of one `accepted_values` node per column (each dbt test node has a fixed cost
+    of dbt overhead whatever it checks).
 
     `columns` maps a column name to its list of accepted values, e.g.
         columns: {portal: [KPUM, MPI, BIP], priority: [1, 2, 3, 4]}

@@ -1,5 +1,5 @@
 {#- None of `column_names` is NULL: one query per model instead of one test node per
-    column (each dbt test node costs ~25 ms of dbt overhead; a build ran 150 of them).
+    column (each dbt test node has a fixed cost of dbt overhead whatever it checks).
     Returns one row per column that has NULLs, with how many. -#}
 {% test columns_not_null(model, column_names) %}
 with counted as (

@@ -1,6 +1,6 @@
 {#- Each of `expressions` is true on every row: one test node per model instead of one
-    `expression_is_true` node per rule (each dbt test node costs ~25-40 ms of dbt overhead
-    whatever it checks), and one scan of the model.
+    `expression_is_true` node per rule (each dbt test node has a fixed cost of dbt
+    overhead whatever it checks), and one scan of the model.
 
     `expressions` is a list of SQL boolean expressions over the model's columns, e.g.
         expressions:

@@ -1,6 +1,6 @@
 {#- Every non-NULL value of each foreign-key column is a key of its target (dbt's
     `relationships`, for several columns of a model in one test node instead of one node
-    per column: each dbt test node costs ~25-40 ms of dbt overhead whatever it checks).
+    per column: each dbt test node has a fixed cost of dbt overhead whatever it checks).
 
     `relations` lists the foreign keys, each as dbt's relationships test has them:
         relations:

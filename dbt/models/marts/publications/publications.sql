@@ -16,7 +16,7 @@
 with publications as (
     {% if is_incremental() %}
     -- the staging rows of the requests of unseen loads only (the staging view deduplicates
-    -- and converts every request first: 0.5 s of a one-day build at 10×)
+    -- and converts every request first)
     select * from ({{ stg_publications__publications_rows(
         only_keys=keys_of_new_loads('publications', 'publication_id', this)) }}) as staged
     {% else %}

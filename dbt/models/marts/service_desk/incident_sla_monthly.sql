@@ -114,7 +114,7 @@ backlog as (
         count(*) as backlog_at_month_end
     from month_ends
     -- two plain inequalities (no OR): DuckDB runs a merge-based inequality join instead of
-    -- a nested loop over every month end and segment (0.47 s at 10×)
+    -- a nested loop over every month end and segment
     inner join state_segments
         on month_ends.counted_at >= state_segments.start_instant
         and coalesce(state_segments.end_instant, {{ far_future_instant() }}) > month_ends.counted_at

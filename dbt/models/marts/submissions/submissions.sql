@@ -16,7 +16,7 @@
 with submissions as (
     {% if is_incremental() %}
     -- the staging rows of the submissions in scope only (the staging view deduplicates and
-    -- converts every submission first: 0.4–0.8 s of a one-day build at 10×)
+    -- converts every submission first)
     select * from ({{ stg_kck__submissions_rows(only_keys=
         keys_of_new_loads('submissions', 'submission_id', this)
         ~ ' union select submission_id from ' ~ this

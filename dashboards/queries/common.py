@@ -29,14 +29,6 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def mart_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows in every mart (0 for an empty one); missing marts are absent from the dict."""
-    return {
-        name: int(scalar(con, f'select count(*) from marts."{name}"'))
-        for name in mart_tables(con)
-    }
-
-
 def data_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The `as_of` the marts were built with (ages, backlog and overdue are taken then):
     the build's own record, marts.build_info; None for a warehouse without marts."""

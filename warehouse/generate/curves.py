@@ -106,12 +106,6 @@ def expand(counts: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(counts.size), counts.ravel())
 
 
-def zipf_weights(n: int, s: float = 1.1) -> np.ndarray:
-    """Zipf-like weights for ``n`` ranked items (a few heavy hitters, a long tail)."""
-    w = 1.0 / np.arange(1, n + 1) ** s
-    return w / w.sum()
-
-
 def lognormal_seconds(rng: np.random.Generator, median_s: np.ndarray | float, sigma: float,
                       size: int) -> np.ndarray:
     """Heavy-tailed durations (lognormal) with the given median, as int64 seconds."""

@@ -13,7 +13,7 @@ from warehouse import reference
 from warehouse.contracts import CONTRACTS
 
 SEED_NAMES = ("org_units", "sla_targets", "kck_topics", "districts", "portal_areas",
-              "default_it_services")
+              "default_it_services", "kpi_definitions", "kpi_targets")
 
 COI_UNITS = {
     "IT-01-1": "Director", "IT-01-2": "Director", "IT-01-4": "Director", "IT-01-5": "Director",

@@ -146,7 +146,7 @@ else:
             defn.name = name
             reports.save_report(directory, defn)
         except reports.ReportError as exc:
-            st.error(str(exc))
+            st.error(t(exc.key, L, **exc.params) if exc.key else str(exc))
         else:
             st.success(t("builder_saved", L, name=defn.name))
 

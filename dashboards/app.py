@@ -20,6 +20,7 @@ from dashboards.formats import fmt_date  # noqa: E402
 from dashboards.i18n import LANGS, N_, language_name, t  # noqa: E402
 from dashboards.queries.common import data_as_of, mart_tables  # noqa: E402
 from dashboards.state import LANG_KEY, build_file, lang, q, warehouse_path  # noqa: E402
+from warehouse.store import WarehouseError  # noqa: E402
 
 PAGES = [  # (file, label key, url path, icon)
     ("pages/director.py", N_("page_director"), "przeglad", ":material/dashboard:"),
@@ -48,7 +49,13 @@ if build_file() is None:
     st.title(t("app_title", L))
     st.error(t("no_warehouse", L, path=warehouse_path()), icon=":material/database_off:")
     st.stop()
-if not q(mart_tables):
+try:
+    marts_built = q(mart_tables)
+except WarehouseError as exc:  # a corrupt current build: the CLI's message, not a traceback
+    st.title(t("app_title", L))
+    st.error(t("warehouse_unreadable", L, error=str(exc)), icon=":material/database_off:")
+    st.stop()
+if not marts_built:
     st.title(t("app_title", L))
     st.error(t("no_marts", L, path=warehouse_path()), icon=":material/database_off:")
     st.stop()

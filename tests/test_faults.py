@@ -113,7 +113,8 @@ def test_debris_of_an_earlier_crash_is_removed_before_the_copy(tmp_path):
 
 
 # ------------------------------------------------------------------ unreadable, unwritable
-@pytest.mark.parametrize("command", [["load", "{sample}"], ["build"], ["update", "{sample}"]])
+@pytest.mark.parametrize("command", [["load", "{sample}"], ["build"], ["update", "{sample}"],
+                                     ["check"]])
 def test_corrupt_current_build_is_named_with_the_way_back(tmp_path, command):
     wh = tmp_path / "warehouse.duckdb"
     _load(wh, "tickets", 10)

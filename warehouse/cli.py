@@ -170,7 +170,14 @@ def update(src_dir: Path, warehouse: Path, as_of: str | None, full_refresh: bool
 def check(warehouse: Path) -> None:
     """Run the Great Expectations suites on raw and marts; non-zero exit on failure."""
     from expectations.runner import run_checks
+    from warehouse.store import check_readable, current_file
 
+    path = current_file(warehouse)
+    if path is None:
+        click.echo(f"error: no warehouse at {warehouse}. Run `cityops load` and "
+                   "`cityops build` first (or `make demo`).", err=True)
+        sys.exit(2)
+    check_readable(warehouse, path)  # a corrupt build: named with the way back, exit 2
     ok = run_checks(warehouse)
     sys.exit(0 if ok else 1)
 

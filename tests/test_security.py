@@ -526,3 +526,38 @@ def test_time_limit_holds_within_about_a_second(wh: Path) -> None:
                             timeout_s=1.0)
     assert "limit czasu" in message
     assert time.perf_counter() - started < 2.5
+
+
+def test_no_catalog_view_or_table_function_of_the_sandbox_shows_anything_else(
+        wh_views: Path) -> None:
+    """As something that got past every check would see it: all catalog views
+    (duckdb_*, information_schema, pg_catalog) and every table function that takes no
+    argument, read on the sandbox itself, hold no other schema, view SQL or path."""
+    import re
+
+    con = sandbox_connection(current_file(wh_views))
+    path_like = re.compile(r"(^|[\s'\"(=])(/|\./|~/)[A-Za-z]")
+    seen: list[str] = []
+    try:
+        views = con.execute("select distinct schema_name, view_name from duckdb_views()"
+                            ).fetchall()
+        functions = con.execute(
+            "select distinct function_name from duckdb_functions() where function_type = "
+            "'table' and (parameters is null or len(parameters) = 0)").fetchall()
+        queries = [f'select * from {s}."{v}"' for s, v in views]
+        queries += [f'select * from "{f}"()' for (f,) in functions]
+        assert len(views) > 20 and len(functions) > 20
+        for sql in queries:
+            try:
+                rows = con.cursor().execute(sql).fetchall()
+            except duckdb.Error:
+                continue
+            text = " ".join(" ".join(map(str, r)) for r in rows)
+            seen.append(sql)
+            assert not path_like.search(text), (sql, path_like.search(text))
+            found = [w for w in ("raw.", "stg_", "secret-hash", "internal-note", "staging",
+                                 "secwh", ".duckdb", str(wh_views.parent)) if w in text]
+            assert found == [], sql
+    finally:
+        con.close()
+    assert len(seen) > 40

@@ -357,7 +357,13 @@ def test_report_builder_sql_box(wh):
     assert parse_number(at.dataframe[-1].value.iloc[0, 0]) == n
     at.text_area(key="b_sql").set_value("drop table marts.director_kpis").run()
     at.button(key="b_sql_run").click().run()
-    assert at.error
+    # the refusal in the page's language, from the catalogue
+    assert at.error[-1].value == t("sql_select_only", "pl", kind="DROP")
+    assert "Only SELECT" not in at.error[-1].value
+    at.text_area(key="b_sql").set_value("select repeat('x', 100000) as s from range(2000)"
+                                        ).run()
+    at.button(key="b_sql_run").click().run()
+    assert at.error[-1].value.startswith("Wynik przekracza limit 50 MB")
 
 
 def test_a_new_build_swapped_in_is_read_at_the_next_rerun(wh, tmp_path, monkeypatch):

@@ -69,11 +69,16 @@ SANDBOX_CONFIG: dict[str, Any] = {
 
 
 class QueryRefused(Exception):
-    """The query is not allowed, or was stopped; ``message`` says why (Polish and English)."""
+    """The query is not allowed, or was stopped; ``message`` says why (Polish and English).
 
-    def __init__(self, message: str) -> None:
+    ``key`` and ``params`` name the same message in the dashboards' catalogues (the SQL
+    box shows ``t(key, lang, **params)``)."""
+
+    def __init__(self, message: str, key: str | None = None, **params: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.key = key
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -83,26 +88,29 @@ class QueryResult:
     elapsed_s: float
 
 
-def _refuse(pl_text: str, en_text: str) -> QueryRefused:
-    return QueryRefused(f"{pl_text} / {en_text}")
+def _refuse(pl_text: str, en_text: str, key: str | None = None, **params: Any
+            ) -> QueryRefused:
+    return QueryRefused(f"{pl_text} / {en_text}", key, **params)
 
 
 # --------------------------------------------------------------------------- checking
 def _single_select(sql: str) -> str:
     """The text of the one SELECT statement in ``sql``, or QueryRefused."""
     if not sql or not sql.strip():
-        raise _refuse("Zapytanie jest puste.", "The query is empty.")
+        raise _refuse("Zapytanie jest puste.", "The query is empty.", "sql_empty")
     parser = duckdb.connect(":memory:")
     try:
         statements = parser.extract_statements(sql)
     except duckdb.Error as exc:
-        raise _refuse(f"Błąd składni: {exc}", f"Syntax error: {exc}") from None
+        raise _refuse(f"Błąd składni: {exc}", f"Syntax error: {exc}", "sql_syntax",
+                      error=str(exc)) from None
     finally:
         parser.close()
     if len(statements) != 1:
         raise _refuse(
             f"Dozwolone jest dokładnie jedno zapytanie SELECT, a podano {len(statements)}.",
             f"Exactly one SELECT statement is allowed; got {len(statements)}.",
+            "sql_one_statement", n=len(statements),
         )
     statement = statements[0]
     if statement.type != duckdb.StatementType.SELECT:
@@ -110,6 +118,7 @@ def _single_select(sql: str) -> str:
         raise _refuse(
             f"Dozwolone są tylko zapytania SELECT (odczyt); {kind} jest zabronione.",
             f"Only SELECT (read-only) queries are allowed; {kind} is refused.",
+            "sql_select_only", kind=kind,
         )
     return statement.query.strip().rstrip(";").strip()
 
@@ -125,6 +134,7 @@ def _syntax_tree(sql: str) -> dict[str, Any]:
         raise _refuse(
             f"Tego zapytania nie da się sprawdzić: {tree.get('error_message')}",
             f"This query cannot be checked: {tree.get('error_message')}",
+            "sql_unchecked", error=str(tree.get("error_message")),
         )
     return tree
 
@@ -162,6 +172,7 @@ def check_query(sql: str, mart_tables: set[str]) -> str:
                 raise _refuse(
                     f"Funkcja tabelaryczna {name}() jest niedozwolona (czytaj tylko tabele marts).",
                     f"Table function {name}() is not allowed (read marts tables only).",
+                    "sql_table_function", name=name,
                 )
         elif kind == "BASE_TABLE":
             _check_table(node.get("catalog_name", ""), node.get("schema_name", ""),
@@ -170,6 +181,7 @@ def check_query(sql: str, mart_tables: set[str]) -> str:
             raise _refuse(
                 "SHOW … jest niedozwolone; użyj DESCRIBE marts.<tabela>.",
                 "SHOW … is not allowed; use DESCRIBE marts.<table>.",
+                "sql_show",
             )
         elif kind == "SHOW_REF" and node.get("table_name"):
             _check_table(node.get("catalog_name", ""), node.get("schema_name", ""),
@@ -192,6 +204,7 @@ def _check_table(catalog: str, schema: str, table: str, ctes: set[str], marts: s
         raise _refuse(
             f"Tabela {name!r} jest niedostępna: można czytać tylko tabele schematu marts.",
             f"Table {name!r} is not available: only tables of schema marts can be read.",
+            "sql_table_unavailable", name=name,
         )
 
 
@@ -284,7 +297,8 @@ def _time_limit(timeout_s: float) -> QueryRefused:
         f"Zapytanie przerwano po {timeout_s:g} s (limit czasu). Zawęź je (WHERE, mniej "
         "złączeń) albo użyj raportu z gotowych miar.",
         f"The query was stopped after {timeout_s:g} s (time limit). Narrow it down "
-        "(WHERE, fewer joins).",
+        "(WHERE, fewer joins) or build a report from the measures above.",
+        "sql_time_limit", seconds=timeout_s,
     )
 
 
@@ -333,6 +347,7 @@ def _fetch_batches(reader: Any, row_limit: int, byte_limit: int, timeout_s: floa
                     "wierszach). Wybierz mniej kolumn lub wierszy albo skróć długie teksty.",
                     f"The result exceeds the {_mb(byte_limit)} limit (stopped after {rows} "
                     "rows). Select fewer columns or rows, or shorten long texts.",
+                    "sql_result_too_big", megabytes=byte_limit / 1_000_000, rows=rows,
                 )
             if time.perf_counter() - started > timeout_s:
                 raise _time_limit(timeout_s)
@@ -369,11 +384,13 @@ def run_query(
         except duckdb.InterruptException:
             raise _time_limit(timeout_s) from None
         except duckdb.PermissionException as exc:
-            raise _refuse(f"Odmowa dostępu: {exc}", f"Permission denied: {exc}") from None
+            raise _refuse(f"Odmowa dostępu: {exc}", f"Permission denied: {exc}",
+                          "sql_permission", error=str(exc)) from None
         except duckdb.Error as exc:
             if time.perf_counter() - started >= timeout_s:
                 raise _time_limit(timeout_s) from None
-            raise _refuse(f"Błąd zapytania: {exc}", f"Query error: {exc}") from None
+            raise _refuse(f"Błąd zapytania: {exc}", f"Query error: {exc}", "sql_error",
+                          error=str(exc)) from None
         finally:
             timer.cancel()
         elapsed = time.perf_counter() - started

@@ -20,8 +20,9 @@ Layers, each enough on its own for most tricks, together for all we know of:
    engine itself has nothing else to show — no raw or staging schema, no view SQL, no
    file path or directory, whether asked for by a table, a catalog view, a scalar
    function or an error message. One copy per build file per process
-   (:func:`marts_connection`, ≈ 13 MB and ≈ 0.5 s at 1×), queried through cursors; the
-   report builder's queries run on it too.
+   (:func:`marts_connection`; compressed by a checkpoint after each table: 13 MB in
+   0.4 s at 1×, 93 MB in 4.7 s at 10×), queried through cursors; the report builder's
+   queries run on it too.
 4. **Limits**: the result is fetched in Arrow batches of ``FETCH_ROWS`` rows; at most
    ``row_limit`` rows come back (the query is wrapped in ``LIMIT row_limit + 1`` so a
    truncation can be reported), a result past ``byte_limit`` bytes is stopped while it is
@@ -234,9 +235,13 @@ def sandbox_connection(build_file: Path) -> duckdb.DuckDBPyConnection:
             quoted = '"' + name.replace('"', '""') + '"'
             con.execute(f"CREATE TABLE {_CATALOG}.{ALLOWED_SCHEMA}.{quoted} AS "
                         f"SELECT * FROM {_SOURCE}.{ALLOWED_SCHEMA}.{quoted}")
-        con.execute(f"USE {_CATALOG}.{ALLOWED_SCHEMA}")
+            # an in-memory catalogue is compressed when it is checkpointed (≈ 600 MB of
+            # marts at 10× become ≈ 90 MB); one table at a time keeps the peak low
+            con.execute(f"CHECKPOINT {_CATALOG}")
         con.execute(f"DETACH {_SOURCE}")
+        con.execute(f"USE {_CATALOG}.{ALLOWED_SCHEMA}")
         con.execute("DETACH memory")  # the empty default catalogue: only wh is left
+        con.execute("SET enable_progress_bar = false")  # no bar on a server's stdout
         for setting in _PATH_SETTINGS:
             con.execute(f"SET {setting} = ''")
         con.execute("SET enable_external_access = false")

@@ -21,6 +21,7 @@ from dashboards.i18n import LANGS, language_name, t  # noqa: E402
 from dashboards.navigation import PAGES  # noqa: E402
 from dashboards.queries.common import data_as_of, mart_tables  # noqa: E402
 from dashboards.state import LANG_KEY, build_file, lang, q, warehouse_path  # noqa: E402
+from warehouse.store import WarehouseError  # noqa: E402
 
 st.set_page_config(page_title="CityOps", page_icon=":material/monitoring:", layout="wide")
 require_login()  # with single sign-on switched on, nothing below runs before login
@@ -40,7 +41,13 @@ if build_file() is None:
     st.title(t("app_title", L))
     st.error(t("no_warehouse", L, path=warehouse_path()), icon=":material/database_off:")
     st.stop()
-if not q(mart_tables):
+try:
+    marts_built = q(mart_tables)
+except WarehouseError as exc:  # a corrupt current build: the CLI's message, not a traceback
+    st.title(t("app_title", L))
+    st.error(t("warehouse_unreadable", L, error=str(exc)), icon=":material/database_off:")
+    st.stop()
+if not marts_built:
     st.title(t("app_title", L))
     st.error(t("no_marts", L, path=warehouse_path()), icon=":material/database_off:")
     st.stop()

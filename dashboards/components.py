@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Callable
 from datetime import date
 from functools import partial
 
+import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
@@ -161,7 +163,7 @@ def style_figure(fig: go.Figure, title: str, lang: str, height: int = 380, wrap:
     """Title (what is counted, over which period), the language's number format, sober look.
 
     ``wrap``: characters per title line (about 55 for a chart in half the page width)."""
-    wrapped = wrap_title(title, wrap)
+    wrapped = wrap_title(html.escape(title, quote=False), wrap)
     fig.update_layout(
         title={"text": wrapped, "font": {"size": 15}},
         separators=plotly_separators(lang),  # the locale's decimal and thousands symbols
@@ -180,9 +182,58 @@ def month_axis(fig: go.Figure, lang: str) -> go.Figure:
     return fig
 
 
+# the trace attributes that carry data values plotly draws as (HTML-subset) text: category
+# axes and hover (x, y, …), bar texts, pie labels, hover data (customdata), legend entries
+_TEXT_ATTRS = ("x", "y", "z", "text", "hovertext", "labels", "customdata", "name",
+               "legendgroup", "parents", "ids")
+
+
+def plain_text(value: object) -> object:
+    """Source text as plotly should draw it: ``<``, ``>`` and ``&`` escaped, so a project
+    named ``<a href="…">`` shows those characters instead of becoming a live link (plotly
+    renders a subset of HTML in every text and decodes the entities back)."""
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "OUS":
+        return np.vectorize(plain_text, otypes=[object])(value) if value.size else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain_text(v) for v in value)
+    return value
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+
+
+def md_text(value: str) -> str:
+    """Source text put into Streamlit markdown (a label, a tile's title) as plain text:
+    every markdown character escaped, so ``[klik](http://…)`` or ``<a href>`` stays text
+    (Streamlit escapes raw HTML itself, but renders markdown links and emphasis)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+
+
+def escape_figure(fig: go.Figure) -> go.Figure:
+    """Every data value and legend name of ``fig``'s traces as :func:`plain_text`.
+
+    Titles, axis titles and hover templates are the dashboards' own (catalogue messages,
+    with the ``<br>`` of :func:`wrap_title`); every chart goes through :func:`chart`,
+    which calls this, so no page can forget it."""
+    for trace in fig.data:
+        for attr in _TEXT_ATTRS:
+            value = getattr(trace, attr, None) if attr in trace else None
+            if value is not None:
+                escaped = plain_text(value)
+                if escaped is not value:
+                    trace[attr] = escaped
+    for axis in ("xaxis", "yaxis"):  # category orders name the same values
+        layout_axis = fig.layout[axis] if axis in fig.layout else None
+        if layout_axis is not None and layout_axis.categoryarray is not None:
+            layout_axis.categoryarray = plain_text(layout_axis.categoryarray)
+    return fig
+
+
 def chart(fig: go.Figure, key: str) -> None:
     config = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
-    st.plotly_chart(fig, key=key, width="stretch", config=config)
+    st.plotly_chart(escape_figure(fig), key=key, width="stretch", config=config)
 
 
 def kpi_tile(row: dict, lang: str) -> None:
@@ -199,7 +250,7 @@ def kpi_tile(row: dict, lang: str) -> None:
     definition = localized(row, "definition", lang) if "definition_pl" in row else None
     direction = value_label("direction", row["direction"], lang)
     with st.container(border=True):
-        st.markdown(f"**{name}**",
+        st.markdown(f"**{md_text(name)}**",
                     help=f"{definition}\n\n{direction}" if definition else direction)
         st.metric(name, fmt_value(row["value"], unit, lang), delta=delta,
                   delta_color=("normal" if better_higher else "inverse") if moved else "off",

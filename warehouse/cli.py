@@ -5,13 +5,14 @@ Each subcommand is a thin shell over a module function, so tests call the same c
 
 from __future__ import annotations
 
+import errno
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
-from warehouse.store import DEFAULT_WAREHOUSE
+from warehouse.store import DEFAULT_WAREHOUSE, WarehouseError
 
 
 class CallerPath(click.Path):
@@ -38,7 +39,31 @@ warehouse_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# a directory that cannot be written, a full disk: named, exit 2 (not a traceback)
+_FILE_FAULTS = (errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EROFS, errno.ENOSPC,
+                errno.EDQUOT)
+
+
+class CityOpsGroup(click.Group):
+    """Every command: a warehouse that cannot be read or written (a corrupt current build
+    file, an unwritable directory, a full disk) is a message naming the file and the way
+    back, and exit code 2 — not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except WarehouseError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except OSError as exc:
+            if exc.errno not in _FILE_FAULTS:
+                raise
+            click.echo(f"error: {exc.filename or 'a file'} cannot be written "
+                       f"({exc.strerror}); the served warehouse is unchanged.", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=CityOpsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """CityOps: the operations warehouse of Kraków City Hall.
 
@@ -145,7 +170,14 @@ def update(src_dir: Path, warehouse: Path, as_of: str | None, full_refresh: bool
 def check(warehouse: Path) -> None:
     """Run the Great Expectations suites on raw and marts; non-zero exit on failure."""
     from expectations.runner import run_checks
+    from warehouse.store import check_readable, current_file
 
+    path = current_file(warehouse)
+    if path is None:
+        click.echo(f"error: no warehouse at {warehouse}. Run `cityops load` and "
+                   "`cityops build` first (or `make demo`).", err=True)
+        sys.exit(2)
+    check_readable(warehouse, path)  # a corrupt build: named with the way back, exit 2
     ok = run_checks(warehouse)
     sys.exit(0 if ok else 1)
 
@@ -217,6 +249,48 @@ def demo(warehouse: Path, years: int, scale: float, seed: int, port: int,
         from warehouse.serve import serve as run_serve
 
         run_serve(warehouse, host="127.0.0.1", port=port)
+
+
+@main.command()
+@warehouse_option
+def builds(warehouse: Path) -> None:
+    """List the kept builds, newest first: current, good or not, as_of, loads."""
+    from warehouse.store import kept_builds
+
+    kept = kept_builds(warehouse)
+    if not kept:
+        click.echo(f"No kept builds for {warehouse}.")
+        return
+    for b in kept:
+        mark = "*" if b.current else " "
+        state = f"cannot be opened: {b.error}" if b.error else (
+            f"as of {b.as_of or '(not built)'}, {len({lid for lid, *_ in b.loads})} load(s), "
+            f"{len(b.loads)} file(s)")
+        click.echo(f"{mark} {b.path.name}  {state}")
+    click.echo("(* = current)")
+
+
+@main.command()
+@warehouse_option
+@click.option("--to", "to", default=None,
+              help="The build file name to switch to (see `cityops builds`). Default: the "
+                   "newest good build older than the current one.")
+@click.option("--discard-loads", is_flag=True,
+              help="Switch even if the older build lacks loads the current one holds "
+                   "(they are lost: load those files again).")
+def rollback(warehouse: Path, to: str | None, discard_loads: bool) -> None:
+    """Switch the warehouse link back to an older good build (e.g. after a corrupt file)."""
+    from warehouse.store import rollback as run
+
+    done = run(warehouse, to=to, discard_loads=discard_loads)
+    click.echo(f"{warehouse} now points at {done.target.name}.")
+    if done.missing_loads:
+        names = sorted({name for _, _, name, _ in done.missing_loads})
+        click.echo(f"Discarded loads: load these files again: {', '.join(names)}.")
+    elif done.current_unreadable:
+        click.echo("The loads of the unreadable build are lost: load the extracts loaded "
+                   "since then again.")
+
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,14 @@ Two CSV dialects:
 * ``excel-pl`` — opens right in Polish Excel by double-click: UTF-8 with a BOM, ``;`` as the
   separator, a decimal comma, timestamps as ``YYYY-MM-DD HH:MM:SS``;
 * ``standard`` — UTF-8 without a BOM, ``,`` and a decimal point (RFC 4180, for programs).
+
+Both dialects pass every frame through :func:`neutralise_formulas` (OWASP's CSV-injection
+rule): a text cell — or a column name — that begins with ``=``, ``+``, ``-``, ``@``, a TAB or
+a CR gets a leading ``'``, so a spreadsheet shows it instead of evaluating it (a title
+``=HYPERLINK(…)`` from a source system stays text). Number columns are not text and stay
+numbers. XLSX needs no prefix: every text cell is written string-typed, never as a
+formula. The CLI's ``cityops export`` and the dashboards' download buttons call these same
+two functions.
 """
 
 from __future__ import annotations
@@ -24,11 +32,33 @@ DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_FORMAT = "%Y-%m-%d"
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_RE = "^[=+\\-@\t\r]"
+
+
+def _neutral(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def neutralise_formulas(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with every text cell and column name that a spreadsheet would evaluate as a
+    formula prefixed with ``'``; numbers, dates and booleans untouched."""
+    text_columns = [name for name, dtype in df.schema.items()
+                    if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum))]
+    out = df.with_columns(
+        pl.when(pl.col(name).cast(pl.String).str.contains(_FORMULA_RE))
+        .then(pl.lit("'") + pl.col(name).cast(pl.String))
+        .otherwise(pl.col(name).cast(pl.String)).alias(name)
+        for name in text_columns)
+    return out.rename({name: _neutral(name) for name in out.columns
+                       if _neutral(name) != name})
+
+
 def frame_to_csv_bytes(df: pl.DataFrame, dialect: str = "excel-pl") -> bytes:
     if dialect not in DIALECTS:
         raise ValueError(f"Unknown CSV dialect {dialect!r}; use one of {', '.join(DIALECTS)}")
     pl_excel = dialect == "excel-pl"
-    text = df.write_csv(
+    text = neutralise_formulas(df).write_csv(
         separator=";" if pl_excel else ",",
         decimal_comma=pl_excel,
         datetime_format=DATETIME_FORMAT,

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboards import reports
 from dashboards.components import chart, month_axis, style_figure, table
+from dashboards.formats import fmt_number
 from dashboards.i18n import N_, column_label, t
 from dashboards.marts import mart_label
 from dashboards.state import build_file, lang, lkey, q, warehouse_path
@@ -30,6 +31,15 @@ ROWS = "*"
 AGG_LABELS = {"sum": N_("agg_sum"), "avg": N_("agg_avg"), "min": N_("agg_min"),
               "max": N_("agg_max"), "count": N_("agg_count"), "median": N_("agg_median")}
 CHART_LABELS = {"bar": N_("chart_bar"), "line": N_("chart_line"), "none": N_("chart_none")}
+# the SQL box's refusals (warehouse.safe_sql.QueryRefused.key) as catalogue messages
+SQL_MESSAGES = {
+    "sql_empty": N_("sql_empty"), "sql_syntax": N_("sql_syntax"),
+    "sql_one_statement": N_("sql_one_statement"), "sql_select_only": N_("sql_select_only"),
+    "sql_unchecked": N_("sql_unchecked"), "sql_table_function": N_("sql_table_function"),
+    "sql_show": N_("sql_show"), "sql_table_unavailable": N_("sql_table_unavailable"),
+    "sql_time_limit": N_("sql_time_limit"), "sql_result_too_big": N_("sql_result_too_big"),
+    "sql_permission": N_("sql_permission"), "sql_error": N_("sql_error"),
+}
 K = {name: lkey(name) for name in ("b_open", "b_mart", "b_measures", "b_breakdowns",
                                    "b_filter_col", "b_chart")}
 
@@ -146,7 +156,7 @@ else:
             defn.name = name
             reports.save_report(directory, defn)
         except reports.ReportError as exc:
-            st.error(str(exc))
+            st.error(t(exc.key, L, **exc.params) if exc.key else str(exc))
         else:
             st.success(t("builder_saved", L, name=defn.name))
 
@@ -160,6 +170,9 @@ elif st.button(t("builder_sql_run", L), key="b_sql_run"):
     try:
         result = run_readonly_query(build_file(), sql)
     except QueryRefused as exc:
-        st.error(str(exc))
+        key = SQL_MESSAGES.get(getattr(exc, "key", None) or "")
+        params = {k: fmt_number(v, L) if isinstance(v, (int, float)) else v
+                  for k, v in getattr(exc, "params", {}).items()}
+        st.error(t(key, L, **params) if key else str(exc))
     else:
         table(result, "zapytanie_sql", "b_sql_table", L)

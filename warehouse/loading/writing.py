@@ -1,27 +1,22 @@
-"""Writing into raw.*: good rows straight in, rejects staged, file-wide rules, upsert, audit.
+"""Writing into raw.*: the checked rows of a file, its rejects, the audit.
 
-A file is written batch by batch: good rows go straight into ``raw.<contract>`` (tagged
-with this load's id and the file name), rejected rows into the temporary table
-``__stage_bad`` (DuckDB spills it to disk if it outgrows its memory limit).  Once the whole
-file is in, the rules that need the whole file are applied (:func:`duplicate_rows` finds
-keys repeated in the file; :func:`reject_late` moves rows to the rejects or extends their
-reason), then :func:`commit_file` upserts — rows of ``raw.<contract>`` from earlier files
-whose natural key this file has are deleted, so a newer extract replaces older versions of
-the same records and loading overlapping files never duplicates a key — and appends the
-rejects to ``raw.<contract>__rejected``.
+:func:`write_checked` takes the checked table of one file (typed values and reject reasons,
+:mod:`warehouse.loading.validation`) and writes it in a few set-based statements: the
+keyed hashes of its personal data (each distinct value once), the upsert of its good rows
+— rows of ``raw.<contract>`` from earlier files whose natural key this file has are
+deleted, so a newer extract replaces older versions of the same records and loading
+overlapping files never duplicates a key — and its rejected rows, with their original text,
+into ``raw.<contract>__rejected``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
-import polars as pl
 
 from warehouse.contracts import (
     CONTRACTS,
-    DUCKDB_TYPES,
     REF_PORTAL_AREAS,
     REF_PROJECTS,
     REF_SERVICES,
@@ -30,10 +25,16 @@ from warehouse.contracts import (
     Contract,
 )
 from warehouse.loading.reading import ROW
-from warehouse.loading.validation import KEY_PREFIX, Lookups
+from warehouse.loading.validation import REASON, q, t
+from warehouse.pii import (
+    hmac_sql,
+    normalise_email_sql,
+    normalise_phone_sql,
+    phone_digits_sql,
+)
 
 LOADED_STATUSES = ("loaded", "loaded with rejects")
-BAD = "__stage_bad"
+CODES = "__codes"
 META = "_load_id, _source_file, _source_row"
 
 
@@ -45,183 +46,136 @@ def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
     return row[0] if row else None
 
 
-def _codes(con: duckdb.DuckDBPyConnection, table: str, column: str) -> frozenset[str]:
-    rows = con.execute(f'SELECT DISTINCT "{column}" FROM raw.{table} '
-                       f'WHERE "{column}" IS NOT NULL').fetchall()
-    return frozenset(r[0] for r in rows)
-
-
-def lookups_for(con: duckdb.DuckDBPyConnection, contract: Contract,
-                seeds: dict[str, frozenset[str]]) -> Lookups:
-    """Reference codes for ``contract``: the seeds plus what raw.* holds now.
+def fill_codes(con: duckdb.DuckDBPyConnection, contract: Contract,
+               seeds: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The reference codes ``contract`` is checked against, in the temp table ``__codes``
+    (ref, code): the seeds plus the catalogues raw.* holds now.  Returns the reference
+    sets it holds.
 
     raw.* already contains this load's earlier files (contracts load in LOAD_ORDER), so
-    tickets in tickets.csv of the same load count for ticket_events.csv.
+    services in it_services.csv of the same load count for tickets.csv.
     """
     refs = {c.ref for c in contract.columns if c.ref}
-    codes = {k: v for k, v in seeds.items() if k in (REF_UNITS, REF_TOPICS, REF_PORTAL_AREAS)}
-    if REF_SERVICES in refs:
-        codes[REF_SERVICES] = _codes(con, "it_services", "service_code")
-    if REF_PROJECTS in refs:
-        codes[REF_PROJECTS] = _codes(con, "sc_projects", "project_id")
-    return Lookups(codes=codes)
-
-
-def tickets_of_batch(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, load_id: str,
-                     source_file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """For a batch of ticket_events rows: (ticket_id, opened_at) of its tickets in
-    raw.tickets, and (ticket_id, opened_event_at) — their first 'opened' event in
-    raw.ticket_events before this file. Only the batch's tickets: a day's events against
-    the whole history took 0.3 s at 10×."""
-    ids = frame.select(pl.col("ticket_id").str.strip_chars().unique())
-    con.register("__ids", ids)
-    try:
-        tickets = con.sql("SELECT ticket_id, opened_at FROM raw.tickets "
-                          "WHERE ticket_id IN (SELECT ticket_id FROM __ids)").pl()
-        opened = con.sql(
-            "SELECT ticket_id, min(event_at) AS opened_event_at FROM raw.ticket_events "
-            "WHERE event = 'opened' AND ticket_id IN (SELECT ticket_id FROM __ids) "
-            f"AND NOT ({_this_file()}) GROUP BY ticket_id",
-            params={"load_id": load_id, "file": source_file}).pl()
-    finally:
-        con.unregister("__ids")
-    return tickets, opened
-
-
-def _q(name: str) -> str:
-    return f'"{name}"'
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {CODES} (ref VARCHAR, code VARCHAR)")
+    held = set()
+    for ref in (REF_UNITS, REF_TOPICS, REF_PORTAL_AREAS):
+        if ref in refs and ref in seeds:
+            con.execute(f"INSERT INTO {CODES} SELECT ?, unnest(?::VARCHAR[])",
+                        [ref, sorted(seeds[ref])])
+            held.add(ref)
+    for ref, table, column in ((REF_SERVICES, "it_services", "service_code"),
+                               (REF_PROJECTS, "sc_projects", "project_id")):
+        if ref in refs:
+            con.execute(f"INSERT INTO {CODES} SELECT DISTINCT ?, {q(column)} FROM raw.{table} "
+                        f"WHERE {q(column)} IS NOT NULL", [ref])
+            held.add(ref)
+    return frozenset(held)
 
 
 def _cols(contract: Contract) -> str:
-    return ", ".join(_q(c.stored_name) for c in contract.columns)
+    return ", ".join(q(c.stored_name) for c in contract.columns)
 
 
-def _this_file(alias: str = "") -> str:
-    a = f"{alias}." if alias else ""
-    return f"{a}_load_id = $load_id AND {a}_source_file = $file"
+def hash_pii(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
+             pads: dict[str, bytes]) -> dict[str, str]:
+    """A table (v, h) per PII column of ``checked``: each distinct value as the file holds
+    it and the keyed hash of its normalised form, computed once per distinct value.
+    Returns column -> table."""
+    tables = {}
+    for col in contract.columns:
+        if not col.pii:
+            continue
+        table = f"__pii_{col.name}"
+        if col.name == "caller_number":  # the digits once, then the prefix rules over them
+            norm = (f"SELECT v, {normalise_phone_sql('d')} AS n FROM (SELECT v, "
+                    f"{phone_digits_sql('v')} AS d FROM distinct_values)")
+        else:
+            norm = f"SELECT v, {normalise_email_sql('v')} AS n FROM distinct_values"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS WITH distinct_values AS "
+                    f"(SELECT DISTINCT {t(col.name)} AS v FROM {checked} WHERE {t(col.name)} IS "
+                    f"NOT NULL) SELECT v, {hmac_sql('n')} AS h FROM ({norm})", pads)
+        tables[col.name] = table
+    return tables
 
 
-def create_stage(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """An empty stage for the rejected rows of one file (text, reason, typed key)."""
-    text = ", ".join(f"{_q(c.stored_name)} VARCHAR" for c in contract.columns)
-    keys = ", ".join(f"{_q(KEY_PREFIX + k)} {DUCKDB_TYPES[contract.column(k).type]}"
-                     for k in contract.key)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {BAD} ({ROW} BIGINT, {text}, "
-                f"reject_reason VARCHAR, {keys})")
+def _values(contract: Contract, hashed: dict[str, str], alias: str) -> tuple[str, str]:
+    """The stored values of the contract columns (PII: the hash) and the joins they need."""
+    values, joins = [], []
+    for col in contract.columns:
+        if col.pii:
+            joins.append(f"LEFT JOIN {hashed[col.name]} AS {q('h_' + col.name)} "
+                         f"ON {q('h_' + col.name)}.v = {alias}.{t(col.name)}")
+            values.append(f"{q('h_' + col.name)}.h")
+        else:
+            values.append(f"{alias}.{t(col.name)}")
+    return ", ".join(values), " ".join(joins)
 
 
-def insert_good(con: duckdb.DuckDBPyConnection, contract: Contract, frame: pl.DataFrame,
-                load_id: str, source_file: str) -> None:
-    """Append a batch of good rows (stored column names) to raw.<contract>."""
-    if frame.height == 0:
+def _upsert_delete(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str) -> None:
+    """Delete the rows of raw.<contract> whose key the good rows of ``checked`` have."""
+    name = contract.name
+    if con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM raw.{name})").fetchone()[0]:
         return
-    con.register("__batch", frame)
-    try:
-        cols = _cols(contract)
-        con.execute(f"INSERT INTO raw.{contract.name} ({cols}, {META}) "
-                    f"SELECT {cols}, $load_id, $file, {ROW} FROM __batch",
-                    {"load_id": load_id, "file": source_file})
-    finally:
-        con.unregister("__batch")
-
-
-def stage_bad(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
-    """Append a batch of rejected rows to the stage, matching columns by name."""
-    if frame.height == 0:
+    keys = [q(k) for k in contract.key]
+    typed = [t(k) for k in contract.key]
+    bounds = con.execute(
+        f"SELECT {', '.join(f'min({k}), max({k})' for k in typed)} FROM {checked} "
+        f"WHERE {REASON} IS NULL").fetchone()
+    if bounds[0] is None:
         return
-    con.register("__batch", frame)
-    try:
-        con.execute(f"INSERT INTO {BAD} BY NAME SELECT * FROM __batch")
-    finally:
-        con.unregister("__batch")
+    match = " AND ".join(f"r.{k} = n.{k}" for k in keys)
+    # the file's key range as constants lets DuckDB skip every row group (zone maps)
+    # that cannot hold one of its keys: a day's calls against 5 M rows in 5 ms, not 0.6 s
+    in_range = " AND ".join(f"r.{k} BETWEEN $lo{i} AND $hi{i}" for i, k in enumerate(keys))
+    ranges = {f"{end}{i}": bounds[2 * i + (end == "hi")]
+              for i in range(len(keys)) for end in ("lo", "hi")}
+    select = ", ".join(f"{tk} AS {k}" for tk, k in zip(typed, keys, strict=True))
+    con.execute(f"DELETE FROM raw.{name} AS r USING (SELECT {select} FROM {checked} "
+                f"WHERE {REASON} IS NULL) AS n WHERE {match} AND {in_range}", ranges)
 
 
-def duplicate_rows(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str,
-                   source_file: str) -> pl.DataFrame:
-    """Rows of the file (loaded or rejected) whose complete key comes again in a later row:
-    _source_row, last_row (the last row with the key) and the typed key columns."""
-    keys = ", ".join(_q(k) for k in contract.key)
-    staged = ", ".join(f"{_q(KEY_PREFIX + k)} AS {_q(k)}" for k in contract.key)
-    complete = " AND ".join(f"{_q(KEY_PREFIX + k)} IS NOT NULL" for k in contract.key)
-    return con.sql(f"""
-        WITH keyed AS (
-            SELECT {ROW}, {keys} FROM raw.{contract.name} WHERE {_this_file()}
-            UNION ALL SELECT {ROW}, {staged} FROM {BAD} WHERE {complete}),
-        last AS (
-            SELECT {keys}, max({ROW}) AS last_row FROM keyed
-            GROUP BY {keys} HAVING count(*) > 1)
-        SELECT k.{ROW}, l.last_row, {", ".join(f"k.{_q(k)}" for k in contract.key)}
-        FROM keyed AS k JOIN last AS l USING ({keys})
-        WHERE k.{ROW} <> l.last_row ORDER BY k.{ROW}""",
-        params={"load_id": load_id, "file": source_file}).pl()
+def _rejects(contract: Contract, checked: str, relation: str, hashed: dict[str, str]
+             ) -> str:
+    """SELECT of the rejected rows as raw.<contract>__rejected holds them: the original
+    text (read again from the relation, for these rows only), PII hashed, the reason."""
+    text = ", ".join(f"{q('h_' + c.name)}.h" if c.pii else f"s.{q(c.name)}"
+                     for c in contract.columns)
+    joins = " ".join(f"LEFT JOIN {hashed[c.name]} AS {q('h_' + c.name)} "
+                     f"ON {q('h_' + c.name)}.v = c.{t(c.name)}"
+                     for c in contract.columns if c.pii)
+    rows = f"SELECT {ROW} FROM {checked} WHERE {REASON} IS NOT NULL"
+    return (f"SELECT {text}, 'row ' || c.{ROW} || ': ' || c.{REASON} AS {REASON}, c.{ROW} "
+            f"FROM {checked} AS c JOIN (SELECT * FROM {relation} WHERE {ROW} IN ({rows})) AS s "
+            f"USING ({ROW}) {joins}")
 
 
-def reject_late(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str,
-                source_file: str, reasons: pl.DataFrame,
-                originals: Callable[[list[int]], pl.DataFrame]) -> None:
-    """Apply the file-wide rules' ``reasons`` (_source_row, reason; one row each).
-
-    A rejected row gets them appended to its own reason; a loaded row leaves
-    raw.<contract> for the stage, with its original text fetched by ``originals(rows)``
-    (_source_row + text columns, PII already hashed).
-    """
-    if reasons.height == 0:
-        return
-    params = {"load_id": load_id, "file": source_file}
-    con.register("__late", reasons)
-    try:
-        con.execute(f"UPDATE {BAD} SET reject_reason = reject_reason || '; ' || l.reason "
-                    f"FROM __late AS l WHERE {BAD}.{ROW} = l.{ROW}")
-        moved = [r[0] for r in con.execute(
-            f"SELECT {ROW} FROM __late WHERE {ROW} IN "
-            f"(SELECT {ROW} FROM raw.{contract.name} WHERE {_this_file()}) ORDER BY 1",
-            params).fetchall()]
-        if not moved:
-            return
-        con.register("__originals", originals(moved))
-        con.execute(f"INSERT INTO {BAD} BY NAME SELECT o.*, "
-                    f"'row ' || o.{ROW} || ': ' || l.reason AS reject_reason "
-                    f"FROM __originals AS o JOIN __late AS l USING ({ROW})")
-        con.execute(f"DELETE FROM raw.{contract.name} WHERE {_this_file()} "
-                    f"AND {ROW} IN (SELECT {ROW} FROM __originals)", params)
-    finally:
-        con.unregister("__late")
-        con.unregister("__originals")
-
-
-def commit_file(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str,
-                source_file: str, kept_reasons: int) -> tuple[int, int, list[str]]:
-    """Delete older rows with this file's keys, append the rejected rows, drop the stage.
+def write_checked(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
+                  relation: str, load_id: str, source_file: str, pads: dict[str, bytes],
+                  kept_reasons: int) -> tuple[int, int, list[str]]:
+    """Upsert the good rows of ``checked`` into raw.<contract> and append its rejected
+    rows (original text, personal data hashed) to the rejects.
 
     Returns rows loaded, rows rejected and the first ``kept_reasons`` reasons (row order).
     """
     name, params = contract.name, {"load_id": load_id, "file": source_file}
-    bounds = con.execute(
-        f"SELECT {', '.join(f'min({_q(k)}), max({_q(k)})' for k in contract.key)} "
-        f"FROM raw.{name} WHERE {_this_file()}", params).fetchone()
-    if bounds[0] is not None and con.execute(
-            f"SELECT EXISTS (SELECT 1 FROM raw.{name} WHERE NOT ({_this_file()}))",
-            params).fetchone()[0]:  # skipped when the table held nothing else
-        match = " AND ".join(f"t.{_q(k)} = n.{_q(k)}" for k in contract.key)
-        keys = ", ".join(_q(k) for k in contract.key)
-        # the file's key range as constants lets DuckDB skip every row group (zone maps)
-        # that cannot hold one of its keys: a day's calls against 5 M rows in 5 ms, not 0.6 s
-        in_range = " AND ".join(f"t.{_q(k)} BETWEEN $lo{i} AND $hi{i}"
-                                for i, k in enumerate(contract.key))
-        ranges = {f"{end}{i}": bounds[2 * i + (end == "hi")]
-                  for i in range(len(contract.key)) for end in ("lo", "hi")}
-        con.execute(f"DELETE FROM raw.{name} AS t USING (SELECT {keys} FROM raw.{name} "
-                    f"WHERE {_this_file()}) AS n WHERE {match} AND {in_range} "
-                    f"AND NOT ({_this_file('t')})", params | ranges)
-    con.execute(f"INSERT INTO raw.{name}__rejected ({_cols(contract)}, reject_reason, {META}) "
-                f"SELECT {_cols(contract)}, reject_reason, $load_id, $file, {ROW} FROM {BAD} "
-                f"ORDER BY {ROW}", params)
-    loaded = con.execute(f"SELECT count(*) FROM raw.{name} WHERE {_this_file()}",
-                         params).fetchone()[0]
-    rejected = con.execute(f"SELECT count(*) FROM {BAD}").fetchone()[0]
+    hashed = hash_pii(con, contract, checked, pads)
+    _upsert_delete(con, contract, checked)
+    values, joins = _values(contract, hashed, "c")
+    con.execute(f"INSERT INTO raw.{name} ({_cols(contract)}, {META}) SELECT {values}, "
+                f"$load_id, $file, c.{ROW} FROM {checked} AS c {joins} "
+                f"WHERE c.{REASON} IS NULL", params)
+    loaded, rejected = con.execute(
+        f"SELECT count(*) FILTER (WHERE {REASON} IS NULL), "
+        f"count(*) FILTER (WHERE {REASON} IS NOT NULL) FROM {checked}").fetchone()
+    if rejected:
+        con.execute(f"INSERT INTO raw.{name}__rejected ({_cols(contract)}, {REASON}, {META}) "
+                    f"SELECT * EXCLUDE ({ROW}), $load_id, $file, {ROW} FROM "
+                    f"({_rejects(contract, checked, relation, hashed)}) ORDER BY {ROW}", params)
     reasons = [r[0] for r in con.execute(
-        f"SELECT reject_reason FROM {BAD} ORDER BY {ROW} LIMIT ?", [kept_reasons]).fetchall()]
-    con.execute(f"DROP TABLE {BAD}")
+        f"SELECT 'row ' || {ROW} || ': ' || {REASON} FROM {checked} "
+        f"WHERE {REASON} IS NOT NULL ORDER BY {ROW} LIMIT ?", [kept_reasons]).fetchall()]
+    for table in hashed.values():
+        con.execute(f"DROP TABLE {table}")
     return loaded, rejected, reasons
 
 

@@ -19,8 +19,15 @@ Decisions (see also the module docs of :mod:`warehouse.loading.reading`,
   rule.  One ``raw.load_audit`` row per file; rows_read = rows_loaded + rows_rejected.
 * **Idempotent.** A file whose sha256 an earlier load already loaded is skipped (audit row
   status ``skipped: already loaded``, rows_read = rows_loaded = rows_rejected = 0: nothing
-  was read), so summing the audit never counts a row twice.  A newer extract upserts:
-  rows with the same natural key are replaced.
+  was read), so summing the audit never counts a row twice.
+* **Newer means extracted later.** Every file has an extraction time: ``--extracted-at``,
+  else its own latest moment (events first), else the time of the load; it is stored on
+  every row (``_extracted_at``) and in the audit.  A newer extract upserts: rows with the
+  same natural key are replaced, and a child set delivered whole (a ticket's events with
+  its 'opened' event, a project's milestones) replaces the record's set.  Rows from an
+  older extract than raw's never replace a version: they are kept in
+  ``raw.<contract>__history`` and reported, so loading the same extracts in any order
+  gives the same raw layer (:mod:`warehouse.loading.writing`).
 * **PII.** caller_number and submitter_email are replaced by a keyed hash before anything
   is stored (:mod:`warehouse.pii`).
 * **Memory.** A file is read by DuckDB into a temporary table and checked there in one
@@ -126,7 +133,8 @@ def load_directory(src_dir: Path, warehouse: Path, *,
                    seeds: dict[str, frozenset[str]] | None = None,
                    console: Console | None = None,
                    batch_bytes: int | None = None,
-                   into: Path | None = None) -> LoadReport:
+                   into: Path | None = None,
+                   extracted_at: datetime | None = None) -> LoadReport:
     """Validate every contract file in ``src_dir`` and load it into ``warehouse``'s raw.*.
 
     ``seeds`` (unit/topic/portal-area codes) default to :func:`seed_codes`; tests pass their
@@ -134,7 +142,9 @@ def load_directory(src_dir: Path, warehouse: Path, *,
     reads a file whole, within its memory limit.  Raises :class:`LoadRefused` (warehouse
     unchanged) if any file is refused.  ``into``: a writable copy of the warehouse that the
     caller already holds and swaps in (``cityops update``); by default the load makes and
-    swaps in its own.
+    swaps in its own.  ``extracted_at``: when the extracts were taken (``--extracted-at``);
+    by default each file's own latest moment (:func:`warehouse.loading.writing.
+    file_extracted_at`), else the time of the load.
     """
     del batch_bytes
     t0 = time.perf_counter()
@@ -145,12 +155,14 @@ def load_directory(src_dir: Path, warehouse: Path, *,
                           "Pass the directory holding the extracts (e.g. data/sample).")
     files, warnings = discover(src_dir)
     files.sort(key=lambda f: (LOAD_ORDER.index(f.contract.name), f.name))
-    load_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    loaded_at = datetime.now()
+    load_id = loaded_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     report = LoadReport(load_id, src_dir, warehouse, warnings=warnings)
     if not files:
         report.warnings.append(f"{src_dir}: no contract files found; tables left as they were")
     seeds = seeds if seeds is not None else (seed_codes() if files else {})
-    load = LoadContext(load_id, seeds, hmac_pads(pii_key(warehouse)), KEPT_REASONS)
+    load = LoadContext(load_id, seeds, hmac_pads(pii_key(warehouse)), KEPT_REASONS,
+                       extracted_at=extracted_at, loaded_at=loaded_at)
     refused: list[str] = []
     copy = contextlib.nullcontext(into) if into is not None else writable_copy(warehouse)
     scanner = Scanner([f.path for f in files])  # hashes the files beside the load

@@ -13,7 +13,9 @@ describes the file with a :class:`Staged` and calls :func:`load_stage`, which
 3. hashes the personal data (:mod:`warehouse.pii`, each distinct value once);
 4. writes the good rows to ``raw.<contract>``, the rejected ones with their original text
    and every reason to ``raw.<contract>__rejected`` (:mod:`warehouse.loading.writing`);
-5. records the file in ``raw.load_audit`` (rows_read = rows_loaded + rows_rejected),
+5. records the file in ``raw.load_audit`` (rows_read = rows_loaded + rows_rejected, and
+   when the extract was taken: a version from an older extract than raw's is kept in
+   ``raw.<contract>__history`` and reported, never applied),
 
 inside the writable copy the caller holds (:func:`warehouse.load.load_directory` makes
 it and swaps it in atomically).  The audit row names ``Staged.source_file`` — an importer
@@ -66,6 +68,9 @@ class LoadContext:
     seeds: dict[str, frozenset[str]]
     pads: dict[str, bytes]  # HMAC pads of the PII key (warehouse.pii.hmac_pads)
     kept_reasons: int = KEPT_REASONS
+    # when the extracts were taken (``--extracted-at``); None: each file's latest moment
+    extracted_at: datetime | None = None
+    loaded_at: datetime | None = None  # the load's start: a file with no moment at all
 
 
 def check(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext) -> int:
@@ -99,13 +104,16 @@ def commit(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext, ro
            started: datetime) -> FileResult:
     """Write the checked rows of ``staged`` to raw.* and record the file."""
     contract = staged.contract
-    loaded, rejected, reasons = write_checked(con, contract, CHECKED, staged.relation,
-                                              load.load_id, staged.source_file, load.pads,
-                                              load.kept_reasons)
+    written = write_checked(con, contract, CHECKED, staged.relation, load.load_id,
+                            staged.source_file, load.pads, load.kept_reasons,
+                            load.extracted_at, load.loaded_at or started)
+    loaded, rejected, reasons = written.loaded, written.rejected, written.reasons
     con.execute(f"DROP TABLE {CHECKED}")
     assert rows == loaded + rejected, (staged.source_file, rows, loaded, rejected)
     status = "loaded with rejects" if rejected else "loaded"
     parts = ([staged.description] if staged.description else []) + staged.warnings
+    parts.append(f"extracted at {written.extracted_at:%Y-%m-%d %H:%M:%S}")
+    parts += written.notes(contract.name)
     if rows == 0:
         parts.append("header only: no data rows")
     if rejected:
@@ -115,6 +123,9 @@ def commit(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext, ro
     insert_audit(con, load_id=load.load_id, contract=contract.name,
                  file_name=staged.source_file, sha256=staged.sha256, rows_read=rows,
                  rows_loaded=loaded, rows_rejected=rejected, status=status, message=message,
-                 started_at=started, finished_at=datetime.now())
+                 started_at=started, finished_at=datetime.now(),
+                 extracted_at=written.extracted_at)
     return FileResult(staged.source_file, contract.name, staged.sha256, rows, loaded,
-                      rejected, status, message, reasons, list(staged.warnings))
+                      rejected, status, message, reasons, list(staged.warnings),
+                      extracted_at=written.extracted_at, older=written.older,
+                      corrections=written.corrections + written.dropped)

@@ -79,7 +79,8 @@ def check(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext) -> 
     while reading the relation propagates (the reader knows what it means)."""
     contract = staged.contract
     refs = fill_codes(con, contract, load.seeds)
-    ctx = FileContext(contract, staged.relation, CODES, refs)
+    ctx = FileContext(contract, staged.relation, CODES, refs,
+                      loaded_at=load.loaded_at or datetime.now())
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {checked_sql(ctx)}")
     (rows,) = con.execute(f"SELECT count(*) FROM {CHECKED}").fetchone()
     if staged.after_read is not None:

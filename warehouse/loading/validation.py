@@ -27,7 +27,7 @@ is trimmed and an empty field is a missing value.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from warehouse.contracts import (
     REF_PORTAL_AREAS,
@@ -84,6 +84,8 @@ class FileContext:
     stage: str
     codes: str = "__codes"
     refs: frozenset[str] = field(default_factory=frozenset)
+    # the time of the load: an event moment after it plus PLAUSIBLE_AHEAD is implausible
+    loaded_at: datetime | None = None
 
 
 def q(name: str) -> str:
@@ -273,6 +275,28 @@ def _column_rules(col: Column, ctx: FileContext) -> list[Rule]:
     return rules
 
 
+PLAUSIBLE_AHEAD = timedelta(days=1)  # clocks and time zones: no event is later than this
+
+
+def _plausible_rules(col: Column, ctx: FileContext) -> list[Rule]:
+    """A moment before its contract's floor, or an event after the load time plus a day,
+    is implausible and rejected, naming the column: judged against fixed bounds only, never
+    against other rows, so the rule does not depend on load order (and a card reviewed
+    '2099-10-27' never moves the default as_of)."""
+    if col.type not in ("timestamp", "date"):
+        return []
+    typed, floor = t(col.name), ctx.contract.floor
+    rules = [Rule(f"{typed} < DATE {lit(floor)}",
+                  _said(col, f"before {floor} (implausible: the floor of "
+                             f"{ctx.contract.name})"))]
+    if col.moment == "event" and ctx.loaded_at is not None:
+        limit = (ctx.loaded_at + PLAUSIBLE_AHEAD).strftime(TEXT_FORMAT)
+        rules.append(Rule(f"{typed} > TIMESTAMP {lit(limit)}",
+                          _said(col, f"after the load time plus a day ({limit}): "
+                                     "implausible")))
+    return rules
+
+
 def _order_rules(contract: Contract) -> list[Rule]:
     rules: list[Rule] = []
     for later, earlier in contract.order_rules:
@@ -330,7 +354,7 @@ def rules(contract: Contract, ctx: FileContext) -> list[Rule]:
     that need the whole file follow: :func:`late_reasons_sql`)."""
     out = [Rule(f"{FIELD_PROBLEM} IS NOT NULL", FIELD_PROBLEM)]
     for col in contract.columns:
-        out += _column_rules(col, ctx)
+        out += _column_rules(col, ctx) + _plausible_rules(col, ctx)
     out += _order_rules(contract)
     out += _span_rules(contract)
     if contract.name == "ticket_events":

@@ -108,6 +108,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, opened: OpenedFile, load: LoadCon
         csv = stage_file(con, opened, STAGE, scratch)
         staged = Staged(contract, STAGE, source.name, opened.sha256,
                         description=opened.description, warnings=warnings,
+                        decimal_mark=opened.decimal_mark,
                         after_read=None if csv is None else csv.renumber)
         try:
             rows = check(con, staged, load)

@@ -54,6 +54,7 @@ class Staged:
     source_file: str  # recorded in raw (_source_file) and in the audit
     sha256: str
     description: str = ""  # how it was read, first part of the audit message
+    decimal_mark: str = "."  # of the file's dialect: the other mark in a number is refused
     warnings: list[str] = field(default_factory=list)
     # called once the relation has been read: (connection, checked table, rows) — the CSV
     # reader numbers the records after a blank line there
@@ -80,7 +81,8 @@ def check(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext) -> 
     contract = staged.contract
     refs = fill_codes(con, contract, load.seeds)
     ctx = FileContext(contract, staged.relation, CODES, refs,
-                      loaded_at=load.loaded_at or datetime.now())
+                      loaded_at=load.loaded_at or datetime.now(),
+                      decimal_mark=staged.decimal_mark)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {checked_sql(ctx)}")
     (rows,) = con.execute(f"SELECT count(*) FROM {CHECKED}").fetchone()
     if staged.after_read is not None:

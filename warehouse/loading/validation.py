@@ -20,8 +20,13 @@ or already in raw.ticket_events), and last the duplicate key inside the file, wh
 LAST occurrence wins and the earlier ones are rejected (if the last one is itself bad, the
 file loads nothing for that key).
 
-Values are cleaned before they are checked: surrounding whitespace (every Unicode space)
-is trimmed and an empty field is a missing value.
+Values are cleaned before they are checked: BOM, NUL and zero-width characters are removed
+from every text value and it is normalised to NFC (so an invisible BOM never makes a second
+queue or key); surrounding whitespace (every Unicode space) is trimmed and an empty field is
+a missing value.  A number is read in the file's dialect (``FileContext.decimal_mark``: ','
+in a ';'-separated CSV, '.' otherwise; spaces may group digits): the other mark is refused
+as ambiguous, never guessed ("1,500" is not 1.5).  Every timestamp and date must be on or
+after its contract's floor, and an event moment no later than the load time plus a day.
 """
 
 from __future__ import annotations
@@ -86,6 +91,13 @@ class FileContext:
     refs: frozenset[str] = field(default_factory=frozenset)
     # the time of the load: an event moment after it plus PLAUSIBLE_AHEAD is implausible
     loaded_at: datetime | None = None
+    # the decimal mark of the file's dialect (reading.OpenedFile.decimal_mark): the other
+    # mark in a number is refused as ambiguous ("1,500" is not 1.5)
+    decimal_mark: str = "."
+
+    @property
+    def other_mark(self) -> str:
+        return "," if self.decimal_mark == "." else "."
 
 
 def q(name: str) -> str:
@@ -163,8 +175,9 @@ def _fast(col: Column, ctx: FileContext) -> str | None:
         return f"{_p(col.name)} IS NOT NULL"
     if col.type == "int":  # canonical digits only: the cast alone takes '5.0' and '1_000'
         return f"CAST(TRY_CAST({raw} AS BIGINT) AS VARCHAR) = {raw} AND ascii({raw}) <> 43"
-    if col.type == "float":
-        return f"regexp_full_match({raw}, {lit(_PLAIN_FLOAT)})"
+    if col.type == "float":  # a '.' is the decimal mark only where the dialect says so
+        plain = _PLAIN_FLOAT if ctx.decimal_mark == "." else "[0-9]{1,15}"
+        return f"regexp_full_match({raw}, {lit(plain)})"
     if col.type == "bool":
         return f"{raw} IN ({', '.join(lit(k) for k in BOOL_VALUES)})"
     if col.allowed is not None:
@@ -172,11 +185,30 @@ def _fast(col: Column, ctx: FileContext) -> str | None:
     return None
 
 
+# removed from every text value: BOM, NUL and the zero-width characters (an invisible BOM
+# made a second, identical-looking KCK queue); then the text is normalised to NFC
+INVISIBLE = "(" + " || ".join(f"chr({c})" for c in (0xFEFF, 0, 0x200B, 0x200C, 0x200D,
+                                                        0x2060)) + ")"
+
+
+def _x(name: str) -> str:
+    """The visible text of a str column (:func:`visible`, computed once per value)."""
+    return q(f"x__{name}")
+
+
+def visible(expr: str) -> str:
+    """SQL: ``expr`` without BOM, NUL or zero-width characters, in NFC.  A value of ASCII
+    only (bytes = characters, no NUL: almost every value) is taken as it is."""
+    return (f"CASE WHEN strlen({expr}) = length({expr}) AND NOT contains({expr}, chr(0)) "
+            f"THEN {expr} ELSE nfc_normalize(translate({expr}, {INVISIBLE}, '')) END")
+
+
 def _clean(col: Column, ctx: FileContext) -> str:
     raw = q(col.name)
+    text = _x(col.name) if col.type == "str" else raw
     if _fast(col, ctx) is None:
-        return cleaned(raw)
-    return f"CASE WHEN {_f(col.name)} THEN {raw} ELSE {cleaned(raw)} END"
+        return cleaned(text)
+    return f"CASE WHEN {_f(col.name)} THEN {raw} ELSE {cleaned(text)} END"
 
 
 def _parts(col: Column) -> str | None:
@@ -187,7 +219,7 @@ def _parts(col: Column) -> str | None:
             f"{lit(_TS_PARTS)}, ['d', 'hm', 's', 'f']) END")
 
 
-def _parse(col: Column) -> str:
+def _parse(col: Column, ctx: FileContext) -> str:
     val, fast, raw = v(col.name), _f(col.name), q(col.name)
     if col.type == "str":
         return val
@@ -195,7 +227,10 @@ def _parse(col: Column) -> str:
         return (f"CASE WHEN {fast} THEN CAST({raw} AS BIGINT) WHEN regexp_full_match({val}, "
                 f"'[+-]?[0-9]{{1,19}}') THEN TRY_CAST({val} AS BIGINT) END")
     if col.type == "float":
-        num = f"replace(regexp_replace({val}, '[\\s\\x{{00A0}}]', '', 'g'), ',', '.')"
+        # spaces group digits ("1 500,50"); only the dialect's decimal mark is one
+        num = f"regexp_replace({val}, '[\\s\\x{{00A0}}\\x{{202F}}]', '', 'g')"
+        if ctx.decimal_mark == ",":
+            num = f"CASE WHEN contains({num}, '.') THEN NULL ELSE replace({num}, ',', '.') END"
         return (f"CASE WHEN {fast} THEN CAST({raw} AS DOUBLE) "
                 f"WHEN regexp_full_match({num}, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)"
                 f"([eE][+-]?[0-9]+)?') AND isfinite(TRY_CAST({num} AS DOUBLE)) "
@@ -250,7 +285,14 @@ def _column_rules(col: Column, ctx: FileContext) -> list[Rule]:
     rules: list[Rule] = []
     if col.required:
         rules.append(Rule(f"{val} IS NULL", lit(f"{col.name} is empty (required)")))
-    if col.type != "str":
+    if col.type == "float":  # the other mark: a thousands separator or a decimal one?
+        other = lit(ctx.other_mark)
+        rules.append(Rule(f"contains({val}, {other})", _said(
+            col, f"ambiguous: '{ctx.other_mark}' is not the decimal mark of this file "
+                 f"('{ctx.decimal_mark}'), it may be a thousands separator")))
+        rules.append(Rule(f"{val} IS NOT NULL AND {typed} IS NULL AND NOT contains({val}, "
+                          f"{other})", _said(col, TYPE_RULES[col.type])))
+    elif col.type != "str":
         rules.append(Rule(f"{val} IS NOT NULL AND {typed} IS NULL",
                           _said(col, TYPE_RULES[col.type])))
     if col.allowed is not None:  # (a raw value in the list is in it: the short cut)
@@ -370,10 +412,14 @@ def checked_sql(ctx: FileContext) -> str:
     fast = [f"coalesce({f}, false) AS {_f(c.name)}" for c in contract.columns
             if (f := _fast(c, ctx)) is not None]
     cleaned = [f"{_clean(c, ctx)} AS {v(c.name)}" for c in contract.columns]
-    typed = [f"{_parse(c)} AS {t(c.name)}" for c in contract.columns]
+    typed = [f"{_parse(c, ctx)} AS {t(c.name)}" for c in contract.columns]
     parts = [f"{p} AS {_m(c.name)}" for c in contract.columns if (p := _parts(c)) is not None]
     source = f"(SELECT *{''.join(', ' + p for p in plain)} FROM {ctx.stage})"
     source = f"(SELECT *{''.join(', ' + f for f in fast)} FROM {source})"
+    texts = [f"{visible(q(c.name))} AS {_x(c.name)}" for c in contract.columns
+             if c.type == "str"]
+    if texts:
+        source = f"(SELECT *, {', '.join(texts)} FROM {source})"
     source = f"(SELECT *, {', '.join(cleaned)} FROM {source})"
     refs = [c for c in contract.columns if c.ref is not None and c.ref in ctx.refs]
     if refs:  # one join per reference column, on its cleaned value

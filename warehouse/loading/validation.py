@@ -9,8 +9,12 @@ is a SQL expression derived from :mod:`warehouse.contracts`, and the file is che
 set-based pass (DuckDB, spilling to disk beyond its memory limit): no row-by-row work.
 
 Rules, in the order they are reported: the record's field count (truncated line), then per
-column: required value present, type (int; float with '.' or ','; bool true/false/1/0/
-tak/nie; timestamp ``YYYY-MM-DD HH:MM[:SS[.f]]`` with ' ' or 'T'; date ``YYYY-MM-DD``),
+column: required value present, type (int; float in the file's decimal mark; bool
+true/false/1/0/tak/nie; timestamp ``YYYY-MM-DD HH:MM[:SS[.f]]`` with ' ' or 'T' and an
+optional 'Z' or offset — such an instant is converted to Europe/Warsaw wall-clock time, as
+a time-zone-aware Parquet timestamp is; microseconds kept in both; ``08:00:60`` refused;
+date ``YYYY-MM-DD``), the plausible range (the contract's floor; an event no later than the
+load time plus a day),
 allowed values, min..max, max_chars, known code (units, topics, portal areas from the
 seeds; services, projects and tickets from raw.* including this load's earlier files);
 then the contract's order rules (later not before earlier), the absurd-duration rules below,
@@ -44,7 +48,7 @@ from warehouse.contracts import (
     Column,
     Contract,
 )
-from warehouse.loading.reading import FIELD_PROBLEM, ROW
+from warehouse.loading.reading import FIELD_PROBLEM, LOCAL_ZONE, ROW
 
 BOOL_VALUES = {"true": True, "false": False, "1": True, "0": False, "tak": True, "nie": False,
                "t": True, "f": False, "yes": True, "no": False}
@@ -73,8 +77,10 @@ WHITESPACE = "".join(chr(c) for c in (
     0x202F, 0x205F, 0x3000))
 TEXT_FORMAT = "%Y-%m-%d %H:%M:%S"  # a timestamp shown in a reason
 _PLAIN_TS = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+# ISO 8601: date, ' ' or 'T', HH:MM[:SS[.f]], then an optional 'Z' or offset (+HH[:MM])
 _TS_PARTS = (r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2})(:[0-9]{2})?"
-             r"(\.[0-9]{1,9})?$")
+             r"(\.[0-9]{1,9})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$")
+MAX_OFFSET_MINUTES = 14 * 60  # the widest offset of any time zone
 
 
 @dataclass(frozen=True)
@@ -216,7 +222,7 @@ def _parts(col: Column) -> str | None:
     if col.type != "timestamp":
         return None
     return (f"CASE WHEN NOT {_f(col.name)} THEN regexp_extract({v(col.name)}, "
-            f"{lit(_TS_PARTS)}, ['d', 'hm', 's', 'f']) END")
+            f"{lit(_TS_PARTS)}, ['d', 'hm', 's', 'f', 'z']) END")
 
 
 def _parse(col: Column, ctx: FileContext) -> str:
@@ -240,11 +246,24 @@ def _parse(col: Column, ctx: FileContext) -> str:
         return f"CASE lower({val}) {cases} END"
     if col.type == "timestamp":
         m = _m(col.name)
-        return (f"CASE WHEN {fast} THEN {_p(col.name)} "
-                f"WHEN {m}.d <> '' THEN try_strptime({m}.d || ' ' || {m}.hm || "
+        wall = (f"try_strptime({m}.d || ' ' || {m}.hm || "
                 f"CASE WHEN {m}.s = '' THEN ':00' ELSE {m}.s END, '%Y-%m-%d %H:%M:%S') + "
                 f"to_microseconds(CASE WHEN {m}.f = '' THEN 0 ELSE "
-                f"CAST(rpad(substr({m}.f, 2, 6), 6, '0') AS BIGINT) END) END")
+                f"CAST(rpad(substr({m}.f, 2, 6), 6, '0') AS BIGINT) END)")
+        # an instant (with 'Z' or an offset) becomes Europe/Warsaw wall-clock time, as a
+        # time-zone-aware Parquet timestamp does (reading._parquet_text)
+        z = f"{m}.z"
+        offset = (f"(CASE WHEN substr({z}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
+                  f"(CAST(substr({z}, 2, 2) AS INTEGER) * 60 + CASE WHEN length({z}) > 3 "
+                  f"THEN CAST(right({z}, 2) AS INTEGER) ELSE 0 END)")
+        minutes = f"CASE WHEN {z} = 'Z' THEN 0 ELSE {offset} END"
+        valid = (f"({z} = 'Z' OR (CAST(right({z}, 2) AS INTEGER) < 60 AND abs({minutes}) <= "
+                 f"{MAX_OFFSET_MINUTES}))")
+        instant = (f"CASE WHEN {valid} THEN timezone('{LOCAL_ZONE}', timezone('UTC', "
+                   f"{wall} - to_minutes({minutes}))) END")
+        return (f"CASE WHEN {fast} THEN {_p(col.name)} "
+                f"WHEN {m}.d <> '' AND {z} = '' THEN {wall} "
+                f"WHEN {m}.d <> '' THEN {instant} END")
     if col.type == "date":
         return (f"CASE WHEN {fast} THEN {_p(col.name)} "
                 f"WHEN regexp_full_match({val}, {lit(_PLAIN_DATE)}) "

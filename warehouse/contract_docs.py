@@ -189,7 +189,8 @@ def render_sources_yml() -> str:
                        "contract (docs/CONTRACTS.md), typed, personal data already "
                        "replaced by a keyed hash, timestamps naive local Europe/Warsaw wall "
                        "clock; every row carries `_load_id`, `_source_file`, "
-                       "`_source_row` and `_extracted_at` (when its extract was taken). Its rules are checked by the loader and by the Great "
+                       "`_source_row` and `_extracted_at` (when its extract was "
+                       "taken). Its rules are checked by the loader and by the Great "
                        "Expectations raw suites (`cityops check`).",
         "tables": tables,
     }]}

@@ -166,10 +166,11 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
     with writable_copy(wh) as path:
         con = duckdb.connect(str(path))
         con.execute("""insert into raw.tickets select 'BAD-1', timestamp '2025-12-30 09:00',
-                       'incident', service_code, requester_unit, 'phone', 3, null, 'bad', 'f', 1
-                       from raw.tickets limit 1""")
+                       'incident', service_code, requester_unit, 'phone', 3, null, 'bad', 'f', 1,
+                       timestamp '2025-12-30 09:00' from raw.tickets limit 1""")
         con.execute("""insert into raw.ticket_events values ('BAD-1',
-                       timestamp '2025-12-30 09:00', 'opened', 'XX-99', 3, 0, 'bad', 'f', 1)""")
+                       timestamp '2025-12-30 09:00', 'opened', 'XX-99', 3, 0, 'bad', 'f', 1,
+                       timestamp '2025-12-30 09:00')""")
         _audit_load(con, "bad", "tickets")  # as the loader would
         _audit_load(con, "bad", "ticket_events")
         con.close()
@@ -194,8 +195,9 @@ def _audit_load(con, load_id: str, table: str) -> None:
     """The raw.load_audit row the loader writes for the rows of ``load_id`` in ``table``
     (the build learns from it which sources have new rows)."""
     con.execute("insert into raw.load_audit select $id, $t, $t || '.csv', $id, n, n, 0, "
-                "'loaded', '', localtimestamp, localtimestamp from (select count(*) as n "
-                f"from raw.{table} where _load_id = $id)", {"id": load_id, "t": table})
+                "'loaded', '', localtimestamp, localtimestamp, localtimestamp from "
+                f"(select count(*) as n from raw.{table} where _load_id = $id)",
+                {"id": load_id, "t": table})
 
 
 # columns that say which load or build wrote a row, or which build came before: not data

@@ -179,6 +179,7 @@ def test_absent_files_leave_empty_tables(tmp_path: Path) -> None:
     tables = {r[0] for r in q(wh, "SELECT table_name FROM information_schema.tables "
                                   "WHERE table_schema = 'raw'")}
     assert tables == set(CONTRACTS) | {f"{c}__rejected" for c in CONTRACTS} | {
+        f"{c}__history" for c in CONTRACTS} | {
         "load_audit", "build_log", "public_holidays", "schema_version"}
     for contract in CONTRACTS:
         expected = 3 if contract == "calls" else 0

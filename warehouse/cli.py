@@ -99,7 +99,14 @@ def generate(out_dir: Path, years: int, scale: float, seed: int, fmt: str, start
 @main.command()
 @click.argument("src_dir", type=CallerPath())
 @warehouse_option
-def load(src_dir: Path, warehouse: Path) -> None:
+@click.option("--extracted-at", "extracted_at",
+              type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+              default=None,
+              help="When the extracts were taken (local time). Newer means extracted later: "
+                   "a row from an older extract than raw's is kept in "
+                   "raw.<contract>__history, not applied. Default: each file's latest "
+                   "timestamp.")
+def load(src_dir: Path, warehouse: Path, extracted_at) -> None:
     """Validate the extracts in SRC_DIR and load them into raw.*.
 
     Bad rows go to raw.<contract>__rejected with a reason; every file gets a row in
@@ -109,7 +116,7 @@ def load(src_dir: Path, warehouse: Path) -> None:
     from warehouse.load import LoadRefused, load_directory
 
     try:
-        load_directory(src_dir, warehouse)
+        load_directory(src_dir, warehouse, extracted_at=extracted_at)
     except LoadRefused as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -131,9 +131,22 @@ def render_markdown() -> str:
         "**Files.** CSV in UTF-8 (with or without a BOM) or Windows-1250, separated by `,` "
         "or `;` (decided from the header), quoted as RFC 4180; or Parquet with the same "
         "column names. Timestamps are local Europe/Warsaw wall-clock time, "
-        "`YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` instead of the space is accepted); dates "
+        "`YYYY-MM-DD HH:MM[:SS[.ffffff]]` (a `T` instead of the space is accepted); an "
+        "instant with `Z` or an offset (ISO 8601), like a time-zone-aware Parquet "
+        "timestamp, is converted to Europe/Warsaw wall-clock time; dates "
         f"`YYYY-MM-DD`; booleans {', '.join(f'`{b}`' for b in bools)} / "
-        f"{', '.join(f'`{b}`' for b in falses)}; an empty field is a missing value.",
+        f"{', '.join(f'`{b}`' for b in falses)}; an empty field is a missing value. "
+        "Numbers use `,` as the decimal mark in a `;`-separated file and `.` otherwise "
+        "(spaces may group digits); the other mark is refused as ambiguous. A timestamp or "
+        "date before its contract's floor (2000-01-01), or an event later than the load "
+        "time plus a day, is rejected. Text is stored in NFC, without BOM, NUL or "
+        "zero-width characters.",
+        "",
+        "**Extraction time.** Newer means extracted later: `cityops load --extracted-at`, "
+        "else a file's latest timestamp. A row from an older extract than the version the "
+        "warehouse holds is kept in `raw.<contract>__history` and reported, never applied; "
+        "a ticket's events delivered with its `opened` event (a project's milestones) "
+        "replace the record's set.",
         "",
         "**Bad rows** are not loaded: they go to `raw.<contract>__rejected` with the "
         "reason for every rule they fail (file, row, column, rule), and every file gets a "
@@ -175,8 +188,9 @@ def render_sources_yml() -> str:
         "description": "The raw layer written by `cityops load`: one table per source "
                        "contract (docs/CONTRACTS.md), typed, personal data already "
                        "replaced by a keyed hash, timestamps naive local Europe/Warsaw wall "
-                       "clock; every row carries `_load_id`, `_source_file` and "
-                       "`_source_row`. Its rules are checked by the loader and by the Great "
+                       "clock; every row carries `_load_id`, `_source_file`, "
+                       "`_source_row` and `_extracted_at` (when its extract was "
+                       "taken). Its rules are checked by the loader and by the Great "
                        "Expectations raw suites (`cityops check`).",
         "tables": tables,
     }]}

@@ -31,6 +31,10 @@ DUCKDB_TYPES: dict[str, str] = {
     "date": "DATE",
 }
 
+# The moment an extract was taken, on every raw row (and in raw.load_audit): "newer" means
+# extracted later, not loaded later (see warehouse.loading.writing).
+EXTRACTED_AT = "_extracted_at"
+
 # Reference sets the loader checks foreign keys against.
 REF_UNITS = "org_units"  # seeds/org_units.csv unit_code
 REF_SERVICES = "it_services"  # raw.it_services / it_services file of the same load
@@ -80,6 +84,21 @@ class Contract:
     # leaves out rows known after as_of; freshness is the age of the newest one). None: a
     # catalogue or snapshot, every row known whenever it was loaded.
     known_at: str | None = None
+    # A child contract whose rows a feed delivers as the set of one parent record (a
+    # ticket's events, a project's milestones): the parent's key. Which extract is newer is
+    # decided per set, and a delivery that is the record's whole set (``whole_set``: SQL
+    # aggregate over the set's rows in one file) replaces the set in raw.
+    set_key: tuple[str, ...] | None = None
+    whole_set: str | None = None
+    # The earliest plausible moment of the contract: a timestamp or date before it is
+    # rejected, naming the column (configurable per contract; FLOOR by default).
+    floor: str = "2000-01-01"
+
+    @property
+    def unit_key(self) -> tuple[str, ...]:
+        """The columns whose values name one unit of delivery: the set key of a child
+        contract, else the natural key."""
+        return self.set_key or self.key
 
     @property
     def column_names(self) -> list[str]:
@@ -162,6 +181,10 @@ CONTRACTS: dict[str, Contract] = {
             key=("ticket_id", "event_at", "event"),
             description="One row per state change of a ticket; group_code holds it afterwards.",
             known_at="event_at",
+            # a delivery of a ticket's events that holds its 'opened' event is its whole
+            # history (a correction replaces it); without one it adds events
+            set_key=("ticket_id",),
+            whole_set="bool_or(event = 'opened')",
         ),
         Contract(
             "calls",
@@ -351,6 +374,8 @@ CONTRACTS: dict[str, Contract] = {
             ),
             key=("project_id", "milestone"),
             description="One row per milestone of a Smart City project.",
+            set_key=("project_id",),  # the portfolio delivers a project's milestones whole
+            whole_set="true",
         ),
     ]
 }
@@ -390,11 +415,36 @@ def event_moments() -> tuple[tuple[str, str], ...]:
     return tuple((c.name, col) for c in CONTRACTS.values() for col in c.moments("event"))
 
 
+def latest_moment_sql(contract: Contract, ref=lambda name: f'"{name}"') -> str | None:
+    """SQL: the latest moment of one row (``ref`` maps a column name to its SQL), its event
+    moments first: the row's own progress, and (its maximum over a file) the extraction
+    time of a file that does not say when it was taken. None: the contract has no moment."""
+    def latest(names: list[str]) -> str | None:
+        return (f"greatest({', '.join(f'CAST({ref(n)} AS TIMESTAMP)' for n in names)})"
+                if names else None)
+    events, plans = latest(contract.moments("event")), latest(contract.moments("plan"))
+    if events and plans:
+        return f"coalesce({events}, {plans})"
+    return events or plans
+
+
 def raw_table_ddl(contract: Contract) -> str:
     """CREATE TABLE for raw.<contract>: typed contract columns plus load metadata."""
     cols = [f'"{c.stored_name}" {DUCKDB_TYPES[c.type]}' for c in contract.columns]
-    cols += ['"_load_id" VARCHAR', '"_source_file" VARCHAR', '"_source_row" BIGINT']
+    cols += ['"_load_id" VARCHAR', '"_source_file" VARCHAR', '"_source_row" BIGINT',
+             f'"{EXTRACTED_AT}" TIMESTAMP']
     return f"CREATE TABLE IF NOT EXISTS raw.{contract.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def history_table_ddl(contract: Contract) -> str:
+    """CREATE TABLE for raw.<contract>__history: versions of records that did not win — a
+    row from an older extract than the version raw holds — typed and hashed as raw, with
+    why it is there."""
+    cols = [f'"{c.stored_name}" {DUCKDB_TYPES[c.type]}' for c in contract.columns]
+    cols += ['"_load_id" VARCHAR', '"_source_file" VARCHAR', '"_source_row" BIGINT',
+             f'"{EXTRACTED_AT}" TIMESTAMP', '"history_reason" VARCHAR']
+    return (f"CREATE TABLE IF NOT EXISTS raw.{contract.name}__history (\n  "
+            + ",\n  ".join(cols) + "\n)")
 
 
 def rejected_table_ddl(contract: Contract) -> str:
@@ -425,6 +475,7 @@ CREATE TABLE IF NOT EXISTS raw.load_audit (
   status VARCHAR,
   message VARCHAR,
   started_at TIMESTAMP,
-  finished_at TIMESTAMP
+  finished_at TIMESTAMP,
+  extracted_at TIMESTAMP
 )
 """

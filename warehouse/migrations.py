@@ -21,7 +21,15 @@ from collections.abc import Callable
 
 import duckdb
 
-from warehouse.contracts import CONTRACTS, LOAD_AUDIT_DDL, raw_table_ddl, rejected_table_ddl
+from warehouse.contracts import (
+    CONTRACTS,
+    EXTRACTED_AT,
+    LOAD_AUDIT_DDL,
+    history_table_ddl,
+    latest_moment_sql,
+    raw_table_ddl,
+    rejected_table_ddl,
+)
 
 BUILD_LOG_DDL = ("CREATE TABLE IF NOT EXISTS raw.build_log "
                  "(built_at TIMESTAMP, as_of TIMESTAMP, full_refresh BOOLEAN, reason VARCHAR)")
@@ -37,8 +45,40 @@ FIRST_VERSION = "release 0.1: the raw layer before schema versions"
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
+
+
+def _extraction_times(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 2: every raw row and audit row says when its extract was taken
+    (``_extracted_at``; "newer" means extracted later), and each contract has a history
+    table for the versions an older extract delivered. Rows loaded before have no such
+    time: they get the default a file without one gets now — the latest moment of the rows
+    their file loaded (:func:`warehouse.contracts.latest_moment_sql`), else the time their
+    load started."""
+    for contract in CONTRACTS.values():
+        name = contract.name
+        con.execute(f'ALTER TABLE raw.{name} ADD COLUMN "{EXTRACTED_AT}" TIMESTAMP')
+        latest = latest_moment_sql(contract) or "NULL::TIMESTAMP"
+        con.execute(
+            f"UPDATE raw.{name} AS r SET {EXTRACTED_AT} = coalesce(f.e, a.started_at) "
+            f"FROM (SELECT _load_id, _source_file, max({latest}) AS e FROM raw.{name} "
+            "GROUP BY ALL) AS f LEFT JOIN (SELECT load_id, file_name, min(started_at) AS "
+            "started_at FROM raw.load_audit GROUP BY ALL) AS a ON a.load_id = f._load_id "
+            "AND a.file_name = f._source_file WHERE r._load_id IS NOT DISTINCT FROM "
+            "f._load_id AND r._source_file IS NOT DISTINCT FROM f._source_file")
+        con.execute(history_table_ddl(contract))
+    con.execute("ALTER TABLE raw.load_audit ADD COLUMN extracted_at TIMESTAMP")
+    files = " UNION ALL ".join(
+        f"SELECT _load_id, _source_file, max({EXTRACTED_AT}) AS e FROM raw.{c.name} "
+        "GROUP BY ALL" for c in CONTRACTS.values())
+    con.execute(f"UPDATE raw.load_audit AS a SET extracted_at = f.e FROM ({files}) AS f "
+                "WHERE a.load_id = f._load_id AND a.file_name = f._source_file")
+
+
 # version -> (what it changes, the step from version - 1); in order, without gaps
-MIGRATIONS: dict[int, tuple[str, Migration]] = {}
+MIGRATIONS: dict[int, tuple[str, Migration]] = {
+    2: ("extraction times (_extracted_at, raw.load_audit.extracted_at) and history tables",
+        _extraction_times),
+}
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
@@ -50,6 +90,7 @@ def _create_current(con: duckdb.DuckDBPyConnection) -> None:
     for contract in CONTRACTS.values():
         con.execute(raw_table_ddl(contract))
         con.execute(rejected_table_ddl(contract))
+        con.execute(history_table_ddl(contract))
     for ddl in (LOAD_AUDIT_DDL, BUILD_LOG_DDL, HOLIDAYS_DDL):
         con.execute(ddl)
 

@@ -5,6 +5,11 @@ anything is stored (good rows *and* rejected rows), by a keyed hash:
 
     hash = HMAC-SHA256(key, normalised value), hex, first 32 characters (128 bits)
 
+The loader hashes in SQL (:func:`normalise_phone_sql`, :func:`normalise_email_sql`,
+:func:`hmac_sql`: DuckDB's ``sha256`` over the key's pads, RFC 2104), each distinct value of
+a file once; the polars normalisers and :func:`hmac_hex` are the reference the tests hold
+it to.
+
 Normalisation makes a repeat caller recognisable however the switch wrote the number:
 spaces, dashes, dots, slashes and brackets are dropped, and the Polish country prefix
 (``+48``, ``0048`` or ``48`` before nine digits) is removed, so ``+48 600-123-456``,
@@ -31,7 +36,6 @@ import polars as pl
 ENV_KEY = "CITYOPS_PII_KEY"
 KEY_FILE_NAME = ".pii.key"
 HASH_CHARS = 32
-CACHE_MAX = 2_000_000  # values a Hasher remembers (about 150 bytes each)
 
 
 def key_path(warehouse: Path) -> Path:
@@ -58,11 +62,43 @@ def pii_key(warehouse: Path) -> bytes:
     return path.read_text(encoding="ascii").strip().encode("ascii")
 
 
+PHONE_SEPARATORS = (" ", "\t", "\u00a0", "-", ".", "/", "(", ")")  # dropped from a number
+# Unicode White_Space, trimmed around every value before it is normalised
+_WHITESPACE = "".join(chr(c) for c in (
+    *range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
+    0x202F, 0x205F, 0x3000))
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def phone_digits_sql(expr: str) -> str:
+    """SQL: the number trimmed, without separators (the prefix still on)."""
+    return f"translate(trim({expr}, {_lit(_WHITESPACE)}), {_lit(''.join(PHONE_SEPARATORS))}, '')"
+
+
+def normalise_phone_sql(digits: str) -> str:
+    """SQL over :func:`phone_digits_sql`'s result: the Polish prefix removed (``+48``,
+    ``0048`` or ``48`` before nine digits), empty = NULL."""
+    d, nine = digits, f"regexp_full_match(right({digits}, 9), '[0-9]{{9}}')"
+    return (f"CASE WHEN strlen({d}) = 12 AND starts_with({d}, '+48') AND {nine} "
+            f"THEN substr({d}, 4) "
+            f"WHEN strlen({d}) = 13 AND starts_with({d}, '0048') AND {nine} THEN substr({d}, 5) "
+            f"WHEN strlen({d}) = 11 AND starts_with({d}, '48') AND {nine} THEN substr({d}, 3) "
+            f"WHEN strlen({d}) = 0 THEN NULL ELSE {d} END")
+
+
+def normalise_email_sql(expr: str) -> str:
+    """SQL: the address trimmed and lower-cased, empty = NULL."""
+    return f"nullif(lower(trim({expr}, {_lit(_WHITESPACE)})), '')"
+
+
 def normalise_phone(values: pl.Series) -> pl.Series:
-    """Digits only (a leading '+' kept until the prefix is handled), Polish prefix removed."""
-    separators = [" ", "\t", "\u00a0", "-", ".", "/", "(", ")"]
-    # computed once (eager), then only cheap tests on it
-    digits = values.str.strip_chars().str.replace_many(separators, [""] * len(separators))
+    """Digits only (a leading '+' kept until the prefix is handled), Polish prefix removed
+    (the reference of :func:`normalise_phone_sql`, used by the tests)."""
+    digits = values.str.strip_chars().str.replace_many(list(PHONE_SEPARATORS),
+                                                       [""] * len(PHONE_SEPARATORS))
     d = pl.col("d")
     n = d.str.len_bytes()
     nine_digits = d.str.slice(-9).str.contains(r"^\d{9}$")
@@ -84,57 +120,23 @@ def normalise_email(values: pl.Series) -> pl.Series:
 NORMALISERS = {"caller_number": normalise_phone, "submitter_email": normalise_email}
 
 
+def hmac_pads(key: bytes) -> dict[str, bytes]:
+    """The key's inner and outer pads of HMAC-SHA256 (RFC 2104), as SQL parameters for
+    :func:`hmac_sql`."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return {"hmac_ipad": bytes(b ^ 0x36 for b in key),
+            "hmac_opad": bytes(b ^ 0x5C for b in key)}
+
+
+def hmac_sql(expr: str) -> str:
+    """SQL: the keyed hash of ``expr`` (text) — HMAC-SHA256(key, UTF-8 bytes), hex, first
+    32 characters; exactly :func:`hmac_hex`.  Needs the parameters of :func:`hmac_pads`."""
+    return (f"left(sha256($hmac_opad || unhex(sha256($hmac_ipad || encode({expr})))), "
+            f"{HASH_CHARS})")
+
+
 def hmac_hex(key: bytes, value: str) -> str:
     """Reference implementation (the standard library's HMAC), used by the tests."""
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:HASH_CHARS]
-
-
-class _FastHmac:
-    """HMAC-SHA256 with the key's inner and outer pads hashed once (RFC 2104), ~2x faster
-    than calling hmac.new per value; gives exactly :func:`hmac_hex`."""
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) > 64:
-            key = hashlib.sha256(key).digest()
-        key = key.ljust(64, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-
-    def __call__(self, value: str) -> str:
-        inner = self._inner.copy()
-        inner.update(value.encode("utf-8"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()[:HASH_CHARS]
-
-
-class Hasher:
-    """Keyed hashes of (already normalised) values, each distinct value hashed once.
-
-    It remembers up to ``CACHE_MAX`` values, so a repeat caller in the next batch of a big
-    file costs a dictionary look-up, not an HMAC.
-    """
-
-    def __init__(self, key: bytes) -> None:
-        self._hmac = _FastHmac(key)
-        self._known: dict[str, str] = {}
-
-    def __call__(self, values: pl.Series) -> pl.Series:
-        distinct = values.drop_nulls().unique().to_list()
-        known, hmac_of = self._known, self._hmac
-        if len(known) + len(distinct) > CACHE_MAX:
-            known.clear()
-        hashes = [known.get(v) or known.setdefault(v, hmac_of(v)) for v in distinct]
-        table = pl.DataFrame({"v": distinct, "h": hashes}, schema={"v": pl.String, "h": pl.String})
-        return pl.DataFrame({"v": values}).join(table, on="v", how="left",
-                                                maintain_order="left").get_column("h")
-
-
-def pseudonymise(frame: pl.DataFrame, column: str, hasher: Hasher,
-                 new_name: str | None = None) -> pl.DataFrame:
-    """Replace ``column`` by the keyed hash of its normalised value (named ``new_name``)."""
-    normaliser = NORMALISERS.get(column, normalise_email)
-    hashed = hasher(normaliser(frame.get_column(column).cast(pl.String)))
-    hashed = hashed.alias(new_name or column)
-    return frame.with_columns(hashed).drop(column) if new_name and new_name != column \
-        else frame.with_columns(hashed)

@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING
 import duckdb
 from rich.console import Console
 
-from warehouse.build.as_of import AS_OF_COLUMNS, default_as_of, normalise_as_of
+from warehouse.build.as_of import (
+    AS_OF_COLUMNS,
+    NO_DATED_ROWS,
+    default_as_of,
+    normalise_as_of,
+)
 from warehouse.build.changes import DataChanges, data_changes, refresh_reason
 from warehouse.build.dbt import DBT_DIR, dbt_session
 from warehouse.build.dbt_process import (
@@ -74,7 +79,9 @@ def _prepare(path: Path, as_of: str | None, full_refresh: bool
     con = duckdb.connect(str(path))
     try:
         migrate(con)
-        as_of = as_of or default_as_of(con) or f"{date.today().isoformat()} 23:59:59"
+        as_of = as_of or default_as_of(con)
+        if as_of is None:  # never the clock: the same data must give the same marts
+            raise BuildFailed(NO_DATED_ROWS)
         as_of_day = datetime.fromisoformat(as_of).date()
         holidays = write_public_holidays(con, data_years(con, extra=[as_of_day]),
                                          force=full_refresh)

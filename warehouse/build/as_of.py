@@ -4,7 +4,10 @@
 happened after it (``dbt/macros/as_of.sql``) and every time-dependent column (age, open,
 overdue) is computed at it. A date means the end of that day (23:59:59 local), a timestamp
 is taken as it is, and the default is the latest event timestamp in the raw data (the
-contracts' event timestamps), so the same data always gives the same marts.
+contracts' event timestamps), so the same data always gives the same marts. The default is
+never taken from the clock: a warehouse with no dated rows cannot be built without
+``--as-of``. An implausible timestamp (in the future or before its contract's floor) never
+reaches raw — the loader rejects it — so it cannot move the default either.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ import duckdb
 
 from warehouse.build.errors import BuildFailed
 from warehouse.contracts import event_timestamps
+
+NO_DATED_ROWS = ("the warehouse has no dated rows (no event timestamp in raw.*) to take the "
+                 "default as_of from, and it is never taken from the clock: load extracts "
+                 "first, or pass --as-of YYYY-MM-DD")
 
 # Raw timestamps whose maximum is the default as_of (the latest moment the data knows).
 AS_OF_COLUMNS: tuple[tuple[str, str], ...] = event_timestamps()

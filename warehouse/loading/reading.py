@@ -1,18 +1,38 @@
-"""Reading source extracts: find the contract files, detect encoding and separator, parse.
+"""Reading source extracts: find the contract files, decide encoding and separator, stage
+them in DuckDB as text.
 
 Everything is read as *text* (no type inference) so a rejected row keeps its original
 values.  A file that cannot be read at all raises :class:`FileRefused` with a message that
 names the file and the reason; row-level problems (a truncated line, a line with too many
 fields) are reported per row in ``_field_problem`` and rejected later by validation.
 
-Files are read in batches of about ``batch_bytes`` (CSV: whole records, cut at a line
-break outside quotes; Parquet: ``batch_bytes // PARQUET_ROW_BYTES`` rows), so memory stays
-flat however big the file is.  :func:`open_source` reads the file once to hash it, decide
-its encoding and check its header; :func:`batches` then parses it batch by batch.
+:func:`open_source` reads the file once in Python — its sha256 (the load is idempotent per
+file), its encoding, whether it has blank lines or carriage returns — and checks its
+header.  :func:`stage` then reads it with DuckDB's own CSV reader (or its Parquet reader)
+into a temporary table of text columns named as the contract, plus ``_source_row`` and
+``_field_problem``: the *stage* every reader hands to :func:`warehouse.loading.core.load_stage`.
+DuckDB keeps that table within its ``memory_limit`` and spills the rest to its
+``temp_directory``, so memory stays flat for a 1 GB file.
 
-Row numbers: ``_source_row`` is the 1-based number of the data record, the header being
-record 0.  Without quoted line breaks, data row N is line N + 1 of the file.  Blank lines are
-not records (they are skipped and not counted in rows_read) but keep their line's number.
+* **Encodings.** UTF-8 (with or without a BOM) is read as it is.  DuckDB reads other
+  encodings only through its ``encodings`` extension, which is not installed here, so a
+  Windows-1250 file is first transcoded to a UTF-8 copy in the load's scratch directory,
+  block by block (constant memory).
+* **Records.** RFC 4180: ``"`` quotes, ``""`` inside quotes, line breaks inside quotes; a
+  record with fewer fields than the header is a *truncated line*, one with more has *N
+  fields*; both are rejected with that reason (DuckDB pads the short ones with NULL, and
+  reads :data:`OVERFLOW_FIELDS` extra columns to count the long ones).  ``\\r\\n`` inside a
+  quoted field of a CRLF file is a ``\\n``, as everywhere else.
+* **Row numbers.** ``_source_row`` is the 1-based number of the data record, the header
+  being record 0.  Without quoted line breaks, data row N is line N + 1 of the file.  Blank
+  lines are not records (DuckDB skips them; they are not counted in rows_read) but keep
+  their line's number: when the scan finds one, the records are counted once more with
+  Python's csv module to number the rows after it (rare, and only then slower).
+* **Parquet.** Columns are matched by name (case and surrounding spaces ignored); a column
+  of a type that cannot hold the contract's type refuses the file.  Values are turned into
+  the same text a CSV would hold: a time-zone-aware timestamp (an instant) becomes Warsaw
+  wall-clock time, as a CSV value with an offset does in validation; a naive one is
+  already wall-clock time; sub-seconds are kept (to the microsecond) in both.
 """
 
 from __future__ import annotations
@@ -20,12 +40,11 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
-from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+import duckdb
 import polars as pl
 
 from warehouse.contracts import CONTRACTS, Contract
@@ -33,9 +52,14 @@ from warehouse.contracts import CONTRACTS, Contract
 SUFFIXES = (".csv", ".parquet")
 ROW = "_source_row"
 FIELD_PROBLEM = "_field_problem"
-BATCH_BYTES = 32 << 20  # default batch: 32 MiB of CSV
-PARQUET_ROW_BYTES = 200  # a Parquet batch has batch_bytes // this many rows
+OVERFLOW_FIELDS = 4  # extra columns read beyond the header, to count surplus fields
+MAX_LINE_BYTES = 256 << 20  # the longest record DuckDB accepts (a multi-megabyte field)
+CSV_BUFFER_BYTES = 256 << 20
+LOCAL_ZONE = "Europe/Warsaw"  # the wall clock every timestamp of raw.* is in
 _BLOCK = 4 << 20  # read size of the hashing/decoding pass
+# a field DuckDB reads as NULL: nothing a file holds, so an empty field stays '' and only
+# the padding of a short record is NULL
+_NO_NULL = "\x01cityops:no-null\x01"
 
 
 class FileRefused(Exception):
@@ -55,17 +79,38 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class OpenedFile:
-    """A file whose bytes are hashed and decodable and whose header fits the contract."""
+    """A file whose header fits the contract (and, for a CSV, whose start decodes)."""
 
     source: SourceFile
-    sha256: str
     encoding: str  # "utf-8", "utf-8-sig", "cp1250", "parquet"
     separator: str | None
     extra_columns: list[str]
     header: list[str]
-    header_line: str = ""  # CSV: the header as text (no line break)
-    data_start: int = 0  # CSV: byte offset of the first record
-    rows: int = 0  # Parquet: rows in the file
+    scanner: Scanner | None = field(default=None, compare=False, repr=False)
+    parquet_names: dict[str, str] | None = None  # Parquet: contract column -> file column
+
+    @property
+    def scan(self) -> Scan:
+        """The file's hash and line count (waits for the background scan)."""
+        if self.scanner is None:
+            return scan(self.source.path)
+        return self.scanner.result(self.source.path)
+
+    @property
+    def sha256(self) -> str:
+        return self.scan.sha256
+
+    @property
+    def decimal_mark(self) -> str:
+        """The decimal separator of the file's dialect: ',' in a ';'-separated CSV (the
+        Polish Excel dialect), '.' otherwise (a ','-separated CSV, Parquet)."""
+        return "," if self.separator == ";" else "."
+
+    @property
+    def description(self) -> str:
+        """How the file was read (the start of its audit message)."""
+        return self.encoding if self.separator is None else \
+            f"{self.encoding}, '{self.separator}'-separated"
 
 
 def match_contract(file_name: str) -> Contract | None:
@@ -105,32 +150,75 @@ def discover(src_dir: Path) -> tuple[list[SourceFile], list[str]]:
     return files, warnings
 
 
-def _scan(path: Path) -> tuple[str, int, bool, tuple[int, int] | None]:
-    """One pass over the bytes: sha256, size, whether all blank, first UTF-8 error.
+@dataclass(frozen=True)
+class Scan:
+    """What one pass over a file's bytes tells."""
 
-    The error is (byte, offset); None when the whole file is valid UTF-8.
-    """
+    sha256: str
+    size: int
+    newlines: int  # b"\n" bytes
+    ends_with_newline: bool
+    carriage_returns: bool  # the file holds b"\r"
+
+    @property
+    def lines(self) -> int:
+        return self.newlines + (1 if self.size and not self.ends_with_newline else 0)
+
+
+def scan(path: Path) -> Scan:
+    """One pass over the bytes: sha256, size, line breaks, carriage returns.  Runs in a
+    thread beside the load (hashlib and file reads release the GIL)."""
     digest = hashlib.sha256()
-    utf8 = codecs.getincrementaldecoder("utf-8")()
-    size, blank, error = 0, True, None
+    size, newlines, crs, last = 0, 0, False, b""
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(_BLOCK), b""):
             digest.update(block)
-            blank = blank and not block.strip()
-            if error is None:
-                pending = len(utf8.getstate()[0])
-                try:
-                    utf8.decode(block)
-                except UnicodeDecodeError as exc:
-                    error = (exc.object[exc.start], size - pending + exc.start)
+            newlines += block.count(b"\n")
+            crs = crs or b"\r" in block
             size += len(block)
-    if error is None:
-        pending = len(utf8.getstate()[0])
-        try:
-            utf8.decode(b"", final=True)
-        except UnicodeDecodeError as exc:
-            error = (exc.object[exc.start], size - pending + exc.start)
-    return digest.hexdigest(), size, blank, error
+            last = block[-1:]
+    return Scan(digest.hexdigest(), size, newlines, last == b"\n", crs)
+
+
+class Scanner:
+    """Scans the files of a load one after the other in a background thread, in the order
+    they will be loaded, so the hash of the next file is ready (or nearly) when it is
+    needed."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cityops-scan")
+        self._futures = {p: self._pool.submit(scan, p) for p in paths}
+
+    def result(self, path: Path) -> Scan:
+        future = self._futures.get(path)
+        if future is None:
+            future = self._futures[path] = self._pool.submit(scan, path)
+        return future.result()
+
+    def close(self) -> None:
+        for future in self._futures.values():
+            future.cancel()
+        self._pool.shutdown(wait=True)
+
+
+def _utf8_error(path: Path) -> tuple[int, int] | None:
+    """(byte, offset) of the first invalid UTF-8 in the file, or None."""
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_BLOCK), b""):
+            pending = len(utf8.getstate()[0])
+            try:
+                utf8.decode(block)
+            except UnicodeDecodeError as exc:
+                return exc.object[exc.start], size - pending + exc.start
+            size += len(block)
+    pending = len(utf8.getstate()[0])
+    try:
+        utf8.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return exc.object[exc.start], size - pending + exc.start
+    return None
 
 
 def _cp1250_error(path: Path) -> tuple[int, int] | None:
@@ -145,8 +233,10 @@ def _cp1250_error(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def _encoding(path: Path, utf_err: tuple[int, int] | None, file_name: str) -> str:
-    """UTF-8 (BOM or not) if valid, else Windows-1250; refuse what is neither."""
+def encoding_or_refuse(path: Path, file_name: str) -> str:
+    """UTF-8 (BOM or not) if the whole file is valid UTF-8, else Windows-1250; refuse what
+    is neither (naming the first bad byte of each)."""
+    utf_err = _utf8_error(path)
     if utf_err is None:
         with open(path, "rb") as fh:
             return "utf-8-sig" if fh.read(3) == codecs.BOM_UTF8 else "utf-8"
@@ -160,11 +250,9 @@ def _encoding(path: Path, utf_err: tuple[int, int] | None, file_name: str) -> st
     )
 
 
-def _read_header(path: Path) -> tuple[bytes, int]:
-    """The first line's bytes (without its line break) and the offset just after it."""
+def _first_block(path: Path) -> bytes:
     with open(path, "rb") as fh:
-        line = fh.readline()
-    return line.removesuffix(b"\n"), len(line)
+        return fh.read(_BLOCK)
 
 
 def _header_fields(header_line: str, sep: str) -> list[str]:
@@ -201,143 +289,25 @@ def _check_columns(header: list[str], source: SourceFile) -> list[str]:
     return [h for h in header if h not in contract.column_names]
 
 
-def _field_counts(data: bytes, sep: str) -> pl.Series | None:
-    """Fields per record (header excluded), quote-aware, vectorised over the UTF-8 bytes.
-
-    Fast path: when no quoted field spans lines, every line is a record.  Otherwise None
-    (the caller falls back to the csv module).  A blank line (or only CRs) counts 0.
-    """
-    arr = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(arr == ord("\n"))
-    if data and not data.endswith(b"\n"):
-        ends = np.append(ends, len(data))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-
-    def per_line(char: str) -> np.ndarray:
-        if char.encode() not in data:
-            return np.zeros(len(ends), dtype=np.int64)
-        before_end = np.searchsorted(np.flatnonzero(arr == ord(char)), ends)
-        return np.diff(before_end, prepend=0)  # no line break is one of them
-
-    quotes = per_line('"')
-    if (quotes % 2).any():
-        return None
-    counts = per_line(sep) + 1
-    quoted = np.flatnonzero(quotes)
-    if quoted.size:  # separators inside quotes do not count
-        lines = pl.Series([data[starts[i]:ends[i]].decode("utf-8") for i in quoted])
-        unquoted = lines.str.replace_all(r'"(?:[^"]|"")*"', "")
-        counts[quoted] = (unquoted.str.count_matches(sep, literal=True) + 1).to_numpy()
-    counts[ends - starts == per_line("\r")] = 0
-    return pl.Series("n", counts[1:], dtype=pl.Int64)
-
-
-def _field_counts_slow(text: str, sep: str) -> pl.Series:
-    csv.field_size_limit(1 << 30)
-    counts = [len(r) for r in csv.reader(io.StringIO(text), delimiter=sep)]
-    return pl.Series("n", counts[1:], dtype=pl.Int64)
-
-
-def _open_csv(source: SourceFile) -> OpenedFile:
-    sha256, size, blank, utf_err = _scan(source.path)
-    if blank:
+def _open_csv(source: SourceFile, scanner: Scanner | None) -> OpenedFile:
+    first = _first_block(source.path)
+    if not first.strip() and len(first) < _BLOCK:
         raise FileRefused(
-            f"{source.name}: empty file ({size} bytes), no header row; the export "
+            f"{source.name}: empty file ({len(first)} bytes), no header row; the export "
             f"probably failed — re-export it (a file with a header and no rows is fine)"
         )
-    encoding = _encoding(source.path, utf_err, source.name)
-    header_bytes, data_start = _read_header(source.path)
-    header_line = header_bytes.decode(encoding)
+    try:  # the start decodes: taken as UTF-8 (DuckDB checks the rest as it reads)
+        codecs.getincrementaldecoder("utf-8")().decode(first)
+        encoding = "utf-8-sig" if first.startswith(codecs.BOM_UTF8) else "utf-8"
+    except UnicodeDecodeError:
+        encoding = encoding_or_refuse(source.path, source.name)
+    header_line = first.split(b"\n", 1)[0].decode(encoding, errors="replace")
     if header_line.endswith("\r"):
         header_line = header_line[:-1]
     sep = sniff_separator(header_line, source.contract)
     header = _header_fields(header_line, sep)
     extra = _check_columns(header, source)
-    return OpenedFile(source, sha256, encoding, sep, extra, header, header_line, data_start)
-
-
-def _last_record_end(buf: bytes) -> int:
-    """Offset just after the last line break outside quotes (0: none)."""
-    pos = buf.rfind(b"\n")
-    if pos < 0:
-        return 0
-    quotes = buf.count(b'"', 0, pos)
-    while quotes % 2:  # inside a quoted field: try the line break before
-        prev = buf.rfind(b"\n", 0, pos)
-        if prev < 0:
-            return 0
-        quotes -= buf.count(b'"', prev, pos)
-        pos = prev
-    return pos + 1
-
-
-def _record_chunks(path: Path, start: int, size: int) -> Iterator[bytes]:
-    """The file from ``start`` in chunks of whole records, about ``size`` bytes each."""
-    carry = b""
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        while block := fh.read(size):
-            buf = carry + block
-            cut = _last_record_end(buf)
-            carry = buf[cut:]
-            if cut:
-                yield buf[:cut]
-    if carry:
-        yield carry
-
-
-def _parse_csv(data: bytes, opened: OpenedFile, first_row: int) -> pl.DataFrame:
-    """Parse ``data`` (UTF-8: header line + records) into the text frame; rows numbered from
-    ``first_row``.  The frame keeps blank lines (``_n`` = 0) so the caller can count them."""
-    source, sep, header = opened.source, opened.separator or ",", opened.header
-    try:
-        frame = pl.read_csv(
-            data,
-            separator=sep,
-            infer_schema=False,
-            empty_string_is_null=False,
-            truncate_ragged_lines=True,
-            new_columns=header,
-            raise_if_empty=False,
-        )
-    except Exception as exc:  # polars raises several error types for malformed CSV
-        first = str(exc).strip().splitlines()
-        raise FileRefused(
-            f"{source.name}: not a readable CSV ({first[-1] if first else type(exc).__name__}); "
-            "check quoting and separators"
-        ) from None
-    counts = _field_counts(data, sep)
-    if counts is None or counts.len() != frame.height:
-        counts = _field_counts_slow(data.decode("utf-8"), sep)
-    if counts.len() != frame.height:
-        raise FileRefused(f"{source.name}: could not split the file into records consistently "
-                          f"({frame.height} vs {counts.len()}); check quoting")
-    n_fields = len(header)
-    return frame.with_columns(
-        pl.int_range(first_row, first_row + frame.height, dtype=pl.Int64).alias(ROW),
-        pl.Series("_n", counts, dtype=pl.Int64),
-    ).with_columns(
-        pl.when(pl.col("_n") < n_fields)
-        .then(pl.format("truncated line: {} of {} fields", pl.col("_n"), pl.lit(n_fields)))
-        .when(pl.col("_n") > n_fields)
-        .then(pl.format("{} fields, the header has {}", pl.col("_n"), pl.lit(n_fields)))
-        .otherwise(None)
-        .alias(FIELD_PROBLEM)
-    )
-
-
-def _csv_batches(opened: OpenedFile, batch_bytes: int) -> Iterator[pl.DataFrame]:
-    next_row = 1
-    header = opened.header_line.encode("utf-8") + b"\n"
-    encoding = "utf-8" if opened.encoding == "utf-8-sig" else opened.encoding  # BOM: header only
-    chunks = _record_chunks(opened.source.path, opened.data_start, batch_bytes)
-    for chunk in chunks if opened.data_start < opened.source.path.stat().st_size else [b""]:
-        if encoding != "utf-8" or b"\r" in chunk:  # polars wants UTF-8 and '\n'
-            chunk = chunk.decode(encoding).replace("\r\n", "\n").encode("utf-8")
-        frame = _parse_csv(header + chunk, opened, next_row)
-        next_row += frame.height
-        frame = frame.filter(pl.col("_n") > 0)  # blank lines are not records
-        yield _contract_frame(frame, opened.source.contract)
+    return OpenedFile(source, encoding, sep, extra, header, scanner)
 
 
 _COMPATIBLE: dict[str, tuple[type, ...]] = {
@@ -352,29 +322,17 @@ _COMPATIBLE: dict[str, tuple[type, ...]] = {
 }
 
 
-def _parquet_columns(schema: dict[str, pl.DataType], source: SourceFile) -> list[pl.Expr]:
-    """Casts of the contract columns to text; refuse a column of an incompatible type."""
+def _check_parquet_schema(schema: dict[str, pl.DataType], source: SourceFile) -> None:
+    """Refuse a contract column of a type that cannot hold the contract's type."""
     wrong = []
-    casts = []
     for col in source.contract.columns:
-        if col.name not in schema:
-            continue
-        dtype = schema[col.name]
-        if dtype == pl.Null:
-            casts.append(pl.col(col.name).cast(pl.String))
+        dtype = schema.get(col.name)
+        if dtype is None or dtype == pl.Null:
             continue
         if not isinstance(dtype, _COMPATIBLE[col.type]) and dtype not in _COMPATIBLE[col.type]:
             wrong.append(f"column {col.name!r} is {dtype}, the contract wants {col.type}")
-            continue
-        if col.type == "timestamp" and dtype != pl.String:
-            casts.append(pl.col(col.name).dt.strftime("%Y-%m-%d %H:%M:%S"))
-        elif col.type == "date" and dtype != pl.String:
-            casts.append(pl.col(col.name).dt.strftime("%Y-%m-%d"))
-        else:
-            casts.append(pl.col(col.name).cast(pl.String))
     if wrong:
         raise FileRefused(f"{source.name}: wrong Parquet schema: {'; '.join(wrong)}")
-    return casts
 
 
 def _parquet_refused(source: SourceFile, exc: Exception) -> FileRefused:
@@ -382,65 +340,217 @@ def _parquet_refused(source: SourceFile, exc: Exception) -> FileRefused:
                        f"{str(exc).splitlines()[0] if str(exc) else ''})")
 
 
-def _scan_parquet(path: Path) -> pl.LazyFrame:
-    frame = pl.scan_parquet(path)
-    return frame.rename({c: c.strip().lower() for c in frame.collect_schema().names()})
-
-
-def _open_parquet(source: SourceFile) -> OpenedFile:
-    sha256, _, _, _ = _scan(source.path)
+def _open_parquet(source: SourceFile, scanner: Scanner | None) -> OpenedFile:
     try:
-        frame = _scan_parquet(source.path)
-        schema = dict(frame.collect_schema())
-        rows = frame.select(pl.len()).collect().item()
+        file_schema = pl.read_parquet_schema(source.path)
     except Exception as exc:
         raise _parquet_refused(source, exc) from None
-    header = list(schema)
+    names = {c.strip().lower(): c for c in file_schema}
+    header = [c.strip().lower() for c in file_schema]
     extra = _check_columns(header, source)
-    _parquet_columns(schema, source)  # refuses a wrong schema now, before any batch
-    return OpenedFile(source, sha256, "parquet", None, extra, header, rows=rows)
+    _check_parquet_schema({h: file_schema[names[h]] for h in names}, source)
+    return OpenedFile(source, "parquet", None, extra, header, scanner,
+                      parquet_names={c.name: names[c.name] for c in source.contract.columns
+                                     if c.name in names})
 
 
-def _parquet_batches(opened: OpenedFile, batch_bytes: int) -> Iterator[pl.DataFrame]:
-    source = opened.source
-    step = max(1, batch_bytes // PARQUET_ROW_BYTES)
-    for start in range(0, max(opened.rows, 1), step):
-        try:
-            frame = _scan_parquet(source.path).slice(start, step).collect()
-        except Exception as exc:
-            raise _parquet_refused(source, exc) from None
-        frame = frame.with_columns(_parquet_columns(frame.schema, source)).with_columns(
-            pl.int_range(start + 1, start + frame.height + 1, dtype=pl.Int64).alias(ROW),
-            pl.lit(None, dtype=pl.String).alias(FIELD_PROBLEM),
-        )
-        yield _contract_frame(frame, source.contract)
-
-
-def _contract_frame(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
-    """Keep row number, field problem and the contract columns (absent optional ones = null)."""
-    cols = [pl.col(ROW), pl.col(FIELD_PROBLEM)]
-    for c in contract.columns:
-        if c.name in frame.columns:
-            cols.append(pl.col(c.name).cast(pl.String))
-        else:
-            cols.append(pl.lit(None, dtype=pl.String).alias(c.name))
-    return frame.select(cols)
-
-
-def open_source(source: SourceFile) -> OpenedFile:
-    """Hash the file and check its encoding and header; raises FileRefused if unusable."""
+def open_source(source: SourceFile, scanner: Scanner | None = None) -> OpenedFile:
+    """Check the file's header (and a CSV's encoding); raises FileRefused if unusable.
+    Its hash comes from ``scanner`` (or a scan of its own when asked for)."""
     try:
-        return _open_parquet(source) if source.fmt == "parquet" else _open_csv(source)
+        if source.fmt == "parquet":
+            return _open_parquet(source, scanner)
+        return _open_csv(source, scanner)
     except OSError as exc:
         raise FileRefused(f"{source.name}: cannot read the file ({exc.strerror})") from None
 
 
-def batches(opened: OpenedFile, batch_bytes: int = BATCH_BYTES) -> Iterator[pl.DataFrame]:
-    """The file as text frames (_source_row, _field_problem, every contract column), in
-    order, at least one (maybe empty).  Raises FileRefused for a file that cannot be parsed."""
-    reader = _parquet_batches if opened.encoding == "parquet" else _csv_batches
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _transcode(path: Path, scratch: Path) -> Path:
+    """A UTF-8 copy of a Windows-1250 file (single-byte: blocks decode independently)."""
+    target = scratch / f"{path.name}.utf-8"
+    with open(path, "rb") as src, open(target, "wb") as out:
+        for block in iter(lambda: src.read(_BLOCK), b""):
+            out.write(block.decode("cp1250").encode("utf-8"))
+    return target
+
+
+def _blank_records(path: Path, sep: str) -> tuple[list[int], int]:
+    """The numbers of the blank records (header = 0) and the number of the last record,
+    quote-aware (a blank line inside a quoted field is not a record)."""
+    csv.field_size_limit(1 << 30)
+    blanks, n = [], 0
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for n, row in enumerate(csv.reader(fh, delimiter=sep)):
+            if not row:
+                blanks.append(n)
+    return blanks, n
+
+
+def _may_have_blank_lines(path: Path) -> bool:
+    tail = b""
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_BLOCK), b""):
+            seam = tail + block[:2]
+            if b"\n\n" in block or b"\n\r\n" in block or b"\n\n" in seam or b"\n\r\n" in seam:
+                return True
+            tail = block[-2:]
+    return False
+
+
+@dataclass
+class StagedCsv:
+    """The streaming view of a CSV file (read as it is checked) and what it needs to
+    number the records after a blank line."""
+
+    opened: OpenedFile
+    view: str
+    path: Path  # the UTF-8 file DuckDB reads (a transcoded copy for Windows-1250)
+    select: str  # the view's SELECT, over __rn (DuckDB's record number, 1-based)
+
+    def renumber(self, con: duckdb.DuckDBPyConnection, checked: str, rows: int) -> None:
+        """Give the rows after a blank line their record number: DuckDB skips blank lines,
+        which are not records but keep their line's number.  Only when the file's line
+        count leaves room for a blank line (or a quoted line break) is it read again."""
+        if rows == self.opened.scan.lines - 1 or not _may_have_blank_lines(self.path):
+            return
+        blanks, last = _blank_records(self.path, self.opened.separator or ",")
+        if rows + len(blanks) != last:
+            raise FileRefused(f"{self.opened.source.name}: could not split the file into "
+                              f"records consistently ({rows} vs {last - len(blanks)}); "
+                              "check quoting")
+        if not blanks:
+            return
+        # the k-th record DuckDB kept is record k + j, j = the blanks before it: blank
+        # number j (1-based) at record b_j has b_j - j records before it
+        shifts = ", ".join(f"({b - j})" for j, b in enumerate(blanks, start=1))
+        number = (f"({{rn}} + (SELECT count(*) FROM (VALUES {shifts}) AS s(before) "
+                  f"WHERE s.before < {{rn}}))")
+        con.execute(f"UPDATE {checked} SET {ROW} = {number.format(rn=ROW)}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {self.view} AS "
+                    + self.select.replace("__rn AS " + ROW, number.format(rn="__rn")
+                                          + " AS " + ROW))
+
+
+def _csv_stage(con: duckdb.DuckDBPyConnection, opened: OpenedFile, view: str,
+               scratch: Path) -> StagedCsv:
+    source, sep = opened.source, opened.separator or ","
+    path = _transcode(source.path, scratch) if opened.encoding == "cp1250" else source.path
+    n = len(opened.header)
+    width = n + OVERFLOW_FIELDS
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    # the number of fields of each record: DuckDB pads a short record with NULL only
+    fields = " + ".join(f"(c{i} IS NOT NULL)::INTEGER" for i in range(width))
+    text = "c{i}"
+    if opened.scan.carriage_returns:  # a line break inside a quoted field is '\n'
+        text = "replace(c{i}, chr(13) || chr(10), chr(10))"
+    cols = []
+    for col in source.contract.columns:
+        if col.name in opened.header:
+            cols.append(f"{text.format(i=opened.header.index(col.name))} AS {_q(col.name)}")
+        else:
+            cols.append(f"NULL::VARCHAR AS {_q(col.name)}")
+    # serial: DuckDB's parallel reader cannot pad short records when a quoted field spans
+    # lines; row_number() over the serial scan is the record number
+    select = (
+        f"SELECT __rn AS {ROW}, "
+        f"CASE WHEN __n < {n} THEN 'truncated line: ' || __n || ' of {n} fields' "
+        f"WHEN __n = {width} THEN 'at least ' || __n || ' fields, the header has {n}' "
+        f"WHEN __n > {n} THEN __n || ' fields, the header has {n}' END AS {FIELD_PROBLEM}, "
+        f"{', '.join(cols)} FROM (SELECT row_number() OVER () AS __rn, *, {fields} AS __n "
+        f"FROM read_csv({_lit(str(path))}, auto_detect = false, header = false, skip = 1, "
+        f"columns = {columns}, delim = {_lit(sep)}, quote = '\"', escape = '\"', "
+        f"nullstr = {_lit(_NO_NULL)}, null_padding = true, strict_mode = false, "
+        f"parallel = false, max_line_size = {MAX_LINE_BYTES}, "
+        f"buffer_size = {CSV_BUFFER_BYTES}))")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {select}")
+    return StagedCsv(opened, view, path, select)
+
+
+def _parquet_text(expr: str, duck_type: str) -> str:
+    """A Parquet value as the text a CSV would hold."""
+    t = duck_type.upper()
+    if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":  # an instant
+        return f"strftime(timezone('{LOCAL_ZONE}', {expr}), '%Y-%m-%d %H:%M:%S.%f')"
+    if t.startswith("TIMESTAMP"):
+        return f"strftime({expr}::TIMESTAMP, '%Y-%m-%d %H:%M:%S.%f')"
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def _parquet_stage(con: duckdb.DuckDBPyConnection, opened: OpenedFile, view: str) -> None:
+    source = opened.source
+    read = f"read_parquet({_lit(str(source.path))}, file_row_number = true)"
     try:
-        yield from reader(opened, batch_bytes)
-    except OSError as exc:
-        raise FileRefused(f"{opened.source.name}: cannot read the file ({exc.strerror})") \
-            from None
+        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * "
+                                 f"FROM {read})").fetchall())
+    except duckdb.Error as exc:
+        raise _parquet_refused(source, exc) from None
+    names = opened.parquet_names or {}
+    cols = []
+    for col in source.contract.columns:
+        if col.name in names:
+            cols.append(f"{_parquet_text(_q(names[col.name]), types[names[col.name]])} "
+                        f"AS {_q(col.name)}")
+        else:
+            cols.append(f"NULL::VARCHAR AS {_q(col.name)}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT file_row_number + 1 AS "
+                f"{ROW}, NULL::VARCHAR AS {FIELD_PROBLEM}, {', '.join(cols)} FROM {read}")
+
+
+def stage(con: duckdb.DuckDBPyConnection, opened: OpenedFile, view: str,
+          scratch: Path) -> StagedCsv | None:
+    """Define the temporary view ``view`` over the file: ``_source_row``,
+    ``_field_problem`` and every contract column as text.  The file is read when the view
+    is (:func:`warehouse.loading.core.load_stage` reads it once, as it checks it); a
+    parse error then is a :class:`FileRefused` (:func:`read_error`).  A CSV's view comes
+    with what numbers its records after a blank line (:meth:`StagedCsv.renumber`)."""
+    if opened.encoding == "parquet":
+        _parquet_stage(con, opened, view)
+        return None
+    return _csv_stage(con, opened, view, scratch)
+
+
+def read_error(opened: OpenedFile, exc: duckdb.Error) -> FileRefused | None:
+    """The refusal a DuckDB error while reading the file's view stands for, or None when it
+    is not a reading error."""
+    text = str(exc)
+    name = opened.source.name
+    if opened.encoding == "parquet":
+        if "parquet" in text.lower() or isinstance(exc, duckdb.IOException):
+            return _parquet_refused(opened.source, exc)
+        return None
+    if "unicode" in text.lower():  # invalid UTF-8 after the start of the file
+        encoding_or_refuse(opened.source.path, name)  # raises with the offsets
+        return None  # (valid Windows-1250: the caller reads it again as such)
+    if "CSV" in text or isinstance(exc, duckdb.IOException):
+        first = [line for line in text.strip().splitlines() if line.strip()]
+        return FileRefused(f"{name}: not a readable CSV "
+                           f"({first[0] if first else type(exc).__name__}); "
+                           "check quoting and separators")
+    return None
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Drop what :func:`stage` made."""
+    con.execute(f"DROP VIEW IF EXISTS {view}")
+
+
+def inspect(con: duckdb.DuckDBPyConnection, opened: OpenedFile, scratch: Path) -> None:
+    """Read the file to the end without loading it; raises FileRefused if it cannot be."""
+    stage(con, opened, "__inspect", scratch)
+    try:
+        con.execute("SELECT count(*) FROM __inspect").fetchall()
+    except duckdb.Error as exc:
+        refused = read_error(opened, exc)
+        if refused is None:
+            raise
+        raise refused from None
+    finally:
+        drop_stage(con, "__inspect")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -24,6 +25,9 @@ class FileResult:
     message: str
     reject_reasons: list[str] = field(default_factory=list)  # first few, "row N: ..."
     warnings: list[str] = field(default_factory=list)
+    extracted_at: datetime | None = None  # when the extract was taken
+    older: int = 0  # good rows of an older extract than raw's, kept in __history
+    corrections: int = 0  # rows a newer extract corrected (a moment back, a set replaced)
 
     def __post_init__(self) -> None:
         assert self.rows_read == self.rows_loaded + self.rows_rejected, self
@@ -76,6 +80,10 @@ def print_report(report: LoadReport, console: Console | None = None,
     for w in report.warnings + [w for f in report.files for w in f.warnings]:
         console.print(f"warning: {w}", style="yellow", markup=False, highlight=False,
                       soft_wrap=True)
+    for f in report.files:
+        if f.older or f.corrections:
+            console.print(f"note: {f.file_name}: {f.message}", markup=False, highlight=False,
+                          soft_wrap=True)
     shown = 0
     for f in report.files:
         printed = 0

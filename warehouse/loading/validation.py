@@ -1,35 +1,42 @@
-"""Row validation against a source contract, vectorised with polars expressions.
+"""Row validation against a source contract, as SQL over the stage of a file.
 
-Input: the text frame from :mod:`warehouse.loading.reading`.  Output: the good rows, typed,
-and the bad rows with their original text and a ``reject_reason`` that lists *every* rule
-the row fails, e.g. ``row 17: priority=7 not in 1..4; opened_at='2025-13-01' timestamp
-format``.
+Input: the stage of :mod:`warehouse.loading.reading` (or any relation of text columns
+named as the contract, plus ``_source_row`` and ``_field_problem``).  Output
+(:func:`checked_sql`): one row per staged row with every column typed (``t__<column>``)
+and a ``reject_reason`` that lists *every* rule the row fails, e.g. ``row 17: priority=7
+not in 1..4; opened_at='2025-13-01' timestamp format`` — NULL for a good row.  Every rule
+is a SQL expression derived from :mod:`warehouse.contracts`, and the file is checked in one
+set-based pass (DuckDB, spilling to disk beyond its memory limit): no row-by-row work.
 
 Rules, in the order they are reported: the record's field count (truncated line), then per
-column: required value present, type (int; float with '.' or ','; bool true/false/1/0/
-tak/nie; timestamp ``YYYY-MM-DD HH:MM[:SS[.f]]`` with ' ' or 'T'; date ``YYYY-MM-DD``),
+column: required value present, type (int; float in the file's decimal mark; bool
+true/false/1/0/tak/nie; timestamp ``YYYY-MM-DD HH:MM[:SS[.f]]`` with ' ' or 'T' and an
+optional 'Z' or offset — such an instant is converted to Europe/Warsaw wall-clock time, as
+a time-zone-aware Parquet timestamp is; microseconds kept in both; ``08:00:60`` refused;
+date ``YYYY-MM-DD``), the plausible range (the contract's floor; an event no later than the
+load time plus a day),
 allowed values, min..max, max_chars, known code (units, topics, portal areas from the
 seeds; services, projects and tickets from raw.* including this load's earlier files);
 then the contract's order rules (later not before earlier), the absurd-duration rules below,
-for ticket events the ticket's opened_at and the ticket's 'opened' event, and last the
-duplicate key inside the file, where the LAST occurrence wins and the earlier ones are
-rejected (if the last one is itself bad, the file loads nothing for that key).
+for ticket events the ticket's opened_at, then the rules that need the whole file: a
+'resolved' event before the ticket's first 'opened' event (in this file, good row or not,
+or already in raw.ticket_events), and last the duplicate key inside the file, where the
+LAST occurrence wins and the earlier ones are rejected (if the last one is itself bad, the
+file loads nothing for that key).
 
-A file is validated batch by batch (:func:`validate`).  The two rules that need the whole
-file — a 'resolved' event before the ticket's first 'opened' event
-(:func:`resolved_before_opened`) and the duplicate key (found in DuckDB by
-:func:`warehouse.loading.writing.duplicate_rows`, worded by :func:`duplicate_reasons`) — are
-applied once the whole file is written, their reasons appended last (:func:`late_reasons`),
-so a reason reads the same as if the file were checked in one piece.
+Values are cleaned before they are checked: BOM, NUL and zero-width characters are removed
+from every text value and it is normalised to NFC (so an invisible BOM never makes a second
+queue or key); surrounding whitespace (every Unicode space) is trimmed and an empty field is
+a missing value.  A number is read in the file's dialect (``FileContext.decimal_mark``: ','
+in a ';'-separated CSV, '.' otherwise; spaces may group digits): the other mark is refused
+as ambiguous, never guessed ("1,500" is not 1.5).  Every timestamp and date must be on or
+after its contract's floor, and an event moment no later than the load time plus a day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import NamedTuple
-
-import polars as pl
+from datetime import datetime, timedelta
 
 from warehouse.contracts import (
     REF_PORTAL_AREAS,
@@ -41,14 +48,12 @@ from warehouse.contracts import (
     Column,
     Contract,
 )
-from warehouse.loading.reading import FIELD_PROBLEM, ROW
+from warehouse.loading.reading import FIELD_PROBLEM, LOCAL_ZONE, ROW
 
-KEY_PREFIX = "_key_"  # rejected rows keep their typed natural key in _key_<column>
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S%.f"  # after 'T' → ' ' and ':00' added to HH:MM
-PLAIN_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 BOOL_VALUES = {"true": True, "false": False, "1": True, "0": False, "tak": True, "nie": False,
                "t": True, "f": False, "yes": True, "no": False}
 SHOW_CHARS = 60  # a value shown in a reason is cut to this many characters
+REASON = "reject_reason"  # without the 'row N: ' the rejects table shows before it
 
 # Durations no real record has: (contract, later, earlier, limit, rule text)
 SPAN_RULES: tuple[tuple[str, str, str, timedelta, str], ...] = (
@@ -62,130 +67,294 @@ REF_LABELS = {REF_UNITS: "unit code", REF_TOPICS: "topic code",
               REF_PORTAL_AREAS: "portal area", REF_SERVICES: "service code",
               REF_PROJECTS: "project", REF_TICKETS: "ticket"}
 
-
-@dataclass
-class Lookups:
-    """What foreign keys are checked against.
-
-    ``codes`` maps a REF_* name to its known codes.  ``tickets`` (ticket_id, opened_at) and
-    ``opened_events`` (ticket_id, opened_event_at) serve the ticket_events rules: the
-    tickets of the batch being validated, the first 'opened' events of the file's tickets
-    (:func:`warehouse.loading.writing.tickets_of_batch`).
-    """
-
-    codes: dict[str, frozenset[str]] = field(default_factory=dict)
-    tickets: pl.DataFrame | None = None
-    opened_events: pl.DataFrame | None = None
-
-
-class Rule(NamedTuple):
-    """A rule a row fails ``when`` true; ``then`` is the reason text (non-null then)."""
-
-    when: pl.Expr
-    then: pl.Expr
-
-
-@dataclass
-class Validated:
-    good: pl.DataFrame  # _source_row + typed contract columns
-    rejected: pl.DataFrame  # _source_row + original text columns + reject_reason + _key_*
-    # ticket_events: _source_row, ticket_id, event, event_at of the opened/resolved events
-    events: pl.DataFrame | None = None
-
-
-def _t(name: str) -> str:
-    return f"__t_{name}"
-
-
-def _v(name: str) -> str:
-    return f"__v_{name}"
-
-
-def _clean(name: str) -> pl.Expr:
-    """The cleaned value (stripped, empty = null), computed once per column in validate()."""
-    return pl.col(_v(name))
-
-
-def _cleaned(name: str) -> pl.Expr:
-    v = pl.col(name).str.strip_chars()
-    return pl.when(v == "").then(None).otherwise(v).alias(_v(name))
-
-
-def _show(col: Column) -> pl.Expr:
-    if col.pii:
-        return pl.lit("<hidden>")
-    v = _clean(col.name)
-    return pl.when(v.str.len_chars() > SHOW_CHARS).then(
-        v.str.slice(0, SHOW_CHARS) + pl.lit("…")
-    ).otherwise(v)
-
-
-def _said(col: Column, rule: str) -> pl.Expr:
-    """`col='value' rule`."""
-    return pl.concat_str([pl.lit(f"{col.name}='"), _show(col), pl.lit(f"' {rule}")])
-
-
-def _parse(col: Column) -> pl.Expr:
-    v = _clean(col.name)
-    if col.type == "str":
-        return v
-    if col.type == "int":
-        return v.cast(pl.Int64, strict=False)
-    if col.type == "float":
-        num = v.str.replace_all(r"[\s\u00a0]", "").str.replace(",", ".", literal=True) \
-            .cast(pl.Float64, strict=False)
-        return pl.when(num.is_finite()).then(num).otherwise(None)
-    if col.type == "bool":
-        return v.str.to_lowercase().replace_strict(BOOL_VALUES, default=None,
-                                                   return_dtype=pl.Boolean)
-    if col.type == "timestamp":
-        # fast path for the usual 'YYYY-MM-DD HH:MM:SS' (3x faster without '%.f'); the rest:
-        # 'T' → ' ', and seconds added to 'YYYY-MM-DD HH:MM', then the full format
-        plain = pl.when(v.str.len_bytes() == 19).then(v).str.strptime(
-            pl.Datetime("us"), PLAIN_TIMESTAMP_FORMAT, strict=False)
-        spaced = pl.when(plain.is_null()).then(v).str.replace("T", " ", literal=True)
-        full = pl.when(spaced.str.len_bytes() == 16).then(spaced + ":00").otherwise(spaced)
-        return pl.coalesce(plain, full.str.strptime(pl.Datetime("us"), TIMESTAMP_FORMAT,
-                                                    strict=False))
-    if col.type == "date":
-        return v.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-    raise ValueError(col.type)
-
-
 TYPE_RULES = {"int": "not an integer", "float": "not a number",
               "bool": "not a boolean (true/false/1/0/tak/nie)",
               "timestamp": "timestamp format", "date": "date format"}
+
+# Unicode White_Space: what is trimmed around every value
+WHITESPACE = "".join(chr(c) for c in (
+    *range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
+    0x202F, 0x205F, 0x3000))
+TEXT_FORMAT = "%Y-%m-%d %H:%M:%S"  # a timestamp shown in a reason
+_PLAIN_TS = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+# ISO 8601: date, ' ' or 'T', HH:MM[:SS[.f]], then an optional 'Z' or offset (+HH[:MM])
+_TS_PARTS = (r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2})(:[0-9]{2})?"
+             r"(\.[0-9]{1,9})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$")
+MAX_OFFSET_MINUTES = 14 * 60  # the widest offset of any time zone
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What the rules of one file are checked against.
+
+    ``codes``: a table (ref, code) of the known reference codes — the seeds and the raw
+    catalogues (:func:`warehouse.loading.writing.fill_codes`); ``refs``: the reference sets
+    it holds (a column whose set is not there is not checked)."""
+
+    contract: Contract
+    stage: str
+    codes: str = "__codes"
+    refs: frozenset[str] = field(default_factory=frozenset)
+    # the time of the load: an event moment after it plus PLAUSIBLE_AHEAD is implausible
+    loaded_at: datetime | None = None
+    # the decimal mark of the file's dialect (reading.OpenedFile.decimal_mark): the other
+    # mark in a number is refused as ambiguous ("1,500" is not 1.5)
+    decimal_mark: str = "."
+
+    @property
+    def other_mark(self) -> str:
+        return "," if self.decimal_mark == "." else "."
+
+
+def q(name: str) -> str:
+    """A quoted identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def v(name: str) -> str:
+    """The cleaned text of a column (trimmed, empty = NULL)."""
+    return q(f"v__{name}")
+
+
+def t(name: str) -> str:
+    """The typed value of a column."""
+    return q(f"t__{name}")
+
+
+def _m(name: str) -> str:
+    return q(f"m__{name}")
+
+
+def _f(name: str) -> str:
+    return q(f"f__{name}")
+
+
+def _k(name: str) -> str:
+    """The cleaned value of a reference column is a known code."""
+    return q(f"k__{name}")
+
+
+def _p(name: str) -> str:
+    return q(f"p__{name}")
+
+
+def _plain(col: Column) -> str | None:
+    """SQL: the typed value of a timestamp or date in its plain form ('YYYY-MM-DD
+    HH:MM:SS', 'YYYY-MM-DD'), else NULL (the full path parses it).  LIKE and the parse
+    are several times cheaper than a regular expression; the parse refuses a non-digit
+    where the pattern has '_' (and 60 seconds, 24 hours, 30 February)."""
+    raw = q(col.name)
+    if col.type == "timestamp":
+        return (f"CASE WHEN strlen({raw}) = 19 AND {raw} LIKE '____-__-__ __:__:__' "
+                f"THEN try_strptime({raw}, '%Y-%m-%d %H:%M:%S') END")
+    if col.type == "date":
+        return (f"CASE WHEN strlen({raw}) = 10 AND {raw} LIKE '____-__-__' "
+                f"THEN CAST(try_strptime({raw}, '%Y-%m-%d') AS DATE) END")
+    return None
+
+
+def cleaned(expr: str) -> str:
+    """SQL: ``expr`` without surrounding whitespace, empty = NULL.  DuckDB's trim with a
+    character list is slow (even on an empty value), so a value that starts and ends with
+    a printable ASCII character (almost every value) is taken as it is."""
+    return (f"CASE WHEN {expr} = '' THEN NULL WHEN ascii({expr}) BETWEEN 33 AND 126 AND "
+            f"ascii({expr}[-1]) BETWEEN 33 AND 126 THEN {expr} ELSE "
+            f"nullif(trim({expr}, {lit(WHITESPACE)}), '') END")
+
+
+_PLAIN_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_PLAIN_FLOAT = "[0-9]{1,15}([.][0-9]{1,15})?"
+
+
+def _fast(col: Column, ctx: FileContext) -> str | None:
+    """SQL: the raw value is already clean and valid in the usual plain form, so cleaning
+    and parsing can take a short cut (NULL or false: the full path)."""
+    raw = q(col.name)
+    # LIKE and a cast are several times cheaper than a regular expression; the cast
+    # refuses a non-digit where the pattern has '_' (and 60 seconds, 24 hours, 30 February)
+    if col.type in ("timestamp", "date"):
+        return f"{_p(col.name)} IS NOT NULL"
+    if col.type == "int":  # canonical digits only: the cast alone takes '5.0' and '1_000'
+        return f"CAST(TRY_CAST({raw} AS BIGINT) AS VARCHAR) = {raw} AND ascii({raw}) <> 43"
+    if col.type == "float":  # a '.' is the decimal mark only where the dialect says so
+        plain = _PLAIN_FLOAT if ctx.decimal_mark == "." else "[0-9]{1,15}"
+        return f"regexp_full_match({raw}, {lit(plain)})"
+    if col.type == "bool":
+        return f"{raw} IN ({', '.join(lit(k) for k in BOOL_VALUES)})"
+    if col.allowed is not None:
+        return f"{raw} IN ({', '.join(lit(a) for a in col.allowed)})"
+    return None
+
+
+# removed from every text value: BOM, NUL and the zero-width characters (an invisible BOM
+# made a second, identical-looking KCK queue); then the text is normalised to NFC
+INVISIBLE = "(" + " || ".join(f"chr({c})" for c in (0xFEFF, 0, 0x200B, 0x200C, 0x200D,
+                                                        0x2060)) + ")"
+
+
+def _x(name: str) -> str:
+    """The visible text of a str column (:func:`visible`, computed once per value)."""
+    return q(f"x__{name}")
+
+
+def visible(expr: str) -> str:
+    """SQL: ``expr`` without BOM, NUL or zero-width characters, in NFC.  A value of ASCII
+    only (bytes = characters, no NUL: almost every value) is taken as it is."""
+    return (f"CASE WHEN strlen({expr}) = length({expr}) AND NOT contains({expr}, chr(0)) "
+            f"THEN {expr} ELSE nfc_normalize(translate({expr}, {INVISIBLE}, '')) END")
+
+
+def _clean(col: Column, ctx: FileContext) -> str:
+    raw = q(col.name)
+    text = _x(col.name) if col.type == "str" else raw
+    if _fast(col, ctx) is None:
+        return cleaned(text)
+    return f"CASE WHEN {_f(col.name)} THEN {raw} ELSE {cleaned(text)} END"
+
+
+def _parts(col: Column) -> str | None:
+    """The pieces of a timestamp that is not plain 'YYYY-MM-DD HH:MM:SS' (parsed once)."""
+    if col.type != "timestamp":
+        return None
+    return (f"CASE WHEN NOT {_f(col.name)} THEN regexp_extract({v(col.name)}, "
+            f"{lit(_TS_PARTS)}, ['d', 'hm', 's', 'f', 'z']) END")
+
+
+def _parse(col: Column, ctx: FileContext) -> str:
+    val, fast, raw = v(col.name), _f(col.name), q(col.name)
+    if col.type == "str":
+        return val
+    if col.type == "int":
+        return (f"CASE WHEN {fast} THEN CAST({raw} AS BIGINT) WHEN regexp_full_match({val}, "
+                f"'[+-]?[0-9]{{1,19}}') THEN TRY_CAST({val} AS BIGINT) END")
+    if col.type == "float":
+        # spaces group digits ("1 500,50"); only the dialect's decimal mark is one
+        num = f"regexp_replace({val}, '[\\s\\x{{00A0}}\\x{{202F}}]', '', 'g')"
+        if ctx.decimal_mark == ",":
+            num = f"CASE WHEN contains({num}, '.') THEN NULL ELSE replace({num}, ',', '.') END"
+        return (f"CASE WHEN {fast} THEN CAST({raw} AS DOUBLE) "
+                f"WHEN regexp_full_match({num}, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)"
+                f"([eE][+-]?[0-9]+)?') AND isfinite(TRY_CAST({num} AS DOUBLE)) "
+                f"THEN TRY_CAST({num} AS DOUBLE) END")
+    if col.type == "bool":
+        cases = " ".join(f"WHEN {lit(k)} THEN {str(b).lower()}" for k, b in BOOL_VALUES.items())
+        return f"CASE lower({val}) {cases} END"
+    if col.type == "timestamp":
+        m = _m(col.name)
+        wall = (f"try_strptime({m}.d || ' ' || {m}.hm || "
+                f"CASE WHEN {m}.s = '' THEN ':00' ELSE {m}.s END, '%Y-%m-%d %H:%M:%S') + "
+                f"to_microseconds(CASE WHEN {m}.f = '' THEN 0 ELSE "
+                f"CAST(rpad(substr({m}.f, 2, 6), 6, '0') AS BIGINT) END)")
+        # an instant (with 'Z' or an offset) becomes Europe/Warsaw wall-clock time, as a
+        # time-zone-aware Parquet timestamp does (reading._parquet_text)
+        z = f"{m}.z"
+        offset = (f"(CASE WHEN substr({z}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
+                  f"(CAST(substr({z}, 2, 2) AS INTEGER) * 60 + CASE WHEN length({z}) > 3 "
+                  f"THEN CAST(right({z}, 2) AS INTEGER) ELSE 0 END)")
+        minutes = f"CASE WHEN {z} = 'Z' THEN 0 ELSE {offset} END"
+        valid = (f"({z} = 'Z' OR (CAST(right({z}, 2) AS INTEGER) < 60 AND abs({minutes}) <= "
+                 f"{MAX_OFFSET_MINUTES}))")
+        instant = (f"CASE WHEN {valid} THEN timezone('{LOCAL_ZONE}', timezone('UTC', "
+                   f"{wall} - to_minutes({minutes}))) END")
+        return (f"CASE WHEN {fast} THEN {_p(col.name)} "
+                f"WHEN {m}.d <> '' AND {z} = '' THEN {wall} "
+                f"WHEN {m}.d <> '' THEN {instant} END")
+    if col.type == "date":
+        return (f"CASE WHEN {fast} THEN {_p(col.name)} "
+                f"WHEN regexp_full_match({val}, {lit(_PLAIN_DATE)}) "
+                f"THEN CAST(try_strptime({val}, '%Y-%m-%d') AS DATE) END")
+    raise ValueError(col.type)
+
+
+def _show(col: Column) -> str:
+    if col.pii:
+        return "'<hidden>'"
+    val = v(col.name)
+    return (f"CASE WHEN length({val}) > {SHOW_CHARS} THEN substr({val}, 1, {SHOW_CHARS}) "
+            f"|| '…' ELSE {val} END")
+
+
+def _said(col: Column, rule: str) -> str:
+    """`col='value' rule`."""
+    return f"{lit(col.name + '=' + chr(39))} || {_show(col)} || {lit(chr(39) + ' ' + rule)}"
 
 
 def _fmt_bound(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def _column_rules(col: Column, lookups: Lookups) -> list[Rule]:
-    v = _clean(col.name)
-    typed = pl.col(_t(col.name))
+@dataclass(frozen=True)
+class Rule:
+    """A rule a row fails ``when`` (SQL, true); ``then`` is the reason (SQL text)."""
+
+    when: str
+    then: str
+
+    def sql(self) -> str:
+        return f"CASE WHEN {self.when} THEN {self.then} END"
+
+
+def _column_rules(col: Column, ctx: FileContext) -> list[Rule]:
+    val, typed = v(col.name), t(col.name)
     rules: list[Rule] = []
     if col.required:
-        rules.append(Rule(v.is_null(), pl.lit(f"{col.name} is empty (required)")))
-    if col.type != "str":
-        rules.append(Rule(v.is_not_null() & typed.is_null(), _said(col, TYPE_RULES[col.type])))
-    if col.allowed is not None:
-        rules.append(Rule(v.is_not_null() & ~v.is_in(list(col.allowed)),
-                          _said(col, f"not in ({'|'.join(col.allowed)})")))
+        rules.append(Rule(f"{val} IS NULL", lit(f"{col.name} is empty (required)")))
+    if col.type == "float":  # the other mark: a thousands separator or a decimal one?
+        other = lit(ctx.other_mark)
+        rules.append(Rule(f"contains({val}, {other})", _said(
+            col, f"ambiguous: '{ctx.other_mark}' is not the decimal mark of this file "
+                 f"('{ctx.decimal_mark}'), it may be a thousands separator")))
+        rules.append(Rule(f"{val} IS NOT NULL AND {typed} IS NULL AND NOT contains({val}, "
+                          f"{other})", _said(col, TYPE_RULES[col.type])))
+    elif col.type != "str":
+        rules.append(Rule(f"{val} IS NOT NULL AND {typed} IS NULL",
+                          _said(col, TYPE_RULES[col.type])))
+    if col.allowed is not None:  # (a raw value in the list is in it: the short cut)
+        allowed = ", ".join(lit(a) for a in col.allowed)
+        rules.append(Rule(f"CASE WHEN {_f(col.name)} THEN false ELSE {val} NOT IN ({allowed}) "
+                          "END", _said(col, f"not in ({'|'.join(col.allowed)})")))
     if col.min is not None or col.max is not None:
         lo = col.min if col.min is not None else float("-inf")
         hi = col.max if col.max is not None else float("inf")
-        rules.append(Rule((typed < lo) | (typed > hi), pl.concat_str(
-            [pl.lit(f"{col.name}="), _show(col),
-             pl.lit(f" not in {_fmt_bound(lo)}..{_fmt_bound(hi)}")])))
+        out = [f"{typed} < {lo}"] if col.min is not None else []
+        out += [f"{typed} > {hi}"] if col.max is not None else []
+        rules.append(Rule(" OR ".join(out),
+                          f"{lit(col.name + '=')} || {_show(col)} || "
+                          f"{lit(f' not in {_fmt_bound(lo)}..{_fmt_bound(hi)}')}"))
     if col.max_chars is not None:
-        n = v.str.len_chars()
-        rules.append(Rule(n > col.max_chars,
-                          pl.format(f"{col.name} has {{}} characters, max {col.max_chars}", n)))
-    if col.ref is not None and col.ref in lookups.codes:
-        known = sorted(lookups.codes[col.ref])
-        rules.append(Rule(v.is_not_null() & ~v.is_in(known),
+        rules.append(Rule(f"length({val}) > {col.max_chars}",
+                          f"{lit(col.name + ' has ')} || length({val}) || "
+                          f"{lit(f' characters, max {col.max_chars}')}"))
+    if col.ref is not None and col.ref in ctx.refs:
+        rules.append(Rule(f"{val} IS NOT NULL AND NOT {_k(col.name)}",
                           _said(col, f"unknown {REF_LABELS.get(col.ref, col.ref)}")))
+    return rules
+
+
+PLAUSIBLE_AHEAD = timedelta(days=1)  # clocks and time zones: no event is later than this
+
+
+def _plausible_rules(col: Column, ctx: FileContext) -> list[Rule]:
+    """A moment before its contract's floor, or an event after the load time plus a day,
+    is implausible and rejected, naming the column: judged against fixed bounds only, never
+    against other rows, so the rule does not depend on load order (and a card reviewed
+    '2099-10-27' never moves the default as_of)."""
+    if col.type not in ("timestamp", "date"):
+        return []
+    typed, floor = t(col.name), ctx.contract.floor
+    rules = [Rule(f"{typed} < DATE {lit(floor)}",
+                  _said(col, f"before {floor} (implausible: the floor of "
+                             f"{ctx.contract.name})"))]
+    if col.moment == "event" and ctx.loaded_at is not None:
+        limit = (ctx.loaded_at + PLAUSIBLE_AHEAD).strftime(TEXT_FORMAT)
+        rules.append(Rule(f"{typed} > TIMESTAMP {lit(limit)}",
+                          _said(col, f"after the load time plus a day ({limit}): "
+                                     "implausible")))
     return rules
 
 
@@ -193,124 +362,145 @@ def _order_rules(contract: Contract) -> list[Rule]:
     rules: list[Rule] = []
     for later, earlier in contract.order_rules:
         lc, ec = contract.column(later), contract.column(earlier)
-        rules.append(Rule(pl.col(_t(later)) < pl.col(_t(earlier)), pl.concat_str(
-            [_said(lc, "before"), pl.lit(f" {earlier}='"), _show(ec), pl.lit("'")])))
+        rules.append(Rule(f"{t(later)} < {t(earlier)}",
+                          f"{_said(lc, 'before')} || {lit(f' {earlier}=' + chr(39))} || "
+                          f"{_show(ec)} || ''''"))
     return rules
 
 
-def _span_rules(contract: Contract, columns: list[str]) -> list[Rule]:
+def _minutes(expr: str) -> str:
+    return f"strftime({expr}, '%Y-%m-%d %H:%M')"
+
+
+def _span_rules(contract: Contract) -> list[Rule]:
     rules: list[Rule] = []
     for name, later, earlier, limit, text in SPAN_RULES:
         if name != contract.name:
             continue
-        lcol = _t(later)
-        ecol = earlier if earlier.startswith("__") else _t(earlier)
-        if ecol not in columns:
-            continue
-        rules.append(Rule(pl.col(lcol) - pl.col(ecol) > limit, pl.format(
-            f"{text} ({earlier.lstrip('_')} {{}}, {later} {{}})",
-            pl.col(ecol).dt.strftime("%Y-%m-%d %H:%M"),
-            pl.col(lcol).dt.strftime("%Y-%m-%d %H:%M"))))
+        lcol = t(later)
+        ecol = q(earlier) if earlier.startswith("__") else t(earlier)
+        seconds = int(limit.total_seconds())
+        rules.append(Rule(
+            f"{lcol} - {ecol} > INTERVAL {seconds} SECOND",
+            f"{lit(f'{text} ({earlier.lstrip(chr(95))} ')} || {_minutes(ecol)} || "
+            f"{lit(f', {later} ')} || {_minutes(lcol)} || ')'"))
     return rules
-
-
-def _ticket_event_context(frame: pl.DataFrame, lookups: Lookups) -> pl.DataFrame:
-    """Add __ticket_known and __ticket_opened_at (from the tickets lookup)."""
-    tickets = lookups.tickets if lookups.tickets is not None else pl.DataFrame(
-        schema={"ticket_id": pl.String, "opened_at": pl.Datetime("us")})
-    tickets = tickets.select(pl.col("ticket_id").alias(_t("ticket_id")),
-                             pl.col("opened_at").cast(pl.Datetime("us"))
-                             .alias("__ticket_opened_at"),
-                             pl.lit(True).alias("__ticket_known"))
-    return frame.join(tickets, on=_t("ticket_id"), how="left").sort(ROW)
 
 
 def _ticket_event_rules(contract: Contract) -> list[Rule]:
     tid = contract.column("ticket_id")
-    event_at = pl.col(_t("event_at"))
     return [
-        Rule(pl.col(_t("ticket_id")).is_not_null() & pl.col("__ticket_known").is_null(),
+        Rule(f"{t('ticket_id')} IS NOT NULL AND NOT __ticket_known",
              _said(tid, "unknown ticket (not in tickets of this load nor raw.tickets)")),
-        Rule(event_at < pl.col("__ticket_opened_at"), pl.format(
-            "event_at='{}' before its ticket opened_at='{}'",
-            event_at.dt.strftime("%Y-%m-%d %H:%M:%S"),
-            pl.col("__ticket_opened_at").dt.strftime("%Y-%m-%d %H:%M:%S"))),
+        Rule(f"{t('event_at')} < __ticket_opened_at",
+             f"'event_at=''' || strftime({t('event_at')}, '{TEXT_FORMAT}') || "
+             f"''' before its ticket opened_at=''' || "
+             f"strftime(__ticket_opened_at, '{TEXT_FORMAT}') || ''''"),
     ]
 
 
-def validate(frame: pl.DataFrame, contract: Contract, lookups: Lookups) -> Validated:
-    """Split a text frame into typed good rows and rejected rows with reasons, by every
-    rule but the file-wide ones (see :func:`resolved_before_opened`; duplicate keys)."""
-    cleaned = frame.with_columns([_cleaned(c.name) for c in contract.columns])
-    typed = cleaned.with_columns([_parse(c).alias(_t(c.name)) for c in contract.columns])
-    events = None
-    if contract.name == "ticket_events":
-        typed = _ticket_event_context(typed, lookups)
-        events = typed.filter(pl.col(_t("event")).is_in(["opened", "resolved"])).select(
-            ROW, *[pl.col(_t(c)).alias(c) for c in ("ticket_id", "event", "event_at")])
-    rules = [Rule(pl.col(FIELD_PROBLEM).is_not_null(), pl.col(FIELD_PROBLEM))]
+def _key_text(contract: Contract, alias: str) -> str:
+    parts = []
+    for k in contract.key:
+        col = contract.column(k)
+        if col.type == "timestamp":
+            parts.append(f"strftime({alias}.{t(k)}, '%Y-%m-%d %H:%M:%S.%f')")
+        else:
+            parts.append(f"CAST({alias}.{t(k)} AS VARCHAR)")
+    return " || '|' || ".join(parts)
+
+
+def rules(contract: Contract, ctx: FileContext) -> list[Rule]:
+    """Every rule of one row of the contract, in the order reasons are reported (the rules
+    that need the whole file follow: :func:`late_reasons_sql`)."""
+    out = [Rule(f"{FIELD_PROBLEM} IS NOT NULL", FIELD_PROBLEM)]
     for col in contract.columns:
-        rules += _column_rules(col, lookups)
-    rules += _order_rules(contract)
-    rules += _span_rules(contract, typed.columns)
+        out += _column_rules(col, ctx) + _plausible_rules(col, ctx)
+    out += _order_rules(contract)
+    out += _span_rules(contract)
     if contract.name == "ticket_events":
-        rules += _ticket_event_rules(contract)
-    # which rows fail is cheap to find; the reasons are written for those rows only
-    is_bad = pl.any_horizontal([r.when.fill_null(False) for r in rules])
-    checked = typed.with_columns(is_bad.alias("__bad"))
-    good = checked.filter(~pl.col("__bad")).select(
-        [pl.col(ROW)] + [pl.col(_t(c.name)).alias(c.name) for c in contract.columns])
-    reason = pl.concat_str([pl.when(r.when).then(r.then) for r in rules], separator="; ",
-                           ignore_nulls=True)
-    rejected = checked.filter(pl.col("__bad")).with_columns(reason.alias("__reason")).select(
-        [pl.col(ROW)] + [pl.col(c.name) for c in contract.columns]
-        + [pl.format("row {}: {}", pl.col(ROW), pl.col("__reason")).alias("reject_reason")]
-        + [pl.col(_t(k)).alias(KEY_PREFIX + k) for k in contract.key])
-    assert good.height + rejected.height == frame.height, "row accounting broken in validate"
-    return Validated(good, rejected, events)
+        out += _ticket_event_rules(contract)
+    return out
 
 
-def resolved_before_opened(events: list[pl.DataFrame], lookups: Lookups) -> pl.DataFrame:
-    """Rows of a ticket_events file whose 'resolved' event precedes the ticket's first
-    'opened' event (in this file, good row or not, or already in raw.ticket_events):
-    _source_row and the reason, in row order."""
-    schema = {ROW: pl.Int64, "ticket_id": pl.String, "event": pl.String,
-              "event_at": pl.Datetime("us")}
-    found = pl.concat([pl.DataFrame(schema=schema), *events])
-    in_file = found.filter(pl.col("event") == "opened").group_by("ticket_id").agg(
-        pl.col("event_at").min().alias("opened_at"))
-    earlier = lookups.opened_events if lookups.opened_events is not None else pl.DataFrame(
-        schema={"ticket_id": pl.String, "opened_event_at": pl.Datetime("us")})
-    earlier = earlier.select("ticket_id", pl.col("opened_event_at").cast(pl.Datetime("us"))
-                             .alias("opened_at"))
-    opened = pl.concat([in_file, earlier]).group_by("ticket_id").agg(pl.col("opened_at").min())
-    event_at = pl.col("event_at")
-    return (found.filter(pl.col("event") == "resolved")
-            .join(opened, on="ticket_id", how="inner")
-            .filter(event_at < pl.col("opened_at"))
-            .sort(ROW)
-            .select(ROW, pl.format("resolved at '{}' before the ticket's opened event at '{}'",
-                                   event_at.dt.strftime("%Y-%m-%d %H:%M:%S"),
-                                   pl.col("opened_at").dt.strftime("%Y-%m-%d %H:%M:%S"))
-                    .alias("reason")))
+def checked_sql(ctx: FileContext) -> str:
+    """SELECT of the stage, in its order, with every value typed (``t__<column>``) and the
+    reasons of the row rules (NULL: the row passes every one of them)."""
+    contract = ctx.contract
+    plain = [f"{p} AS {_p(c.name)}" for c in contract.columns if (p := _plain(c)) is not None]
+    fast = [f"coalesce({f}, false) AS {_f(c.name)}" for c in contract.columns
+            if (f := _fast(c, ctx)) is not None]
+    cleaned = [f"{_clean(c, ctx)} AS {v(c.name)}" for c in contract.columns]
+    typed = [f"{_parse(c, ctx)} AS {t(c.name)}" for c in contract.columns]
+    parts = [f"{p} AS {_m(c.name)}" for c in contract.columns if (p := _parts(c)) is not None]
+    source = f"(SELECT *{''.join(', ' + p for p in plain)} FROM {ctx.stage})"
+    source = f"(SELECT *{''.join(', ' + f for f in fast)} FROM {source})"
+    texts = [f"{visible(q(c.name))} AS {_x(c.name)}" for c in contract.columns
+             if c.type == "str"]
+    if texts:
+        source = f"(SELECT *, {', '.join(texts)} FROM {source})"
+    source = f"(SELECT *, {', '.join(cleaned)} FROM {source})"
+    refs = [c for c in contract.columns if c.ref is not None and c.ref in ctx.refs]
+    if refs:  # one join per reference column, on its cleaned value
+        known = ", ".join(f"{q('r__' + c.name)}.code IS NOT NULL AS {_k(c.name)}" for c in refs)
+        joins = " ".join(f"LEFT JOIN (SELECT DISTINCT code FROM {ctx.codes} WHERE ref = "
+                         f"{lit(c.ref)}) AS {q('r__' + c.name)} ON {q('r__' + c.name)}.code = "
+                         f"s.{v(c.name)}" for c in refs)
+        source = f"(SELECT s.*, {known} FROM {source} AS s {joins})"
+    if parts:
+        source = f"(SELECT *, {', '.join(parts)} FROM {source})"
+    source = f"(SELECT *, {', '.join(typed)} FROM {source})"
+    if contract.name == "ticket_events":
+        source = (f"(SELECT typed.*, tk.opened_at AS __ticket_opened_at, "
+                  f"tk.ticket_id IS NOT NULL AS __ticket_known FROM {source} AS typed "
+                  f"LEFT JOIN raw.tickets AS tk ON tk.ticket_id = typed.{t('ticket_id')})")
+    checks = rules(contract, ctx)
+    # the reasons are written for the rows that fail a rule only
+    reasons = (f"CASE WHEN {' OR '.join(f'coalesce({r.when}, false)' for r in checks)} THEN "
+               f"concat_ws('; ', {', '.join(r.sql() for r in checks)}) END")
+    out = ", ".join(t(c.name) for c in contract.columns)
+    return f"SELECT {ROW}, {out}, {reasons} AS {REASON} FROM {source}"
 
 
-def duplicate_reasons(dups: pl.DataFrame, contract: Contract) -> pl.DataFrame:
-    """Reasons for rows whose key comes again later in the file.
+def _resolved_before_opened(checked: str) -> str:
+    tid, event, at = t("ticket_id"), t("event"), t("event_at")
+    opened = (
+        f"SELECT tid, min(ts) AS opened_at FROM (SELECT {tid} AS tid, {at} AS ts "
+        f"FROM {checked} WHERE {event} = 'opened' UNION ALL SELECT ticket_id, event_at "
+        f"FROM raw.ticket_events WHERE event = 'opened' AND ticket_id IN (SELECT {tid} "
+        f"FROM {checked} WHERE {event} = 'resolved')) GROUP BY tid")
+    reason = (f"'resolved at ' || {lit(chr(39))} || strftime(c.{at}, '{TEXT_FORMAT}') || "
+              f"{lit(chr(39) + ' before the ticket' + chr(39) + 's opened event at ' + chr(39))}"
+              f" || strftime(o.opened_at, '{TEXT_FORMAT}') || {lit(chr(39))}")
+    return (f"SELECT c.{ROW}, 1 AS rule, {reason} AS reason FROM {checked} AS c "
+            f"JOIN ({opened}) AS o ON o.tid = c.{tid} "
+            f"WHERE c.{event} = 'resolved' AND c.{at} < o.opened_at")
 
-    ``dups``: _source_row, last_row and the typed key columns (from
-    :func:`warehouse.loading.writing.duplicate_rows`)."""
-    key = pl.concat_str([pl.col(k).cast(pl.String) for k in contract.key], separator="|")
-    return dups.select(ROW, pl.format(
-        "duplicate key in file ({} repeated in row {}, the last one wins)", key,
-        pl.col("last_row")).alias("reason"))
+
+def _duplicate_key(contract: Contract, checked: str) -> str:
+    """Rows whose complete key comes again later in the file.  Grouping by a 64-bit hash
+    of the key is several times cheaper than by the key itself; the few candidates are
+    then matched on the key."""
+    keys = ", ".join(t(k) for k in contract.key)
+    complete = " AND ".join(f"{t(k)} IS NOT NULL" for k in contract.key)
+    match = " AND ".join(f"d.{t(k)} = c.{t(k)}" for k in contract.key)
+    candidates = (f"SELECT {keys}, {ROW} FROM {checked} WHERE {complete} AND hash({keys}) IN "
+                  f"(SELECT h FROM (SELECT hash({keys}) AS h FROM {checked} WHERE {complete}) "
+                  f"GROUP BY h HAVING count(*) > 1)")
+    return (f"SELECT * FROM (WITH cand AS MATERIALIZED ({candidates}) "
+            f"SELECT c.{ROW}, 2 AS rule, 'duplicate key in file (' || "
+            f"{_key_text(contract, 'c')} || ' repeated in row ' || d.last || "
+            f"', the last one wins)' AS reason FROM cand AS c JOIN (SELECT {keys}, "
+            f"max({ROW}) AS last FROM cand GROUP BY ALL HAVING count(*) > 1) AS d "
+            f"ON {match} WHERE c.{ROW} <> d.last)")
 
 
-def late_reasons(*found: pl.DataFrame) -> pl.DataFrame:
-    """The file-wide rules' reasons (frames of _source_row, reason, in rule order), one row
-    per _source_row with the reasons joined by '; '."""
-    empty = pl.DataFrame(schema={ROW: pl.Int64, "reason": pl.String, "rule": pl.Int64})
-    ranked = [f.select(pl.col(ROW).cast(pl.Int64), "reason", pl.lit(i, pl.Int64).alias("rule"))
-              for i, f in enumerate(found)]
-    return (pl.concat([empty, *ranked]).sort(ROW, "rule")
-            .group_by(ROW, maintain_order=True).agg(pl.col("reason").str.join("; ")))
+def late_reasons_sql(contract: Contract, checked: str) -> str:
+    """SELECT (_source_row, reason) of the rows of ``checked`` that fail a rule needing the
+    whole file, their reasons joined in rule order: a 'resolved' event before the ticket's
+    first 'opened' event (in this file, good row or not, or already in raw.ticket_events),
+    then the duplicate key (the last row wins)."""
+    parts = [_resolved_before_opened(checked)] if contract.name == "ticket_events" else []
+    parts.append(_duplicate_key(contract, checked))
+    return (f"SELECT {ROW}, string_agg(reason, '; ' ORDER BY rule) AS reason FROM ("
+            f"{' UNION ALL '.join(parts)}) GROUP BY {ROW}")

@@ -1,40 +1,71 @@
-"""Writing into raw.*: good rows straight in, rejects staged, file-wide rules, upsert, audit.
+"""Writing into raw.*: the checked rows of a file, its rejects, the audit.
 
-A file is written batch by batch: good rows go straight into ``raw.<contract>`` (tagged
-with this load's id and the file name), rejected rows into the temporary table
-``__stage_bad`` (DuckDB spills it to disk if it outgrows its memory limit).  Once the whole
-file is in, the rules that need the whole file are applied (:func:`duplicate_rows` finds
-keys repeated in the file; :func:`reject_late` moves rows to the rejects or extends their
-reason), then :func:`commit_file` upserts — rows of ``raw.<contract>`` from earlier files
-whose natural key this file has are deleted, so a newer extract replaces older versions of
-the same records and loading overlapping files never duplicates a key — and appends the
-rejects to ``raw.<contract>__rejected``.
+:func:`write_checked` takes the checked table of one file (typed values and reject reasons,
+:mod:`warehouse.loading.validation`) and writes it in a few set-based statements: the
+keyed hashes of its personal data (each distinct value once), the upsert of its good rows
+and its rejected rows, with their original text, into ``raw.<contract>__rejected``.
+
+**Newer means extracted later.** Every file has an extraction time (``--extracted-at``,
+else the latest moment of its good rows: :func:`file_extracted_at`), stored on each row as
+``_extracted_at``.  The upsert works per unit of delivery (``Contract.unit_key``: the
+natural key, or the parent's key for a child contract such as a ticket's events):
+
+* a unit whose version in raw comes from a newer extract — or from the same extract with
+  more progress (a later latest moment of the row) — keeps it; the file's rows of that
+  unit go to ``raw.<contract>__history`` (recoverable, with the reason) and are reported;
+* otherwise the file's rows replace the rows of raw with the same natural key, and a
+  child set the file delivers whole (``Contract.whole_set``, e.g. a ticket's events with
+  its 'opened' event) replaces the unit's rows as a set, so a corrected event history
+  never leaves the old event beside the new one.  A replacement that moves a moment back
+  or clears it is a correction: it applies, and it is counted in the report.
+
+So the same extracts give the same raw layer whatever order they are loaded in, and
+loading overlapping files never duplicates a key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-import polars as pl
 
 from warehouse.contracts import (
     CONTRACTS,
-    DUCKDB_TYPES,
+    EXTRACTED_AT,
     REF_PORTAL_AREAS,
     REF_PROJECTS,
     REF_SERVICES,
     REF_TOPICS,
     REF_UNITS,
     Contract,
+    latest_moment_sql,
 )
 from warehouse.loading.reading import ROW
-from warehouse.loading.validation import KEY_PREFIX, Lookups
+from warehouse.loading.validation import REASON, q, t
+from warehouse.pii import (
+    hmac_sql,
+    normalise_email_sql,
+    normalise_phone_sql,
+    phone_digits_sql,
+)
 
 LOADED_STATUSES = ("loaded", "loaded with rejects")
-BAD = "__stage_bad"
-META = "_load_id, _source_file, _source_row"
+CODES = "__codes"
+META = f"_load_id, _source_file, _source_row, {EXTRACTED_AT}"
+OLDER = "__older"  # the rows of the checked file that lose to a newer extract in raw
+
+
+def file_extracted_at(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str
+                      ) -> datetime | None:
+    """The default extraction time of a checked file that does not say when it was taken:
+    the latest moment of its good rows (events first, see
+    :func:`warehouse.contracts.latest_moment_sql`); None when no good row has one."""
+    latest = latest_moment_sql(contract, t)
+    if latest is None:
+        return None
+    return con.execute(f"SELECT max({latest}) FROM {checked} WHERE {REASON} IS NULL"
+                       ).fetchone()[0]
 
 
 def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
@@ -45,196 +76,260 @@ def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
     return row[0] if row else None
 
 
-def _codes(con: duckdb.DuckDBPyConnection, table: str, column: str) -> frozenset[str]:
-    rows = con.execute(f'SELECT DISTINCT "{column}" FROM raw.{table} '
-                       f'WHERE "{column}" IS NOT NULL').fetchall()
-    return frozenset(r[0] for r in rows)
-
-
-def lookups_for(con: duckdb.DuckDBPyConnection, contract: Contract,
-                seeds: dict[str, frozenset[str]]) -> Lookups:
-    """Reference codes for ``contract``: the seeds plus what raw.* holds now.
+def fill_codes(con: duckdb.DuckDBPyConnection, contract: Contract,
+               seeds: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The reference codes ``contract`` is checked against, in the temp table ``__codes``
+    (ref, code): the seeds plus the catalogues raw.* holds now.  Returns the reference
+    sets it holds.
 
     raw.* already contains this load's earlier files (contracts load in LOAD_ORDER), so
-    tickets in tickets.csv of the same load count for ticket_events.csv.
+    services in it_services.csv of the same load count for tickets.csv.
     """
     refs = {c.ref for c in contract.columns if c.ref}
-    codes = {k: v for k, v in seeds.items() if k in (REF_UNITS, REF_TOPICS, REF_PORTAL_AREAS)}
-    if REF_SERVICES in refs:
-        codes[REF_SERVICES] = _codes(con, "it_services", "service_code")
-    if REF_PROJECTS in refs:
-        codes[REF_PROJECTS] = _codes(con, "sc_projects", "project_id")
-    return Lookups(codes=codes)
-
-
-def tickets_of_batch(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, load_id: str,
-                     source_file: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """For a batch of ticket_events rows: (ticket_id, opened_at) of its tickets in
-    raw.tickets, and (ticket_id, opened_event_at) — their first 'opened' event in
-    raw.ticket_events before this file. Only the batch's tickets: a day's events against
-    the whole history took 0.3 s at 10×."""
-    ids = frame.select(pl.col("ticket_id").str.strip_chars().unique())
-    con.register("__ids", ids)
-    try:
-        tickets = con.sql("SELECT ticket_id, opened_at FROM raw.tickets "
-                          "WHERE ticket_id IN (SELECT ticket_id FROM __ids)").pl()
-        opened = con.sql(
-            "SELECT ticket_id, min(event_at) AS opened_event_at FROM raw.ticket_events "
-            "WHERE event = 'opened' AND ticket_id IN (SELECT ticket_id FROM __ids) "
-            f"AND NOT ({_this_file()}) GROUP BY ticket_id",
-            params={"load_id": load_id, "file": source_file}).pl()
-    finally:
-        con.unregister("__ids")
-    return tickets, opened
-
-
-def _q(name: str) -> str:
-    return f'"{name}"'
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {CODES} (ref VARCHAR, code VARCHAR)")
+    held = set()
+    for ref in (REF_UNITS, REF_TOPICS, REF_PORTAL_AREAS):
+        if ref in refs and ref in seeds:
+            con.execute(f"INSERT INTO {CODES} SELECT ?, unnest(?::VARCHAR[])",
+                        [ref, sorted(seeds[ref])])
+            held.add(ref)
+    for ref, table, column in ((REF_SERVICES, "it_services", "service_code"),
+                               (REF_PROJECTS, "sc_projects", "project_id")):
+        if ref in refs:
+            con.execute(f"INSERT INTO {CODES} SELECT DISTINCT ?, {q(column)} FROM raw.{table} "
+                        f"WHERE {q(column)} IS NOT NULL", [ref])
+            held.add(ref)
+    return frozenset(held)
 
 
 def _cols(contract: Contract) -> str:
-    return ", ".join(_q(c.stored_name) for c in contract.columns)
+    return ", ".join(q(c.stored_name) for c in contract.columns)
 
 
-def _this_file(alias: str = "") -> str:
-    a = f"{alias}." if alias else ""
-    return f"{a}_load_id = $load_id AND {a}_source_file = $file"
+def hash_pii(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
+             pads: dict[str, bytes]) -> dict[str, str]:
+    """A table (v, h) per PII column of ``checked``: each distinct value as the file holds
+    it and the keyed hash of its normalised form, computed once per distinct value.
+    Returns column -> table."""
+    tables = {}
+    for col in contract.columns:
+        if not col.pii:
+            continue
+        table = f"__pii_{col.name}"
+        if col.name == "caller_number":  # the digits once, then the prefix rules over them
+            norm = (f"SELECT v, {normalise_phone_sql('d')} AS n FROM (SELECT v, "
+                    f"{phone_digits_sql('v')} AS d FROM distinct_values)")
+        else:
+            norm = f"SELECT v, {normalise_email_sql('v')} AS n FROM distinct_values"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS WITH distinct_values AS "
+                    f"(SELECT DISTINCT {t(col.name)} AS v FROM {checked} WHERE {t(col.name)} IS "
+                    f"NOT NULL) SELECT v, {hmac_sql('n')} AS h FROM ({norm})", pads)
+        tables[col.name] = table
+    return tables
 
 
-def create_stage(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """An empty stage for the rejected rows of one file (text, reason, typed key)."""
-    text = ", ".join(f"{_q(c.stored_name)} VARCHAR" for c in contract.columns)
-    keys = ", ".join(f"{_q(KEY_PREFIX + k)} {DUCKDB_TYPES[contract.column(k).type]}"
-                     for k in contract.key)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {BAD} ({ROW} BIGINT, {text}, "
-                f"reject_reason VARCHAR, {keys})")
+def _values(contract: Contract, hashed: dict[str, str], alias: str) -> tuple[str, str]:
+    """The stored values of the contract columns (PII: the hash) and the joins they need."""
+    values, joins = [], []
+    for col in contract.columns:
+        if col.pii:
+            joins.append(f"LEFT JOIN {hashed[col.name]} AS {q('h_' + col.name)} "
+                         f"ON {q('h_' + col.name)}.v = {alias}.{t(col.name)}")
+            values.append(f"{q('h_' + col.name)}.h")
+        else:
+            values.append(f"{alias}.{t(col.name)}")
+    return ", ".join(values), " ".join(joins)
 
 
-def insert_good(con: duckdb.DuckDBPyConnection, contract: Contract, frame: pl.DataFrame,
-                load_id: str, source_file: str) -> None:
-    """Append a batch of good rows (stored column names) to raw.<contract>."""
-    if frame.height == 0:
-        return
-    con.register("__batch", frame)
-    try:
-        cols = _cols(contract)
-        con.execute(f"INSERT INTO raw.{contract.name} ({cols}, {META}) "
-                    f"SELECT {cols}, $load_id, $file, {ROW} FROM __batch",
-                    {"load_id": load_id, "file": source_file})
-    finally:
-        con.unregister("__batch")
-
-
-def stage_bad(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
-    """Append a batch of rejected rows to the stage, matching columns by name."""
-    if frame.height == 0:
-        return
-    con.register("__batch", frame)
-    try:
-        con.execute(f"INSERT INTO {BAD} BY NAME SELECT * FROM __batch")
-    finally:
-        con.unregister("__batch")
-
-
-def duplicate_rows(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str,
-                   source_file: str) -> pl.DataFrame:
-    """Rows of the file (loaded or rejected) whose complete key comes again in a later row:
-    _source_row, last_row (the last row with the key) and the typed key columns."""
-    keys = ", ".join(_q(k) for k in contract.key)
-    staged = ", ".join(f"{_q(KEY_PREFIX + k)} AS {_q(k)}" for k in contract.key)
-    complete = " AND ".join(f"{_q(KEY_PREFIX + k)} IS NOT NULL" for k in contract.key)
-    return con.sql(f"""
-        WITH keyed AS (
-            SELECT {ROW}, {keys} FROM raw.{contract.name} WHERE {_this_file()}
-            UNION ALL SELECT {ROW}, {staged} FROM {BAD} WHERE {complete}),
-        last AS (
-            SELECT {keys}, max({ROW}) AS last_row FROM keyed
-            GROUP BY {keys} HAVING count(*) > 1)
-        SELECT k.{ROW}, l.last_row, {", ".join(f"k.{_q(k)}" for k in contract.key)}
-        FROM keyed AS k JOIN last AS l USING ({keys})
-        WHERE k.{ROW} <> l.last_row ORDER BY k.{ROW}""",
-        params={"load_id": load_id, "file": source_file}).pl()
-
-
-def reject_late(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str,
-                source_file: str, reasons: pl.DataFrame,
-                originals: Callable[[list[int]], pl.DataFrame]) -> None:
-    """Apply the file-wide rules' ``reasons`` (_source_row, reason; one row each).
-
-    A rejected row gets them appended to its own reason; a loaded row leaves
-    raw.<contract> for the stage, with its original text fetched by ``originals(rows)``
-    (_source_row + text columns, PII already hashed).
-    """
-    if reasons.height == 0:
-        return
-    params = {"load_id": load_id, "file": source_file}
-    con.register("__late", reasons)
-    try:
-        con.execute(f"UPDATE {BAD} SET reject_reason = reject_reason || '; ' || l.reason "
-                    f"FROM __late AS l WHERE {BAD}.{ROW} = l.{ROW}")
-        moved = [r[0] for r in con.execute(
-            f"SELECT {ROW} FROM __late WHERE {ROW} IN "
-            f"(SELECT {ROW} FROM raw.{contract.name} WHERE {_this_file()}) ORDER BY 1",
-            params).fetchall()]
-        if not moved:
-            return
-        con.register("__originals", originals(moved))
-        con.execute(f"INSERT INTO {BAD} BY NAME SELECT o.*, "
-                    f"'row ' || o.{ROW} || ': ' || l.reason AS reject_reason "
-                    f"FROM __originals AS o JOIN __late AS l USING ({ROW})")
-        con.execute(f"DELETE FROM raw.{contract.name} WHERE {_this_file()} "
-                    f"AND {ROW} IN (SELECT {ROW} FROM __originals)", params)
-    finally:
-        con.unregister("__late")
-        con.unregister("__originals")
-
-
-def commit_file(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str,
-                source_file: str, kept_reasons: int) -> tuple[int, int, list[str]]:
-    """Delete older rows with this file's keys, append the rejected rows, drop the stage.
-
-    Returns rows loaded, rows rejected and the first ``kept_reasons`` reasons (row order).
-    """
-    name, params = contract.name, {"load_id": load_id, "file": source_file}
+def _key_range(con: duckdb.DuckDBPyConnection, checked: str, key: tuple[str, ...]
+               ) -> tuple[str, dict] | None:
+    """A condition on raw alias ``r`` bounding ``key`` to the good rows' range (as
+    constants DuckDB skips every row group — zone maps — that cannot hold one of its keys:
+    a day's calls against 5 M rows in 5 ms, not 0.6 s); None when no good row has one."""
+    typed = [t(k) for k in key]
     bounds = con.execute(
-        f"SELECT {', '.join(f'min({_q(k)}), max({_q(k)})' for k in contract.key)} "
-        f"FROM raw.{name} WHERE {_this_file()}", params).fetchone()
-    if bounds[0] is not None and con.execute(
-            f"SELECT EXISTS (SELECT 1 FROM raw.{name} WHERE NOT ({_this_file()}))",
-            params).fetchone()[0]:  # skipped when the table held nothing else
-        match = " AND ".join(f"t.{_q(k)} = n.{_q(k)}" for k in contract.key)
-        keys = ", ".join(_q(k) for k in contract.key)
-        # the file's key range as constants lets DuckDB skip every row group (zone maps)
-        # that cannot hold one of its keys: a day's calls against 5 M rows in 5 ms, not 0.6 s
-        in_range = " AND ".join(f"t.{_q(k)} BETWEEN $lo{i} AND $hi{i}"
-                                for i, k in enumerate(contract.key))
-        ranges = {f"{end}{i}": bounds[2 * i + (end == "hi")]
-                  for i in range(len(contract.key)) for end in ("lo", "hi")}
-        con.execute(f"DELETE FROM raw.{name} AS t USING (SELECT {keys} FROM raw.{name} "
-                    f"WHERE {_this_file()}) AS n WHERE {match} AND {in_range} "
-                    f"AND NOT ({_this_file('t')})", params | ranges)
-    con.execute(f"INSERT INTO raw.{name}__rejected ({_cols(contract)}, reject_reason, {META}) "
-                f"SELECT {_cols(contract)}, reject_reason, $load_id, $file, {ROW} FROM {BAD} "
-                f"ORDER BY {ROW}", params)
-    loaded = con.execute(f"SELECT count(*) FROM raw.{name} WHERE {_this_file()}",
-                         params).fetchone()[0]
-    rejected = con.execute(f"SELECT count(*) FROM {BAD}").fetchone()[0]
+        f"SELECT {', '.join(f'min({k}), max({k})' for k in typed)} FROM {checked} "
+        f"WHERE {REASON} IS NULL").fetchone()
+    if bounds[0] is None:
+        return None
+    cond = " AND ".join(f"r.{q(k)} BETWEEN $lo{i} AND $hi{i}" for i, k in enumerate(key))
+    return cond, {f"{end}{i}": bounds[2 * i + (end == "hi")]
+                  for i in range(len(key)) for end in ("lo", "hi")}
+
+
+def _decide(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
+            extracted_at: datetime) -> tuple[int, int, int]:
+    """Fill ``__older`` (the good rows of ``checked`` that lose to raw) and delete the raw
+    rows the others replace.  Returns the rows older than raw, the corrections (a
+    replacement moving a moment back or clearing it) and the rows of raw dropped because a
+    set delivered whole no longer holds them (the rest of the set is replaced by key).
+
+    A row is older when raw holds its key from a newer extract (or from the same one with
+    more progress); every row of a set the file delivers whole is older when raw holds that
+    record from a newer extract.  A row of a new key in a set not delivered whole (a delta:
+    a ticket's new events) is simply added."""
+    name, unit = contract.name, contract.unit_key
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {OLDER} ({ROW} BIGINT)")
+    if con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM raw.{name})").fetchone()[0]:
+        return 0, 0, 0
+    ranged = _key_range(con, checked, unit)
+    if ranged is None:
+        return 0, 0, 0
+    in_range, params = ranged
+    by_key = " AND ".join(f"r.{q(k)} = c.{t(k)}" for k in contract.key)
+    progress_raw = latest_moment_sql(contract, lambda n: f"r.{q(n)}") or "NULL"
+    progress_new = latest_moment_sql(contract, lambda n: f"c.{t(n)}") or "NULL"
+    con.execute(
+        f"INSERT INTO {OLDER} SELECT c.{ROW} FROM {checked} AS c "
+        f"JOIN raw.{name} AS r ON {by_key} AND {in_range} WHERE c.{REASON} IS NULL AND "
+        f"(r.{EXTRACTED_AT} > $e OR (r.{EXTRACTED_AT} = $e AND {progress_raw} > "
+        f"{progress_new}))", {**params, "e": extracted_at})
+    whole = None
+    if contract.whole_set is not None:  # the sets this file delivers whole
+        cols = ", ".join(f"{t(c.name)} AS {q(c.name)}" for c in contract.columns)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __whole AS SELECT {', '.join(q(k) for k in unit)} "
+            f"FROM (SELECT {cols} FROM {checked} WHERE {REASON} IS NULL) GROUP BY ALL "
+            f"HAVING {contract.whole_set}")
+        match = " AND ".join(f"r.{q(k)} = w.{q(k)}" for k in unit)
+        # of those, the sets raw holds from a newer extract: every row of them is older
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __whole_older AS SELECT DISTINCT "
+            f"{', '.join('w.' + q(k) for k in unit)} FROM __whole AS w JOIN raw.{name} AS r "
+            f"ON {match} AND {in_range} WHERE r.{EXTRACTED_AT} > $e",
+            {**params, "e": extracted_at})
+        of_unit = " AND ".join(f"o.{q(k)} = c.{t(k)}" for k in unit)
+        con.execute(
+            f"INSERT INTO {OLDER} SELECT c.{ROW} FROM {checked} AS c JOIN __whole_older AS o "
+            f"ON {of_unit} WHERE c.{REASON} IS NULL AND c.{ROW} NOT IN "
+            f"(SELECT {ROW} FROM {OLDER})")
+        whole = (f"(SELECT * FROM __whole AS w WHERE NOT EXISTS (SELECT 1 FROM __whole_older "
+                 f"AS o WHERE {' AND '.join(f'o.{q(k)} = w.{q(k)}' for k in unit)}))")
+    (older,) = con.execute(f"SELECT count(*) FROM {OLDER}").fetchone()
+    winners = (f"(SELECT * FROM {checked} WHERE {REASON} IS NULL AND {ROW} NOT IN "
+               f"(SELECT {ROW} FROM {OLDER}))")
+    moments = contract.moments("event") + contract.moments("plan")
+    corrections = dropped = 0
+    if moments:  # a replacement moving a moment back, or clearing it, is a correction
+        back = " OR ".join(f"c.{t(m)} < r.{q(m)} OR (c.{t(m)} IS NULL AND r.{q(m)} IS NOT "
+                           "NULL)" for m in moments)
+        (corrections,) = con.execute(
+            f"SELECT count(*) FROM {winners} AS c JOIN raw.{name} AS r ON {by_key} AND "
+            f"{in_range} WHERE {back}", params).fetchone()
+    con.execute(f"DELETE FROM raw.{name} AS r USING {winners} AS c WHERE {by_key} AND "
+                f"{in_range}", params)
+    if whole is not None:  # a set delivered whole replaces the record's rows
+        match = " AND ".join(f"r.{q(k)} = w.{q(k)}" for k in unit)
+        (dropped,) = con.execute(
+            f"SELECT count(*) FROM raw.{name} AS r JOIN {whole} AS w ON {match} "
+            f"WHERE {in_range}", params).fetchone()
+        con.execute(f"DELETE FROM raw.{name} AS r USING {whole} AS w WHERE {match} AND "
+                    f"{in_range}", params)
+        con.execute("DROP TABLE __whole")
+        con.execute("DROP TABLE __whole_older")
+    return older, corrections, dropped
+
+
+def _rejects(contract: Contract, checked: str, relation: str, hashed: dict[str, str]
+             ) -> str:
+    """SELECT of the rejected rows as raw.<contract>__rejected holds them: the original
+    text (read again from the relation, for these rows only), PII hashed, the reason."""
+    text = ", ".join(f"{q('h_' + c.name)}.h" if c.pii else f"s.{q(c.name)}"
+                     for c in contract.columns)
+    joins = " ".join(f"LEFT JOIN {hashed[c.name]} AS {q('h_' + c.name)} "
+                     f"ON {q('h_' + c.name)}.v = c.{t(c.name)}"
+                     for c in contract.columns if c.pii)
+    rows = f"SELECT {ROW} FROM {checked} WHERE {REASON} IS NOT NULL"
+    return (f"SELECT {text}, 'row ' || c.{ROW} || ': ' || c.{REASON} AS {REASON}, c.{ROW} "
+            f"FROM {checked} AS c JOIN (SELECT * FROM {relation} WHERE {ROW} IN ({rows})) AS s "
+            f"USING ({ROW}) {joins}")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What :func:`write_checked` did with one checked file."""
+
+    loaded: int  # good rows: in raw, or (``older``) in the history table
+    rejected: int
+    reasons: list[str]  # the first few reject reasons, row order
+    extracted_at: datetime
+    older: int = 0  # good rows of an older extract than raw's: kept in __history
+    corrections: int = 0  # rows replacing a version with a later moment (or one cleared)
+    dropped: int = 0  # rows of raw a set delivered whole no longer holds
+
+    def notes(self, contract: str) -> list[str]:
+        """The report's words for what was not a plain insert."""
+        out = []
+        if self.older:
+            out.append(f"{self.older} row(s) from an older extract than the version in raw "
+                       f"(this one extracted {self.extracted_at:%Y-%m-%d %H:%M:%S}) kept in "
+                       f"raw.{contract}__history, not applied")
+        if self.corrections:
+            out.append(f"{self.corrections} correction(s): a newer extract moves a moment "
+                       "back or clears it; applied")
+        if self.dropped:
+            out.append(f"{self.dropped} row(s) of raw replaced as a set: the newer delivery "
+                       "of their record no longer holds them")
+        return out
+
+
+def write_checked(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
+                  relation: str, load_id: str, source_file: str, pads: dict[str, bytes],
+                  kept_reasons: int, extracted_at: datetime | None = None,
+                  loaded_at: datetime | None = None) -> Written:
+    """Upsert the good rows of ``checked`` into raw.<contract> (those of an older extract
+    than raw's into raw.<contract>__history) and append its rejected rows (original text,
+    personal data hashed) to the rejects.
+
+    ``extracted_at``: when the file was taken; default :func:`file_extracted_at`, else (no
+    good row has a moment) ``loaded_at``, the time of the load.
+    """
+    name = contract.name
+    extracted_at = (extracted_at or file_extracted_at(con, contract, checked)
+                    or loaded_at or datetime.now())
+    params = {"load_id": load_id, "file": source_file, "e": extracted_at}
+    hashed = hash_pii(con, contract, checked, pads)
+    older, corrections, dropped = _decide(con, contract, checked, extracted_at)
+    values, joins = _values(contract, hashed, "c")
+    con.execute(f"INSERT INTO raw.{name} ({_cols(contract)}, {META}) SELECT {values}, "
+                f"$load_id, $file, c.{ROW}, $e FROM {checked} AS c {joins} "
+                f"WHERE c.{REASON} IS NULL AND c.{ROW} NOT IN (SELECT {ROW} FROM {OLDER})",
+                params)
+    if older:
+        reason = (f"an older extract ({extracted_at:%Y-%m-%d %H:%M:%S}) than the version in "
+                  f"raw.{name}")
+        con.execute(f"INSERT INTO raw.{name}__history ({_cols(contract)}, {META}, "
+                    f"history_reason) SELECT {values}, $load_id, $file, c.{ROW}, $e, $reason "
+                    f"FROM {checked} AS c {joins} WHERE c.{ROW} IN (SELECT {ROW} FROM {OLDER})",
+                    {**params, "reason": reason})
+    con.execute(f"DROP TABLE {OLDER}")
+    loaded, rejected = con.execute(
+        f"SELECT count(*) FILTER (WHERE {REASON} IS NULL), "
+        f"count(*) FILTER (WHERE {REASON} IS NOT NULL) FROM {checked}").fetchone()
+    if rejected:
+        con.execute(f"INSERT INTO raw.{name}__rejected ({_cols(contract)}, {REASON}, "
+                    f"_load_id, _source_file, _source_row) "
+                    f"SELECT * EXCLUDE ({ROW}), $load_id, $file, {ROW} FROM "
+                    f"({_rejects(contract, checked, relation, hashed)}) ORDER BY {ROW}",
+                    {"load_id": load_id, "file": source_file})
     reasons = [r[0] for r in con.execute(
-        f"SELECT reject_reason FROM {BAD} ORDER BY {ROW} LIMIT ?", [kept_reasons]).fetchall()]
-    con.execute(f"DROP TABLE {BAD}")
-    return loaded, rejected, reasons
+        f"SELECT 'row ' || {ROW} || ': ' || {REASON} FROM {checked} "
+        f"WHERE {REASON} IS NOT NULL ORDER BY {ROW} LIMIT ?", [kept_reasons]).fetchall()]
+    for table in hashed.values():
+        con.execute(f"DROP TABLE {table}")
+    return Written(loaded, rejected, reasons, extracted_at, older, corrections, dropped)
 
 
 def insert_audit(con: duckdb.DuckDBPyConnection, *, load_id: str, contract: str,
                  file_name: str, sha256: str, rows_read: int, rows_loaded: int,
                  rows_rejected: int, status: str, message: str, started_at: datetime,
-                 finished_at: datetime) -> None:
+                 finished_at: datetime, extracted_at: datetime | None = None) -> None:
     assert rows_read == rows_loaded + rows_rejected, (file_name, rows_read, rows_loaded,
                                                       rows_rejected)
     assert contract in CONTRACTS
     con.execute(
         "INSERT INTO raw.load_audit (load_id, contract, file_name, sha256, rows_read, "
-        "rows_loaded, rows_rejected, status, message, started_at, finished_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_loaded, rows_rejected, status, message, started_at, finished_at, extracted_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [load_id, contract, file_name, sha256, rows_read, rows_loaded, rows_rejected, status,
-         message, started_at, finished_at])
+         message, started_at, finished_at, extracted_at])

@@ -52,9 +52,10 @@ LOCK_FILE = ".reports.lock"
 class ReportError(ValueError):
     """A definition names something that is not there, or a name is not allowed.
 
-    ``key`` (and ``params``), when set, is the catalogue message the dashboards show."""
+    ``key`` (and ``params``) is the catalogue message the dashboards show; the message is
+    for logs and the command line."""
 
-    def __init__(self, message: str, key: str | None = None, **params: Any) -> None:
+    def __init__(self, message: str, key: str, **params: Any) -> None:
         super().__init__(message)
         self.key = key
         self.params = params
@@ -125,24 +126,33 @@ def _quote(identifier: str) -> str:
 
 def validate(defn: ReportDefinition, schema: dict[str, dict[str, str]]) -> None:
     if defn.mart not in schema:
-        raise ReportError(f"Unknown mart {defn.mart!r}; available: {', '.join(sorted(schema))}")
+        raise ReportError(f"Unknown mart {defn.mart!r}; available: {', '.join(sorted(schema))}",
+                          key=N_("report_unknown_mart"), mart=defn.mart)
     columns = schema[defn.mart]
     if not defn.measures:
-        raise ReportError("Choose at least one measure.")
+        raise ReportError("Choose at least one measure.", key=N_("report_no_measure"))
     for column, agg in defn.measures:
         if agg not in AGGREGATIONS:
-            raise ReportError(f"Unknown aggregation {agg!r}")
+            raise ReportError(f"Unknown aggregation {agg!r}", key=N_("report_unknown_aggregation"),
+                              aggregation=agg)
         if column == "*" and agg == "count":
             continue
         if column not in columns:
-            raise ReportError(f"Unknown column {column!r} in marts.{defn.mart}")
+            raise _unknown_column(column, defn.mart)
         if agg != "count" and not is_numeric(columns[column]):
-            raise ReportError(f"Column {column!r} is not numeric: only 'count' applies")
+            raise ReportError(f"Column {column!r} is not numeric: only 'count' applies",
+                              key=N_("report_not_numeric"), column=column)
     for column in [*defn.breakdowns, *defn.filters]:
         if column not in columns:
-            raise ReportError(f"Unknown column {column!r} in marts.{defn.mart}")
+            raise _unknown_column(column, defn.mart)
     if defn.chart not in CHART_TYPES:
-        raise ReportError(f"Unknown chart type {defn.chart!r}")
+        raise ReportError(f"Unknown chart type {defn.chart!r}", key=N_("report_unknown_chart"),
+                          chart=defn.chart)
+
+
+def _unknown_column(column: str, mart: str) -> ReportError:
+    return ReportError(f"Unknown column {column!r} in marts.{mart}",
+                       key=N_("report_unknown_column"), column=column, mart=mart)
 
 
 def measure_alias(column: str, agg: str) -> str:
@@ -184,7 +194,7 @@ def distinct_values(con: duckdb.DuckDBPyConnection, mart: str, column: str, limi
     """Values offered in a filter (as text); mart and column must be in the whitelist."""
     schema = mart_schema(con)
     if mart not in schema or column not in schema[mart]:
-        raise ReportError(f"Unknown column {column!r} in marts.{mart}")
+        raise _unknown_column(column, mart)
     rows = con.execute(
         f"select distinct cast({_quote(column)} as varchar) from marts.{_quote(mart)} "
         f"where {_quote(column)} is not null order by 1 limit {int(limit)}"
@@ -239,7 +249,8 @@ def load_report(directory: Path, name: str) -> ReportDefinition:
     data = _load_all(directory)
     name = unicodedata.normalize("NFC", name).strip()
     if name not in data:
-        raise ReportError(f"No saved report named {name!r}")
+        raise ReportError(f"No saved report named {name!r}", key=N_("report_not_found"),
+                          name=name)
     return ReportDefinition.from_json(data[name])
 
 

@@ -608,3 +608,21 @@ def test_md_text_keeps_source_text_plain():
     assert plain_text(EVIL_NAME) == ('&lt;a href="https://evil.invalid/"&gt;Sygnalizacja '
                                      '&amp; &lt;b&gt;ITS&lt;/b&gt;&lt;/a&gt;')
     assert plain_text(12.5) == 12.5
+
+
+def test_report_errors_reach_the_reader_in_the_page_s_language(tmp_path):
+    """A saved definition naming a column the marts no longer have, or a report that is not
+    there, is a catalogue message (no English text on the Polish page)."""
+    schema = {"kck_call_topics": {"answered": "BIGINT", "topic_code": "VARCHAR"}}
+    stale = reports.ReportDefinition(name="Stary", mart="kck_call_topics",
+                                     measures=[("answered", "sum")], breakdowns=["gone_column"])
+    with pytest.raises(reports.ReportError) as caught:
+        reports.validate(stale, schema)
+    assert caught.value.key == "report_unknown_column"
+    assert t(caught.value.key, "pl", **caught.value.params) == (
+        "Kolumny gone_column nie ma w tabeli kck_call_topics "
+        "(raport zapisano dla starszej wersji danych?).")
+    with pytest.raises(reports.ReportError) as caught:
+        reports.load_report(tmp_path, "Nieistniejący")
+    assert t(caught.value.key, "pl", **caught.value.params) == (
+        "Nie ma zapisanego raportu „Nieistniejący”.")

@@ -60,10 +60,10 @@ def open_saved() -> None:
     try:
         defn = reports.load_report(directory, name)
     except reports.ReportError as exc:
-        st.session_state["b_error"] = str(exc)
+        st.session_state["b_error"] = t(exc.key, L, **exc.params)
         return
     if defn.mart not in schema:
-        st.session_state["b_error"] = f"{defn.mart}?"
+        st.session_state["b_error"] = t("report_unknown_mart", L, mart=defn.mart)
         return
     st.session_state[K["b_mart"]] = defn.mart
     st.session_state[K["b_measures"]] = [c for c, _ in defn.measures]
@@ -156,7 +156,7 @@ else:
             defn.name = name
             reports.save_report(directory, defn)
         except reports.ReportError as exc:
-            st.error(t(exc.key, L, **exc.params) if exc.key else str(exc))
+            st.error(t(exc.key, L, **exc.params))
         else:
             st.success(t("builder_saved", L, name=defn.name))
 

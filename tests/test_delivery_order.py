@@ -14,12 +14,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import query as q
 
 from warehouse.contracts import CONTRACTS
 from warehouse.load import load_directory
 from warehouse.loading.samples import BASE, SEEDS
 from warehouse.migrations import migrate
-from warehouse.store import connect_read_only
 
 SUB_HEADER = ",".join(CONTRACTS["submissions"].column_names)
 EV_HEADER = ",".join(CONTRACTS["ticket_events"].column_names)
@@ -77,13 +77,6 @@ def _load(tmp: Path, wh: Path, name: str, *, reverse: bool = False, explicit: bo
     return load_directory(src, wh, seeds=SEEDS,
                           extracted_at=EXTRACTS[name][0] if explicit else None)
 
-
-def q(wh: Path, sql: str) -> list[tuple]:
-    con = connect_read_only(wh)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _contract_rows(wh: Path) -> dict[str, list[tuple]]:

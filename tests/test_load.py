@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from helpers import query as q
 
 from warehouse.contracts import CONTRACTS
 from warehouse.load import load_directory
@@ -23,13 +24,6 @@ CALLS_HEADER = ",".join(CONTRACTS["calls"].column_names)
 def _pii_key(monkeypatch) -> None:
     monkeypatch.setenv("CITYOPS_PII_KEY", "test-key")
 
-
-def q(wh: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = connect_read_only(wh)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_accounting_on_the_base_set(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 import pytest
+from helpers import query as q
 
 from warehouse.build import BuildFailed, build
 from warehouse.build.as_of import default_as_of
@@ -23,13 +24,6 @@ from warehouse.store import connect_read_only
 def _pii_key(monkeypatch) -> None:
     monkeypatch.setenv("CITYOPS_PII_KEY", "test-key")
 
-
-def q(wh: Path, sql: str) -> list[tuple]:
-    con = connect_read_only(wh)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _with_value(contract: str, column: str, value: str) -> str:

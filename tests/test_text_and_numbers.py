@@ -12,24 +12,17 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from helpers import query as q
 
 from warehouse.contracts import CONTRACTS
 from warehouse.load import load_directory
 from warehouse.loading.samples import BASE, SEEDS, write_base
-from warehouse.store import connect_read_only
 
 
 @pytest.fixture(autouse=True)
 def _pii_key(monkeypatch) -> None:
     monkeypatch.setenv("CITYOPS_PII_KEY", "test-key")
 
-
-def q(wh: Path, sql: str) -> list[tuple]:
-    con = connect_read_only(wh)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _rows(contract: str) -> list[list[str]]:

@@ -3,7 +3,8 @@
     — a renamed or deleted model — so that readers never see a stale mart beside its
     successor. dbt leaves them behind by design ("How do I remove deleted models", dbt
     FAQ); the raw schema holds sources, which no model builds, and is never touched. The
-    macro renders the DROP statements as the hook's SQL, which dbt runs and commits. -#}
+    relations are dropped through the adapter (its own DROP for each engine) and committed
+    (dbt rolls the hook's connection back after it); the hook itself has no SQL. -#}
 {% macro drop_relations_not_in_project() %}
     {%- if execute -%}
         {%- set dropped = [] -%}
@@ -28,15 +29,12 @@
                 {%- set name = (schema ~ '.' ~ row['name']) | lower -%}
                 {%- if name not in built and not row['name'].endswith('__dbt_tmp') -%}
                     {%- do log('dropping ' ~ relation ~ ': no model of the project builds it',
-                               info=true) %}
-drop {{ relation.type }} if exists {{ relation }};
+                               info=true) -%}
+                    {%- do adapter.drop_relation(relation) -%}
                     {%- do dropped.append(relation) -%}
                 {%- endif -%}
             {%- endfor -%}
         {%- endfor -%}
-        {#- dbt rolls the hook's connection back after it: commit the drops -#}
-        {%- if dropped %}
-commit;
-        {%- endif -%}
+        {%- if dropped -%}{%- do adapter.commit() -%}{%- endif -%}
     {%- endif -%}
 {% endmacro %}

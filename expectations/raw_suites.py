@@ -6,7 +6,8 @@ timestamp never before an earlier one), foreign keys into the seeds (units, topi
 areas) and into other raw tables (services, tickets, projects: an anti join, GX's
 UnexpectedRowsExpectation), PII stored only as a 32-hex keyed hash, at least one row; for
 a contract with PII also ``raw.<contract>__rejected`` (the rejected rows keep their text,
-but PII only hashed); and ``raw.load_audit`` (rows_read = rows_loaded + rows_rejected).
+but PII only hashed); and ``raw.load_audit`` (rows_read = rows_loaded + rows_rejected +
+rows_pending).
 
 The loader already refuses rows that break these rules; the suites prove that what reached
 the warehouse obeys them (a loader bug, a hand edit, an old file all show up here).
@@ -129,8 +130,8 @@ def load_audit_suite() -> Suite:
     return Suite(
         name="raw.load_audit",
         sql="select load_id, contract, file_name, status, "
-        "rows_read - rows_loaded - rows_rejected as rows_unaccounted, "
-        "rows_read, rows_loaded, rows_rejected from raw.load_audit",
+        "rows_read - rows_loaded - rows_rejected - rows_pending as rows_unaccounted, "
+        "rows_read, rows_loaded, rows_rejected, rows_pending from raw.load_audit",
         expectations=(
             not_null("load_id"),
             not_null("file_name"),
@@ -138,8 +139,10 @@ def load_audit_suite() -> Suite:
             between("rows_read", 0),
             between("rows_loaded", 0),
             between("rows_rejected", 0),
+            between("rows_pending", 0),
         ),
-        description="Every file loaded: rows_read = rows_loaded + rows_rejected.",
+        description="Every file loaded: rows_read = rows_loaded + rows_rejected + "
+                    "rows_pending.",
         requires=("raw.load_audit",),
     )
 

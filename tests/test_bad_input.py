@@ -190,12 +190,15 @@ CASES: dict[str, Case] = {
         accounts={"calls.csv": (2, 1, 1)},
         reasons=(("calls", "row 2: topic_code='pogoda' unknown topic code"),),
         says=("calls.csv row 2: topic_code='pogoda' unknown topic code",), changed=("calls",)),
+    # an unknown ticket alone makes an event wait (test_delivery_order); with another
+    # failure the event is rejected, both reasons named
     "unknown_ticket": Case(
-        {"ticket_events.csv": csv_text(EVENTS_HEADER, "T-404,2025-03-05 10:00:00,opened,"
+        {"ticket_events.csv": csv_text(EVENTS_HEADER, "T-404,2025-03-05 10:00:00,opend,"
                                        "IT-02-3,2,0")},
         accounts={"ticket_events.csv": (1, 0, 1)},
-        reasons=(("ticket_events", "row 1: ticket_id='T-404' unknown ticket"),),
-        says=("ticket_events.csv row 1: ticket_id='T-404' unknown ticket",),
+        reasons=(("ticket_events", "row 1: event='opend' not in"),
+                 ("ticket_events", "ticket_id='T-404' unknown ticket")),
+        says=("ticket_events.csv row 1: event='opend' not in",),
         changed=("ticket_events",)),
     "priority_out_of_range": Case(
         {"tickets.csv": csv_text(TICKETS_HEADER, ticket("T-9", priority="7"),

@@ -174,6 +174,7 @@ def test_absent_files_leave_empty_tables(tmp_path: Path) -> None:
                                   "WHERE table_schema = 'raw'")}
     assert tables == set(CONTRACTS) | {f"{c}__rejected" for c in CONTRACTS} | {
         f"{c}__history" for c in CONTRACTS} | {
+        f"{c}__pending" for c, contract in CONTRACTS.items() if contract.parent} | {
         "load_audit", "build_log", "public_holidays", "schema_version"}
     for contract in CONTRACTS:
         expected = 3 if contract == "calls" else 0
@@ -371,12 +372,16 @@ def test_events_of_a_later_load_are_checked_against_the_tickets_and_events_in_ra
     (later / "ticket_events.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     report = load_directory(later, wh, seeds=SEEDS, batch_bytes=256)
     result = report.file("ticket_events.csv")
-    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (63, 61, 2)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected,
+            result.rows_pending) == (63, 61, 1, 1)
     assert q(wh, "SELECT _source_row, reject_reason FROM raw.ticket_events__rejected "
                  "ORDER BY 1") == [
         (1, "row 1: event_at='2025-03-03 08:59:00' before its ticket opened_at="
             "'2025-03-03 09:00:00'; resolved at '2025-03-03 08:59:00' before the ticket's "
-            "opened event at '2025-03-03 09:00:00'"),
-        (2, "row 2: ticket_id='T-404' unknown ticket (not in tickets of this load nor "
-            "raw.tickets)")]
+            "opened event at '2025-03-03 09:00:00'")]
+    # T-404 is in no load yet: it waits for its ticket
+    assert q(wh, "SELECT _source_row, pending_key, pending_reason "
+                 "FROM raw.ticket_events__pending") == [
+        (2, "T-404", "ticket_id='T-404' unknown ticket (not in tickets of this load nor "
+                     "raw.tickets)")]
     assert q(wh, "SELECT count(*) FROM raw.ticket_events WHERE event = 'reopened'") == [(1,)]

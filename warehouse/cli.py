@@ -96,22 +96,27 @@ def generate(out_dir: Path, years: int, scale: float, seed: int, fmt: str, start
     run(out_dir=out_dir, years=years, scale=scale, seed=seed, fmt=fmt, start=start_date)
 
 
+extracted_at_option = click.option(
+    "--extracted-at", "extracted_at",
+    type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    default=None,
+    help="When the extracts were taken (local time). Newer means extracted later: a row "
+         "from an older extract than raw's is kept in raw.<contract>__history, not "
+         "applied. Default: each file's latest timestamp.")
+
+
 @main.command()
 @click.argument("src_dir", type=CallerPath())
 @warehouse_option
-@click.option("--extracted-at", "extracted_at",
-              type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
-              default=None,
-              help="When the extracts were taken (local time). Newer means extracted later: "
-                   "a row from an older extract than raw's is kept in "
-                   "raw.<contract>__history, not applied. Default: each file's latest "
-                   "timestamp.")
+@extracted_at_option
 def load(src_dir: Path, warehouse: Path, extracted_at) -> None:
     """Validate the extracts in SRC_DIR and load them into raw.*.
 
-    Bad rows go to raw.<contract>__rejected with a reason; every file gets a row in
-    raw.load_audit (rows_read = rows_loaded + rows_rejected). Caller numbers and e-mails
-    are replaced by a keyed hash before anything is stored.
+    Bad rows go to raw.<contract>__rejected with a reason; a ticket's events (a project's
+    milestones) delivered before their ticket wait in raw.<contract>__pending and load when
+    it arrives; every file gets a row in raw.load_audit (rows_read = rows_loaded +
+    rows_rejected + rows_pending). Caller numbers and e-mails are replaced by a keyed hash
+    before anything is stored.
     """
     from warehouse.load import LoadRefused, load_directory
 
@@ -150,7 +155,9 @@ def build(warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
 @click.option("--full-refresh", is_flag=True,
               help="Rebuild everything from scratch (after changing raw.* other than by a "
                    "load, or upgrading the holidays package).")
-def update(src_dir: Path, warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
+@extracted_at_option
+def update(src_dir: Path, warehouse: Path, as_of: str | None, full_refresh: bool,
+           extracted_at) -> None:
     """Load the extracts in SRC_DIR and build, in one step — the daily job.
 
     The same as `cityops load SRC_DIR` followed by `cityops build`, on one copy of the
@@ -163,7 +170,8 @@ def update(src_dir: Path, warehouse: Path, as_of: str | None, full_refresh: bool
     from warehouse.load import LoadRefused
 
     try:
-        run(warehouse, as_of=as_of, full_refresh=full_refresh, load_from=src_dir)
+        run(warehouse, as_of=as_of, full_refresh=full_refresh, load_from=src_dir,
+            extracted_at=extracted_at)
     except LoadRefused as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -45,8 +45,10 @@ REF_TEXT = {
     REF_TOPICS: "a topic code of seeds/kck_topics.csv",
     REF_PORTAL_AREAS: "an area code of seeds/portal_areas.csv",
     REF_SERVICES: "a service_code of it_services (loaded before, or in the same load)",
-    REF_TICKETS: "a ticket_id of tickets (loaded before, or in the same load)",
-    REF_PROJECTS: "a project_id of sc_projects (loaded before, or in the same load)",
+    REF_TICKETS: "a ticket_id of tickets (loaded before, in the same load, or later: the "
+                 "event waits for it)",
+    REF_PROJECTS: "a project_id of sc_projects (loaded before, in the same load, or later: "
+                  "the milestone waits for it)",
 }
 TYPE_TEXT = {
     "str": "text",
@@ -148,9 +150,16 @@ def render_markdown() -> str:
         "a ticket's events delivered with its `opened` event (a project's milestones) "
         "replace the record's set.",
         "",
+        "**Child before parent.** A ticket's event (a project's milestone) whose ticket "
+        "(project) is not in the warehouse yet waits in `raw.<contract>__pending`, with the "
+        "reason; when the parent arrives, the rows waiting for it are checked again and "
+        "loaded as their file would have been (audit status `released`). `cityops load` "
+        "says how many were released and how many still wait.",
+        "",
         "**Bad rows** are not loaded: they go to `raw.<contract>__rejected` with the "
         "reason for every rule they fail (file, row, column, rule), and every file gets a "
-        "row in `raw.load_audit` (rows read = rows loaded + rows rejected). A file that "
+        "row in `raw.load_audit` (rows read = rows loaded + rows rejected + rows waiting). "
+        "A file that "
         "cannot be read at all refuses the whole load, and the warehouse stays as it was.",
         "",
         "**Load order** within one load (a contract after the ones it refers to): "

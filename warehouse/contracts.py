@@ -90,6 +90,10 @@ class Contract:
     # aggregate over the set's rows in one file) replaces the set in raw.
     set_key: tuple[str, ...] | None = None
     whole_set: str | None = None
+    # The contract whose feed delivers the parent record named by ``set_key`` (tickets for
+    # a ticket's events): a row whose parent is not in raw yet waits in
+    # raw.<contract>__pending and is checked again when the parent arrives.
+    parent: str | None = None
     # The earliest plausible moment of the contract: a timestamp or date before it is
     # rejected, naming the column (configurable per contract; FLOOR by default).
     floor: str = "2000-01-01"
@@ -185,6 +189,7 @@ CONTRACTS: dict[str, Contract] = {
             # history (a correction replaces it); without one it adds events
             set_key=("ticket_id",),
             whole_set="bool_or(event = 'opened')",
+            parent="tickets",
         ),
         Contract(
             "calls",
@@ -376,6 +381,7 @@ CONTRACTS: dict[str, Contract] = {
             description="One row per milestone of a Smart City project.",
             set_key=("project_id",),  # the portfolio delivers a project's milestones whole
             whole_set="true",
+            parent="sc_projects",
         ),
     ]
 }
@@ -393,6 +399,11 @@ LOAD_ORDER: tuple[str, ...] = (
     "publications",
 )
 assert set(LOAD_ORDER) == set(CONTRACTS)
+# a child waits for a parent that loads before it, keyed by the same columns; its rows wait
+# as text, so it holds no personal data (never kept in clear)
+assert all(LOAD_ORDER.index(c.parent) < LOAD_ORDER.index(c.name)
+           and c.set_key == CONTRACTS[c.parent].key and not any(col.pii for col in c.columns)
+           for c in CONTRACTS.values() if c.parent is not None)
 # the raw table each reference set of another contract is
 REF_TABLES: dict[str, str] = {REF_SERVICES: "it_services", REF_TICKETS: "tickets",
                               REF_PROJECTS: "sc_projects"}
@@ -447,6 +458,26 @@ def history_table_ddl(contract: Contract) -> str:
             + ",\n  ".join(cols) + "\n)")
 
 
+def pending_table_ddl(contract: Contract) -> str:
+    """CREATE TABLE for raw.<contract>__pending: rows of a child contract waiting for their
+    parent record (a ticket's events delivered before the ticket) — the original text, the
+    parent key they wait for, and what the release needs to load them as their own file
+    did (its extraction time and bytes' sha256)."""
+    cols = [f'"{c.name}" VARCHAR' for c in contract.columns]
+    cols += ['"pending_reason" VARCHAR', '"pending_key" VARCHAR', '"_load_id" VARCHAR',
+             '"_source_file" VARCHAR', '"_source_row" BIGINT', f'"{EXTRACTED_AT}" TIMESTAMP',
+             '"_sha256" VARCHAR']
+    return (f"CREATE TABLE IF NOT EXISTS raw.{contract.name}__pending (\n  "
+            + ",\n  ".join(cols) + "\n)")
+
+
+def parent_key_sql(contract: Contract, ref) -> str:
+    """SQL: the parent key of a child contract's row as one text (``ref`` maps a column
+    name to its SQL); the same expression over the parent's own key columns names it."""
+    assert contract.set_key is not None
+    return " || '|' || ".join(f"CAST({ref(k)} AS VARCHAR)" for k in contract.set_key)
+
+
 def rejected_table_ddl(contract: Contract) -> str:
     """CREATE TABLE for raw.<contract>__rejected: original values as text, PII hashed."""
     cols = [f'"{c.stored_name}" VARCHAR' for c in contract.columns]
@@ -476,6 +507,7 @@ CREATE TABLE IF NOT EXISTS raw.load_audit (
   message VARCHAR,
   started_at TIMESTAMP,
   finished_at TIMESTAMP,
-  extracted_at TIMESTAMP
+  extracted_at TIMESTAMP,
+  rows_pending BIGINT
 )
 """

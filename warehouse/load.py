@@ -16,7 +16,14 @@ Decisions (see also the module docs of :mod:`warehouse.loading.reading`,
 * **Rows.** Good rows go to ``raw.<contract>`` (typed, with ``_load_id``, ``_source_file``,
   ``_source_row`` = 1-based data record number, header = 0); bad rows to
   ``raw.<contract>__rejected`` with their original text and a reason listing every failed
-  rule.  One ``raw.load_audit`` row per file; rows_read = rows_loaded + rows_rejected.
+  rule.  One ``raw.load_audit`` row per file; rows_read = rows_loaded + rows_rejected +
+  rows_pending.
+* **Child before parent.** A row of a child contract (a ticket's events, a project's
+  milestones) whose parent record is in neither raw nor this load waits in
+  ``raw.<contract>__pending`` with the reason; after every file of a load, the waiting
+  rows whose parent has arrived are checked again and loaded as their file would have
+  been (audit status ``released``), and the report says how many were released and how
+  many still wait.
 * **Idempotent.** A file whose sha256 an earlier load already loaded is skipped (audit row
   status ``skipped: already loaded``, rows_read = rows_loaded = rows_rejected = 0: nothing
   was read), so summing the audit never counts a row twice.
@@ -50,7 +57,14 @@ import duckdb
 from rich.console import Console
 
 from warehouse.contracts import LOAD_ORDER, REF_PORTAL_AREAS, REF_TOPICS, REF_UNITS
-from warehouse.loading.core import KEPT_REASONS, LoadContext, Staged, check, commit
+from warehouse.loading.core import (
+    KEPT_REASONS,
+    LoadContext,
+    Staged,
+    check,
+    commit,
+    release_pending,
+)
 from warehouse.loading.reading import (
     FileRefused,
     OpenedFile,
@@ -191,6 +205,8 @@ def load_directory(src_dir: Path, warehouse: Path, *,
                     f"load refused, nothing was loaded (the warehouse is unchanged); "
                     f"{len(refused)} file(s) cannot be loaded:\n"
                     + "\n".join(f"  - {r}" for r in refused))
+            released, report.waiting = release_pending(con, load)
+            report.files += released
         finally:
             con.close()
     report.seconds = time.perf_counter() - t0

@@ -27,6 +27,7 @@ from warehouse.contracts import (
     LOAD_AUDIT_DDL,
     history_table_ddl,
     latest_moment_sql,
+    pending_table_ddl,
     raw_table_ddl,
     rejected_table_ddl,
 )
@@ -74,10 +75,23 @@ def _extraction_times(con: duckdb.DuckDBPyConnection) -> None:
                 "WHERE a.load_id = f._load_id AND a.file_name = f._source_file")
 
 
+def _pending_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 3: rows of a child contract waiting for their parent record have a table
+    (raw.<contract>__pending) and the audit counts them (``rows_pending``; 0 for every
+    earlier file, which rejected such rows instead)."""
+    for contract in CONTRACTS.values():
+        if contract.parent is not None:
+            con.execute(pending_table_ddl(contract))
+    con.execute("ALTER TABLE raw.load_audit ADD COLUMN rows_pending BIGINT")
+    con.execute("UPDATE raw.load_audit SET rows_pending = 0")
+
+
 # version -> (what it changes, the step from version - 1); in order, without gaps
 MIGRATIONS: dict[int, tuple[str, Migration]] = {
     2: ("extraction times (_extracted_at, raw.load_audit.extracted_at) and history tables",
         _extraction_times),
+    3: ("rows waiting for their parent record (raw.<contract>__pending, "
+        "raw.load_audit.rows_pending)", _pending_rows),
 }
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
@@ -91,6 +105,8 @@ def _create_current(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_ddl(contract))
         con.execute(rejected_table_ddl(contract))
         con.execute(history_table_ddl(contract))
+        if contract.parent is not None:
+            con.execute(pending_table_ddl(contract))
     for ddl in (LOAD_AUDIT_DDL, BUILD_LOG_DDL, HOLIDAYS_DDL):
         con.execute(ddl)
 

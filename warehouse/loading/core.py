@@ -13,9 +13,13 @@ describes the file with a :class:`Staged` and calls :func:`load_stage`, which
 3. hashes the personal data (:mod:`warehouse.pii`, each distinct value once);
 4. writes the good rows to ``raw.<contract>``, the rejected ones with their original text
    and every reason to ``raw.<contract>__rejected`` (:mod:`warehouse.loading.writing`);
-5. records the file in ``raw.load_audit`` (rows_read = rows_loaded + rows_rejected, and
-   when the extract was taken: a version from an older extract than raw's is kept in
-   ``raw.<contract>__history`` and reported, never applied),
+5. holds the rows of a child contract whose parent record is not in raw yet (a ticket's
+   events delivered before the ticket) in ``raw.<contract>__pending``, with the reason;
+   :func:`release_pending`, run after every file of a load, loads those whose parent has
+   arrived, through every rule again;
+6. records the file in ``raw.load_audit`` (rows_read = rows_loaded + rows_rejected +
+   rows_pending, and when the extract was taken: a version from an older extract than
+   raw's is kept in ``raw.<contract>__history`` and reported, never applied),
 
 inside the writable copy the caller holds (:func:`warehouse.load.load_directory` makes
 it and swaps it in atomically).  The audit row names ``Staged.source_file`` — an importer
@@ -25,19 +29,21 @@ names the native file and its profile there.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
 
-from warehouse.contracts import Contract
-from warehouse.loading.reading import ROW
+from warehouse.contracts import CONTRACTS, EXTRACTED_AT, LOAD_ORDER, Contract, parent_key_sql
+from warehouse.loading.reading import FIELD_PROBLEM, ROW
 from warehouse.loading.report import FileResult
 from warehouse.loading.validation import (
+    PENDING,
     REASON,
     FileContext,
     checked_sql,
     late_reasons_sql,
+    q,
 )
 from warehouse.loading.writing import CODES, fill_codes, insert_audit, write_checked
 
@@ -59,6 +65,7 @@ class Staged:
     # called once the relation has been read: (connection, checked table, rows) — the CSV
     # reader numbers the records after a blank line there
     after_read: Callable[[duckdb.DuckDBPyConnection, str, int], None] | None = None
+    status: str = "loaded"  # of the audit row ("released": rows that waited for a parent)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,9 @@ def check(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext) -> 
     con.execute(f"UPDATE {CHECKED} AS c SET {REASON} = concat_ws('; ', c.{REASON}, l.reason) "
                 f"FROM __late AS l WHERE l.{ROW} = c.{ROW}")
     con.execute("DROP TABLE __late")
+    # a row waits for its parent only when that is all it fails
+    con.execute(f"UPDATE {CHECKED} SET {REASON} = concat_ws('; ', {REASON}, {PENDING}), "
+                f"{PENDING} = NULL WHERE {REASON} IS NOT NULL AND {PENDING} IS NOT NULL")
     return rows
 
 
@@ -109,11 +119,13 @@ def commit(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext, ro
     contract = staged.contract
     written = write_checked(con, contract, CHECKED, staged.relation, load.load_id,
                             staged.source_file, load.pads, load.kept_reasons,
-                            load.extracted_at, load.loaded_at or started)
+                            load.extracted_at, load.loaded_at or started, staged.sha256)
     loaded, rejected, reasons = written.loaded, written.rejected, written.reasons
+    pending = written.pending
     con.execute(f"DROP TABLE {CHECKED}")
-    assert rows == loaded + rejected, (staged.source_file, rows, loaded, rejected)
-    status = "loaded with rejects" if rejected else "loaded"
+    assert rows == loaded + rejected + pending, (staged.source_file, rows, loaded, rejected,
+                                                 pending)
+    status = staged.status + (" with rejects" if rejected else "")
     parts = ([staged.description] if staged.description else []) + staged.warnings
     parts.append(f"extracted at {written.extracted_at:%Y-%m-%d %H:%M:%S}")
     parts += written.notes(contract.name)
@@ -125,10 +137,56 @@ def commit(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext, ro
     message = "; ".join(parts)
     insert_audit(con, load_id=load.load_id, contract=contract.name,
                  file_name=staged.source_file, sha256=staged.sha256, rows_read=rows,
-                 rows_loaded=loaded, rows_rejected=rejected, status=status, message=message,
-                 started_at=started, finished_at=datetime.now(),
-                 extracted_at=written.extracted_at)
+                 rows_loaded=loaded, rows_rejected=rejected, rows_pending=pending,
+                 status=status, message=message, started_at=started,
+                 finished_at=datetime.now(), extracted_at=written.extracted_at)
     return FileResult(staged.source_file, contract.name, staged.sha256, rows, loaded,
                       rejected, status, message, reasons, list(staged.warnings),
                       extracted_at=written.extracted_at, older=written.older,
-                      corrections=written.corrections + written.dropped)
+                      corrections=written.corrections + written.dropped,
+                      rows_pending=pending)
+
+
+RELEASED = "__released"
+
+
+def release_pending(con: duckdb.DuckDBPyConnection, load: LoadContext
+                    ) -> tuple[list[FileResult], dict[str, int]]:
+    """Load the waiting rows whose parent record has arrived (run after every file of a
+    load): each file's released rows are staged again from their original text and go
+    through every rule of the contract, as a file of their own under the original file's
+    name, extraction time and sha256 (newer-wins and whole-set replacement included), with
+    an audit row of status 'released'.  Returns the results and, per child contract, the
+    rows still waiting."""
+    results, waiting = [], {}
+    for name in LOAD_ORDER:
+        contract = CONTRACTS[name]
+        if contract.parent is None:
+            continue
+        table = f"raw.{name}__pending"
+        parent_key = parent_key_sql(contract, lambda n: f"par.{q(n)}")
+        arrived = (f"pending_key IN (SELECT {parent_key} FROM raw.{contract.parent} AS par)")
+        groups = con.execute(
+            f"SELECT _load_id, _source_file, _sha256, {EXTRACTED_AT}, count(*) FROM {table} "
+            f"WHERE {arrived} GROUP BY ALL ORDER BY {EXTRACTED_AT}, min(_load_id), "
+            "_source_file").fetchall()
+        cols = ", ".join(q(c.name) for c in contract.columns)
+        for load_id, source_file, sha256, extracted_at, _count in groups:
+            started = datetime.now()
+            one = ("_load_id = $load AND _source_file = $file AND _sha256 IS NOT DISTINCT "
+                   f"FROM $sha AND {EXTRACTED_AT} = $e AND {arrived}")
+            params = {"load": load_id, "file": source_file, "sha": sha256, "e": extracted_at}
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {RELEASED} AS SELECT {cols}, "
+                        f"_source_row AS {ROW}, NULL::VARCHAR AS {FIELD_PROBLEM} "
+                        f"FROM {table} WHERE {one} ORDER BY _source_row", params)
+            con.execute(f"DELETE FROM {table} WHERE {one}", params)
+            staged = Staged(contract, RELEASED, source_file, sha256,
+                            description=f"released from {table}: their parent record "
+                                        f"({contract.parent}) arrived (waiting since "
+                                        f"load {load_id})",
+                            status="released")
+            results.append(load_stage(con, staged, replace(load, extracted_at=extracted_at),
+                                      started))
+            con.execute(f"DROP TABLE {RELEASED}")
+        (waiting[name],) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return results, waiting

@@ -42,6 +42,7 @@ from warehouse.contracts import (
     REF_PORTAL_AREAS,
     REF_PROJECTS,
     REF_SERVICES,
+    REF_TABLES,
     REF_TICKETS,
     REF_TOPICS,
     REF_UNITS,
@@ -54,6 +55,9 @@ BOOL_VALUES = {"true": True, "false": False, "1": True, "0": False, "tak": True,
                "t": True, "f": False, "yes": True, "no": False}
 SHOW_CHARS = 60  # a value shown in a reason is cut to this many characters
 REASON = "reject_reason"  # without the 'row N: ' the rejects table shows before it
+PENDING = "pending_reason"  # why a row waits (its parent is not in raw yet), else NULL
+# columns of a parent record that rules of its children read, as the child's rows see them
+PARENT_COLUMNS = {"ticket_events": {"opened_at": "__ticket_opened_at"}}
 
 # Durations no real record has: (contract, later, earlier, limit, rule text)
 SPAN_RULES: tuple[tuple[str, str, str, timedelta, str], ...] = (
@@ -330,7 +334,7 @@ def _column_rules(col: Column, ctx: FileContext) -> list[Rule]:
         rules.append(Rule(f"length({val}) > {col.max_chars}",
                           f"{lit(col.name + ' has ')} || length({val}) || "
                           f"{lit(f' characters, max {col.max_chars}')}"))
-    if col.ref is not None and col.ref in ctx.refs:
+    if col.ref is not None and col.ref in ctx.refs and not is_parent_key(ctx.contract, col):
         rules.append(Rule(f"{val} IS NOT NULL AND NOT {_k(col.name)}",
                           _said(col, f"unknown {REF_LABELS.get(col.ref, col.ref)}")))
     return rules
@@ -387,11 +391,29 @@ def _span_rules(contract: Contract) -> list[Rule]:
     return rules
 
 
+def is_parent_key(contract: Contract, col: Column) -> bool:
+    """Whether ``col`` names the parent record of a child contract (a ticket's events'
+    ticket_id): an unknown one makes the row wait, not fail."""
+    return (contract.parent is not None and col.name in (contract.set_key or ())
+            and REF_TABLES.get(col.ref) == contract.parent)
+
+
+def parent_rule(contract: Contract) -> Rule | None:
+    """The rule a child row waits on: its parent record is not in raw (of an earlier load,
+    or of this one: parents load first) — the row is held in raw.<contract>__pending and
+    checked again when the parent arrives.  Only a row passing every other rule waits; one
+    failing another is rejected with this reason among the others."""
+    if contract.parent is None:
+        return None
+    col = contract.column(contract.set_key[0])
+    label = REF_LABELS.get(col.ref, col.ref)
+    return Rule(f"{t(col.name)} IS NOT NULL AND NOT __parent_known",
+                _said(col, f"unknown {label} (not in {contract.parent} of this load nor "
+                           f"raw.{contract.parent})"))
+
+
 def _ticket_event_rules(contract: Contract) -> list[Rule]:
-    tid = contract.column("ticket_id")
     return [
-        Rule(f"{t('ticket_id')} IS NOT NULL AND NOT __ticket_known",
-             _said(tid, "unknown ticket (not in tickets of this load nor raw.tickets)")),
         Rule(f"{t('event_at')} < __ticket_opened_at",
              f"'event_at=''' || strftime({t('event_at')}, '{TEXT_FORMAT}') || "
              f"''' before its ticket opened_at=''' || "
@@ -450,16 +472,23 @@ def checked_sql(ctx: FileContext) -> str:
     if parts:
         source = f"(SELECT *, {', '.join(parts)} FROM {source})"
     source = f"(SELECT *, {', '.join(typed)} FROM {source})"
-    if contract.name == "ticket_events":
-        source = (f"(SELECT typed.*, tk.opened_at AS __ticket_opened_at, "
-                  f"tk.ticket_id IS NOT NULL AS __ticket_known FROM {source} AS typed "
-                  f"LEFT JOIN raw.tickets AS tk ON tk.ticket_id = typed.{t('ticket_id')})")
+    if contract.parent is not None:  # the parent record in raw, if it is there
+        extra = "".join(f", par.{q(c)} AS {q(a)}"
+                        for c, a in PARENT_COLUMNS.get(contract.name, {}).items())
+        match = " AND ".join(f"par.{q(k)} = typed.{t(k)}" for k in contract.set_key)
+        source = (f"(SELECT typed.*, par.{q(contract.set_key[0])} IS NOT NULL AS "
+                  f"__parent_known{extra} FROM {source} AS typed "
+                  f"LEFT JOIN raw.{contract.parent} AS par ON {match})")
     checks = rules(contract, ctx)
     # the reasons are written for the rows that fail a rule only
     reasons = (f"CASE WHEN {' OR '.join(f'coalesce({r.when}, false)' for r in checks)} THEN "
                f"concat_ws('; ', {', '.join(r.sql() for r in checks)}) END")
+    waits = parent_rule(contract)
+    pending = (f"CASE WHEN coalesce({waits.when}, false) THEN {waits.sql()} END"
+               if waits is not None else "NULL::VARCHAR")
     out = ", ".join(t(c.name) for c in contract.columns)
-    return f"SELECT {ROW}, {out}, {reasons} AS {REASON} FROM {source}"
+    return (f"SELECT {ROW}, {out}, {reasons} AS {REASON}, {pending} AS {PENDING} "
+            f"FROM {source}")
 
 
 def _resolved_before_opened(checked: str) -> str:

@@ -19,6 +19,11 @@ natural key, or the parent's key for a child contract such as a ticket's events)
   never leaves the old event beside the new one.  A replacement that moves a moment back
   or clears it is a correction: it applies, and it is counted in the report.
 
+A child row whose parent record is not in raw yet (``Contract.parent``: a ticket's events
+before the ticket) is neither loaded nor rejected: :func:`hold_pending` keeps its original
+text in ``raw.<contract>__pending`` until :func:`warehouse.loading.core.release_pending`
+loads it.
+
 So the same extracts give the same raw layer whatever order they are loaded in, and
 loading overlapping files never duplicates a key.
 """
@@ -40,9 +45,10 @@ from warehouse.contracts import (
     REF_UNITS,
     Contract,
     latest_moment_sql,
+    parent_key_sql,
 )
 from warehouse.loading.reading import ROW
-from warehouse.loading.validation import REASON, q, t
+from warehouse.loading.validation import PENDING, REASON, q, t
 from warehouse.pii import (
     hmac_sql,
     normalise_email_sql,
@@ -95,7 +101,7 @@ def fill_codes(con: duckdb.DuckDBPyConnection, contract: Contract,
             held.add(ref)
     for ref, table, column in ((REF_SERVICES, "it_services", "service_code"),
                                (REF_PROJECTS, "sc_projects", "project_id")):
-        if ref in refs:
+        if ref in refs and table != contract.parent:  # a parent is joined itself
             con.execute(f"INSERT INTO {CODES} SELECT DISTINCT ?, {q(column)} FROM raw.{table} "
                         f"WHERE {q(column)} IS NOT NULL", [ref])
             held.add(ref)
@@ -245,12 +251,36 @@ def _rejects(contract: Contract, checked: str, relation: str, hashed: dict[str, 
             f"USING ({ROW}) {joins}")
 
 
+def hold_pending(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
+                 relation: str, *, load_id: str, source_file: str, sha256: str,
+                 extracted_at: datetime) -> int:
+    """Move the rows of ``checked`` that wait for their parent record into
+    raw.<contract>__pending (their original text, the parent key, the file's extraction
+    time and sha256, so the release loads them as their file would have); returns how many.
+    """
+    (waiting,) = con.execute(f"SELECT count(*) FROM {checked} WHERE {PENDING} IS NOT NULL"
+                             ).fetchone()
+    if not waiting:
+        return 0
+    text = ", ".join(f"s.{q(c.name)}" for c in contract.columns)
+    key = parent_key_sql(contract, lambda n: f"c.{t(n)}")
+    con.execute(
+        f"INSERT INTO raw.{contract.name}__pending SELECT {text}, c.{PENDING}, {key}, "
+        f"$load_id, $file, c.{ROW}, $e, $sha FROM {checked} AS c JOIN (SELECT * FROM "
+        f"{relation} WHERE {ROW} IN (SELECT {ROW} FROM {checked} WHERE {PENDING} IS NOT "
+        f"NULL)) AS s USING ({ROW}) ORDER BY c.{ROW}",
+        {"load_id": load_id, "file": source_file, "e": extracted_at, "sha": sha256})
+    con.execute(f"DELETE FROM {checked} WHERE {PENDING} IS NOT NULL")
+    return waiting
+
+
 @dataclass(frozen=True)
 class Written:
     """What :func:`write_checked` did with one checked file."""
 
     loaded: int  # good rows: in raw, or (``older``) in the history table
     rejected: int
+    pending: int  # rows waiting for their parent record in raw.<contract>__pending
     reasons: list[str]  # the first few reject reasons, row order
     extracted_at: datetime
     older: int = 0  # good rows of an older extract than raw's: kept in __history
@@ -260,6 +290,9 @@ class Written:
     def notes(self, contract: str) -> list[str]:
         """The report's words for what was not a plain insert."""
         out = []
+        if self.pending:
+            out.append(f"{self.pending} row(s) wait for their parent record in "
+                       f"raw.{contract}__pending (loaded when it arrives)")
         if self.older:
             out.append(f"{self.older} row(s) from an older extract than the version in raw "
                        f"(this one extracted {self.extracted_at:%Y-%m-%d %H:%M:%S}) kept in "
@@ -276,10 +309,11 @@ class Written:
 def write_checked(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
                   relation: str, load_id: str, source_file: str, pads: dict[str, bytes],
                   kept_reasons: int, extracted_at: datetime | None = None,
-                  loaded_at: datetime | None = None) -> Written:
+                  loaded_at: datetime | None = None, sha256: str = "") -> Written:
     """Upsert the good rows of ``checked`` into raw.<contract> (those of an older extract
-    than raw's into raw.<contract>__history) and append its rejected rows (original text,
-    personal data hashed) to the rejects.
+    than raw's into raw.<contract>__history), hold the rows waiting for their parent
+    (:func:`hold_pending`) and append its rejected rows (original text, personal data
+    hashed) to the rejects.
 
     ``extracted_at``: when the file was taken; default :func:`file_extracted_at`, else (no
     good row has a moment) ``loaded_at``, the time of the load.
@@ -288,6 +322,8 @@ def write_checked(con: duckdb.DuckDBPyConnection, contract: Contract, checked: s
     extracted_at = (extracted_at or file_extracted_at(con, contract, checked)
                     or loaded_at or datetime.now())
     params = {"load_id": load_id, "file": source_file, "e": extracted_at}
+    pending = hold_pending(con, contract, checked, relation, load_id=load_id,
+                           source_file=source_file, sha256=sha256, extracted_at=extracted_at)
     hashed = hash_pii(con, contract, checked, pads)
     older, corrections, dropped = _decide(con, contract, checked, extracted_at)
     values, joins = _values(contract, hashed, "c")
@@ -317,19 +353,21 @@ def write_checked(con: duckdb.DuckDBPyConnection, contract: Contract, checked: s
         f"WHERE {REASON} IS NOT NULL ORDER BY {ROW} LIMIT ?", [kept_reasons]).fetchall()]
     for table in hashed.values():
         con.execute(f"DROP TABLE {table}")
-    return Written(loaded, rejected, reasons, extracted_at, older, corrections, dropped)
+    return Written(loaded, rejected, pending, reasons, extracted_at, older, corrections,
+                   dropped)
 
 
 def insert_audit(con: duckdb.DuckDBPyConnection, *, load_id: str, contract: str,
                  file_name: str, sha256: str, rows_read: int, rows_loaded: int,
                  rows_rejected: int, status: str, message: str, started_at: datetime,
-                 finished_at: datetime, extracted_at: datetime | None = None) -> None:
-    assert rows_read == rows_loaded + rows_rejected, (file_name, rows_read, rows_loaded,
-                                                      rows_rejected)
+                 finished_at: datetime, extracted_at: datetime | None = None,
+                 rows_pending: int = 0) -> None:
+    assert rows_read == rows_loaded + rows_rejected + rows_pending, (
+        file_name, rows_read, rows_loaded, rows_rejected, rows_pending)
     assert contract in CONTRACTS
     con.execute(
         "INSERT INTO raw.load_audit (load_id, contract, file_name, sha256, rows_read, "
-        "rows_loaded, rows_rejected, status, message, started_at, finished_at, extracted_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, contract, file_name, sha256, rows_read, rows_loaded, rows_rejected, status,
-         message, started_at, finished_at, extracted_at])
+        "rows_loaded, rows_rejected, rows_pending, status, message, started_at, finished_at, "
+        "extracted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, contract, file_name, sha256, rows_read, rows_loaded, rows_rejected,
+         rows_pending, status, message, started_at, finished_at, extracted_at])

@@ -194,10 +194,15 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
 def _audit_load(con, load_id: str, table: str) -> None:
     """The raw.load_audit row the loader writes for the rows of ``load_id`` in ``table``
     (the build learns from it which sources have new rows)."""
-    con.execute("insert into raw.load_audit select $id, $t, $t || '.csv', $id, n, n, 0, "
-                "'loaded', '', localtimestamp, localtimestamp, localtimestamp from "
-                f"(select count(*) as n from raw.{table} where _load_id = $id)",
-                {"id": load_id, "t": table})
+    from warehouse.loading.writing import insert_audit
+
+    (n,) = con.execute(f"select count(*) from raw.{table} where _load_id = ?",
+                       [load_id]).fetchone()
+    (now,) = con.execute("select localtimestamp").fetchone()
+    insert_audit(con, load_id=load_id, contract=table, file_name=f"{table}.csv",
+                 sha256=load_id, rows_read=n, rows_loaded=n, rows_rejected=0,
+                 status="loaded", message="", started_at=now, finished_at=now,
+                 extracted_at=now)
 
 
 # columns that say which load or build wrote a row, or which build came before: not data

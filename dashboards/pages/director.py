@@ -33,6 +33,7 @@ if not months:
 month = st.selectbox(t("month", L), options=months[::-1], format_func=lambda m: fmt_month(m, L),
                      key=lkey("director_month"))
 tiles = q(director.kpi_tiles, month)
+priorities = q(director.kpi_priorities, month)
 
 per_row = 4
 rows = tiles.to_dicts()
@@ -40,7 +41,7 @@ for start in range(0, len(rows), per_row):
     cols = st.columns(per_row)
     for col, row in zip(cols, rows[start:start + per_row], strict=False):
         with col:
-            kpi_tile(row, L)
+            kpi_tile(row, L, priorities.filter(pl.col("kpi_code") == row["kpi_code"]).to_dicts())
 
 st.divider()
 names = dict(zip(tiles["kpi_code"], localized(tiles, "kpi_name", L), strict=True))

@@ -42,6 +42,28 @@ def kpi_priorities(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
     """, [month])
 
 
+def city_score(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """The city score of ``month`` and the 12 months before it (marts.city_score)."""
+    return read(con, """
+        select month_start, city_score, kpis_scored, kpis_below_target, previous_city_score
+        from marts.city_score
+        where month_start between ? - interval 12 month and ?
+        order by month_start
+    """, [month, month])
+
+
+def alerts(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """The alerts listed for ``month`` (marts.kpi_alerts), KPI alerts first."""
+    return read(con, """
+        select a.alert_kind, a.subject, a.subject_name_pl, a.subject_name_en, a.value,
+               a.baseline, a.streak_months, a.period_start, k.unit
+        from marts.kpi_alerts as a
+        left join marts.kpis as k on a.subject = k.kpi_code
+        where a.month_start = ?
+        order by a.alert_kind = 'topic_spike', k.display_order, a.subject, a.period_start
+    """, [month])
+
+
 def kpi_trend(con: duckdb.DuckDBPyConnection, kpi_code: str, first: date, last: date
               ) -> pl.DataFrame:
     return read(con, """

@@ -107,3 +107,17 @@
             end
     end
 {%- endmacro %}
+
+{#- A KPI's score against its target, CityScore-style: value / target when higher is better,
+    target / value when lower is better (a lower-is-better value of 0 scores the cap),
+    capped at var('kpi_score_cap') — 1 is on target, below 1 short of it; NULL without a
+    value or a target. -#}
+{% macro kpi_score(value, target, direction) -%}
+    case
+        when {{ value }} is null or {{ target }} is null or {{ target }} <= 0 then null
+        when {{ direction }} = 'higher_is_better'
+            then least({{ var('kpi_score_cap') }}, {{ value }} / {{ target }})
+        when {{ value }} <= 0 then {{ var('kpi_score_cap') }}
+        else least({{ var('kpi_score_cap') }}, {{ target }} / {{ value }})
+    end
+{%- endmacro %}

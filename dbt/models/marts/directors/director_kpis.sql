@@ -9,7 +9,8 @@
     (value_target_status) and those of the breakdowns with targets of their own
     (director_kpis_by_priority): an average that P3 carries never hides a P1 miss.
     is_change_notable says whether the move against the previous month is more than noise
-    (macro is_change_notable). -#}
+    (macro is_change_notable). kpi_score is the KPI's CityScore-style score (macro
+    kpi_score), the worst of the city-wide value's and its priorities'. -#}
 
 with kpi_values as (
     select * from {{ ref('kpi_values') }}
@@ -92,7 +93,8 @@ breakdowns as (
             when bool_or(target_status = 'off_target') then 'off_target'
             when bool_or(target_status = 'warning') then 'warning'
             when bool_or(target_status = 'on_target') then 'on_target'
-        end as breakdown_status
+        end as breakdown_status,
+        min(score) as breakdown_score
     from by_priority
     group by 1, 2
 ),
@@ -105,6 +107,8 @@ judged as (
         coalesce(breakdowns.breakdowns_judged, 0) as breakdowns_judged,
         breakdowns.breakdowns_missed,
         breakdowns.breakdown_status,
+        {{ kpi_score('valued.value', 'valued.target', 'valued.direction') }} as value_score,
+        breakdowns.breakdown_score,
         lag(valued.value) over w as previous_value,
         lag(valued.numerator) over w as previous_numerator,
         lag(valued.denominator) over w as previous_denominator
@@ -141,7 +145,9 @@ final as (
                 then {{ is_change_notable('kind', 'coalesce(numerator, 0)', 'denominator',
                                           'coalesce(previous_numerator, 0)',
                                           'previous_denominator') }}
-        end as is_change_notable
+        end as is_change_notable,
+        -- the score the city score averages: the worst of the value's and its priorities'
+        cast(least(value_score, coalesce(breakdown_score, value_score)) as double) as kpi_score
     from judged
 )
 

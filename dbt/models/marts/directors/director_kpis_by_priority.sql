@@ -49,7 +49,8 @@ final as (
         denominator,
         target,
         warning,
-        {{ target_status('value', 'target', 'warning', 'direction') }} as target_status
+        {{ target_status('value', 'target', 'warning', 'direction') }} as target_status,
+        cast({{ kpi_score('value', 'target', 'direction') }} as double) as score
     from valued
 )
 

@@ -202,7 +202,7 @@ by_priority as (
     select
         month_start,
         'incident_sla_met_pct' as kpi_code,
-        cast(priority as varchar) as priority,
+        cast(priority as {{ dbt.type_string() }}) as priority,
         count(*) filter (where is_sla_met) as numerator,
         count(*) as denominator
     from resolved
@@ -211,7 +211,7 @@ by_priority as (
     select
         month_start,
         'incident_response_sla_met_pct' as kpi_code,
-        cast(priority as varchar) as priority,
+        cast(priority as {{ dbt.type_string() }}) as priority,
         count(*) filter (where is_response_sla_met) as numerator,
         count(*) as denominator
     from resolved

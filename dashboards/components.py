@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboards.formats import (
     d3_date_format,
+    deciding_decimals,
     fmt_change,
     fmt_date,
     fmt_month,
@@ -25,7 +26,7 @@ from dashboards.formats import (
     format_frame,
     plotly_separators,
 )
-from dashboards.i18n import localized, t, tn, value_label
+from dashboards.i18n import N_, localized, t, tn, value_label
 from dashboards.marts import empty_message
 from dashboards.queries.common import data_as_of
 from dashboards.state import lkey, warehouse_path
@@ -236,29 +237,61 @@ def chart(fig: go.Figure, key: str) -> None:
     st.plotly_chart(escape_figure(fig), key=key, width="stretch", config=config)
 
 
-def kpi_tile(row: dict, lang: str) -> None:
-    """Value, target, change against the previous month; green on target, orange within the
-    warning band, red beyond it; the "?" gives the KPI's definition and direction."""
+# a verdict's colour, shape and words: never the colour alone (WCAG 2.1 AA, 1.4.1)
+VERDICTS = {"on_target": ("green", "●", N_("on_target")),
+            "warning": ("orange", "▲", N_("near_target")),
+            "off_target": ("red", "■", N_("off_target"))}
+
+
+def verdict(status: str, lang: str) -> str:
+    """Markdown: a verdict as coloured shape and words, e.g. ``:red[■ poza celem]``."""
+    colour, shape, key = VERDICTS[status]
+    return f":{colour}[{shape} {t(key, lang)}]"
+
+
+def judged_value(value: float | None, target: float | None, unit: str, lang: str) -> str:
+    """A value shown with the precision that decides its verdict (formats.deciding_decimals)."""
+    return fmt_value(value, unit, lang, deciding_decimals(value, target, unit))
+
+
+def kpi_tile(row: dict, lang: str, breakdowns: list[dict] | None = None) -> None:
+    """Value, target, change against the previous month; the verdict as colour, shape and
+    words (green on target, orange within the warning band, red beyond it), taken on the
+    unrounded value and shown with the precision that decides it; below it the breakdowns
+    with targets of their own (the priorities), each with its verdict. The change is
+    coloured only when it is more than noise (director_kpis.is_change_notable). The "?"
+    gives the KPI's definition, direction and where its target comes from."""
     name = localized(row, "kpi_name", lang)
     unit = row["unit"]
     change = fmt_change(row.get("change"), unit, lang)
     delta = None if change is None else f"{change} {t('vs_prev', lang)}"
     moved = change is not None and change[:1] in "+-"
+    coloured = moved and bool(row.get("is_change_notable"))
     better_higher = row["direction"] == "higher_is_better"
     target = "—" if row.get("target") is None else fmt_value(row["target"], unit, lang)
     status = row.get("target_status")
     definition = localized(row, "definition", lang) if "definition_pl" in row else None
-    direction = value_label("direction", row["direction"], lang)
+    help_parts = [p for p in (definition, value_label("direction", row["direction"], lang))
+                  if p]
+    if row.get("target_origin"):
+        assumed = f" ({t('target_is_assumption', lang)})" if row.get("target_is_assumption") \
+            else ""
+        help_parts.append(t("target_origin", lang, origin=row["target_origin"],
+                            set_by=row.get("target_set_by") or "—") + assumed)
+    if moved:
+        help_parts.append(t("change_noise_rule", lang))
     with st.container(border=True):
-        st.markdown(f"**{md_text(name)}**",
-                    help=f"{definition}\n\n{direction}" if definition else direction)
-        st.metric(name, fmt_value(row["value"], unit, lang), delta=delta,
-                  delta_color=("normal" if better_higher else "inverse") if moved else "off",
+        st.markdown(f"**{md_text(name)}**", help="\n\n".join(help_parts))
+        st.metric(name, judged_value(row["value"], row.get("target"), unit, lang), delta=delta,
+                  delta_color=("normal" if better_higher else "inverse") if coloured else "off",
                   delta_arrow="auto" if moved else "off", label_visibility="collapsed")
         if status is None:
             st.caption(f"{t('target', lang)}: {target}")
         else:
-            colour, label = {"on_target": ("green", t("on_target", lang)),
-                             "warning": ("orange", t("near_target", lang)),
-                             "off_target": ("red", t("off_target", lang))}[status]
-            st.markdown(f":{colour}[● {label}] · {t('target', lang)}: {target}")
+            st.markdown(f"{verdict(status, lang)} · {t('target', lang)}: {target}")
+        for part in breakdowns or []:
+            if part.get("target_status") is None:
+                continue
+            shown = judged_value(part["value"], part["target"], unit, lang)
+            st.markdown(f"P{part['priority']}: {shown} {verdict(part['target_status'], lang)} "
+                        f"· {t('target', lang)}: {fmt_value(part['target'], unit, lang)}")

@@ -68,13 +68,33 @@ def fmt_percent(value: float | Decimal | None, lang: str = DEFAULT_LANG, decimal
                           locale=_locale(lang))
 
 
-def fmt_value(value: float | None, unit: str, lang: str = DEFAULT_LANG) -> str:
-    """A KPI value with its unit: ``92,5 %``, ``18,2 s``, ``1 234``, ``1,9 dni``."""
+MAX_DECIDING_DECIMALS = 4
+
+
+def deciding_decimals(value: float | None, target: float | None, unit: str) -> int | None:
+    """The decimals that show ``value`` on the same side of ``target`` as it is: the unit's
+    usual precision, or more while the value rounds to the target it differs from (79,96 %
+    against a target of 80 % shows as ``79,96 %``, never as a missed ``80,0 %``); None: the
+    usual precision."""
+    if _missing(value) or _missing(target) or value == target:
+        return None
+    decimals = 1 if unit in ("%", "pp") else (0 if float(value).is_integer() else 1)
+    v, g = Decimal(str(value)), Decimal(str(target))
+    while decimals < MAX_DECIDING_DECIMALS and round(v, decimals) == round(g, decimals):
+        decimals += 1
+    return decimals
+
+
+def fmt_value(value: float | None, unit: str, lang: str = DEFAULT_LANG,
+              decimals: int | None = None) -> str:
+    """A KPI value with its unit: ``92,5 %``, ``18,2 s``, ``1 234``, ``1,9 dni``
+    (``decimals``: more than the unit's usual one, see :func:`deciding_decimals`)."""
     if _missing(value):
         return "—"
     if unit == "%":
-        return fmt_percent(value, lang, 1)
-    decimals = 1 if unit == "pp" else (0 if float(value).is_integer() else 1)
+        return fmt_percent(value, lang, 1 if decimals is None else decimals)
+    if decimals is None:
+        decimals = 1 if unit == "pp" else (0 if float(value).is_integer() else 1)
     number = fmt_number(value, lang, decimals)
     if unit == "count":
         return number

@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import reports
+from dashboards.components import judged_value
 from dashboards.formats import fmt_date, fmt_number, fmt_value, format_frame
 from dashboards.i18n import t, tn
 from dashboards.navigation import PAGES
@@ -137,20 +138,61 @@ def test_report_names_are_validated_and_saved_outside_the_warehouse(tmp_path):
         or os.environ.get("CITYOPS_REPORTS_DIR")
 
 
+def test_a_value_is_shown_with_the_precision_that_decides_its_verdict():
+    """Issue 14: "80,0 % · poza celem · cel 80,0 %" never again."""
+    assert judged_value(79.96, 80, "%", "pl") == "79,96\u00a0%"
+    assert judged_value(89.999, 90, "%", "pl") == "89,999\u00a0%"
+    assert judged_value(80.0, 80, "%", "pl") == "80,0\u00a0%"  # met exactly
+    assert judged_value(91.51, 90, "%", "pl") == "91,5\u00a0%"  # the usual precision
+    assert judged_value(30.04, 30, "s", "en") == "30.04\u00a0s"
+    assert judged_value(2.0, 2, "count", "pl") == "2"
+    assert judged_value(None, 80, "%", "pl") == "—"
+
+
 # ---------------------------------------------------------------- pages
 
 def test_director_tiles_show_mart_values_in_polish(wh):
     at = open_page()
     assert at.title[0].value == t("page_director", "pl")
     month = rows(wh, "select max(month_start) from marts.director_kpis")[0][0]
-    kpis = rows(wh, "select kpi_name_pl, value, unit from marts.director_kpis "
+    kpis = rows(wh, "select kpi_name_pl, value, unit, target from marts.director_kpis "
                     "where month_start = ?", [month])
     assert kpis
     shown = {m.label: m.value for m in at.metric}
-    for name, value, unit in kpis:
-        assert shown[name] == fmt_value(value, unit, "pl"), name
-    pct = [fmt_value(v, u, "pl") for _, v, u in kpis if u == "%" and v is not None]
+    for name, value, unit, target in kpis:
+        assert shown[name] == judged_value(value, target, unit, "pl"), name
+    pct = [fmt_value(v, u, "pl") for _, v, u, _ in kpis if u == "%" and v is not None]
     assert pct and all("," in p and p.endswith("\u00a0%") for p in pct)
+
+
+def test_director_tiles_judge_the_sla_on_every_priority(wh):
+    """Each priority with a target of its own is on the tile with its value and verdict,
+    as marts.director_kpis_by_priority has them, and the tile's verdict is the mart's: a
+    priority off target makes the KPI off target whatever the average."""
+    month = rows(wh, "select max(month_start) from marts.director_kpis_by_priority")[0][0]
+    at = open_page()
+    at.selectbox(key="director_month__pl").set_value(month).run()
+    text = "\n".join(m.value for m in at.markdown)
+    parts = rows(wh, "select priority, value, target, target_status "
+                     "from marts.director_kpis_by_priority where month_start = ? and "
+                     "kpi_code = 'incident_sla_met_pct' order by priority", [month])
+    assert len(parts) == 4
+    words = {"on_target": "w celu", "warning": "blisko celu", "off_target": "poza celem"}
+    colours = {"on_target": "green", "warning": "orange", "off_target": "red"}
+    for priority, value, target, status in parts:
+        shown = judged_value(value, target, "%", "pl")
+        assert f"P{priority}: {shown} :{colours[status]}[" in text, (priority, text)
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"P{priority}: {shown}"))
+        assert words[status] in line and f"cel: {fmt_value(target, '%', 'pl')}" in line
+    (status, own, missed), = rows(
+        wh, "select target_status, value_target_status, breakdowns_missed "
+            "from marts.director_kpis where month_start = ? and "
+            "kpi_code = 'incident_sla_met_pct'", [month])
+    worst = {s for *_, s in parts} | {own}
+    expected = next(s for s in ("off_target", "warning", "on_target") if s in worst)
+    assert status == expected
+    assert (missed is None) == (expected == "on_target" and own == "on_target")
+    assert f"{words[status]}] · cel: " in text
 
 
 def test_director_drill_down_by_unit(wh):
@@ -173,11 +215,11 @@ def test_english_switch(wh):
     at = open_page(lang="en")
     assert at.title[0].value == "Director overview"
     month = rows(wh, "select max(month_start) from marts.director_kpis")[0][0]
-    kpis = rows(wh, "select kpi_name_en, value, unit from marts.director_kpis "
+    kpis = rows(wh, "select kpi_name_en, value, unit, target from marts.director_kpis "
                     "where month_start = ?", [month])
     shown = {m.label: m.value for m in at.metric}
-    for name, value, unit in kpis:
-        assert shown[name] == fmt_value(value, unit, "en"), name
+    for name, value, unit, target in kpis:
+        assert shown[name] == judged_value(value, target, unit, "en"), name
     month_box = at.selectbox(key="director_month__en")
     assert month_box.value == month and month_box.options[0] == month.strftime("%Y-%m")
     at.switch_page("pages/incidents.py").run()

@@ -101,6 +101,26 @@ PLANTS: dict[str, str] = {
     "expressions_are_true_director_kpis":
         f"update marts.director_kpis set target_status = 'on_target' "
         f"where {_row('marts.director_kpis', 0, 'not is_on_target')}",
+    "columns_accepted_values_kpi_values__breakdown":
+        f"update marts.kpi_values set breakdown = 'district' "
+        f"where {_row('marts.kpi_values', 1)}",
+    "columns_accepted_values_director_kpis__value_target_status":
+        f"update marts.director_kpis set value_target_status = 'blue' "
+        f"where {_row('marts.director_kpis', 1, 'is_on_target')}",
+    "columns_accepted_values_director_kpis_by_priority":
+        f"update marts.director_kpis_by_priority set priority = 7 "
+        f"where {_row('marts.director_kpis_by_priority')}",
+    "expressions_are_true_director_kpis_by_priority":  # more met than resolved
+        f"update marts.director_kpis_by_priority set numerator = denominator + 1 "
+        f"where {_row('marts.director_kpis_by_priority', 1)}",
+    "expressions_are_true_city_score":  # more KPIs below target than scored
+        f"update marts.city_score set kpis_below_target = kpis_scored + 1 "
+        f"where {_row('marts.city_score', 0, 'kpis_scored > 0')}",
+    "columns_accepted_values_kpi_alerts__alert_kind":
+        f"update marts.kpi_alerts set alert_kind = 'panic' where {_row('marts.kpi_alerts')}",
+    "expressions_are_true_kpi_alerts":  # about a period of another month
+        f"update marts.kpi_alerts set period_start = month_start + interval 40 day "
+        f"where {_row('marts.kpi_alerts', 1)}",
     "expressions_are_true_kpis":  # a warning band on the "better" side of the target
         f"update marts.kpis set warning = target + 1 "
         f"where {_row('marts.kpis', 0, HIGHER_IS_BETTER)}",

@@ -47,25 +47,50 @@ def test_the_registry_formula_gives_the_marts_value_for_a_slice(con):
     """The formula text of marts.kpis over summed parts = director_kpis (a month) and =
     director_kpis_by_unit (a unit): the query layer and dbt compute a KPI one way."""
     rows = con.cursor().execute("""
-        select k.kpi_code, k.formula_sql, v.month_start, v.unit_code, v.numerator,
-               v.denominator, d.value as city_value, u.value as unit_value
+        select k.kpi_code, k.formula_sql, v.month_start, v.breakdown, v.breakdown_value,
+               v.numerator, v.denominator, d.value as city_value, u.value as unit_value,
+               p.value as priority_value
         from marts.kpi_values as v
         join marts.kpis as k using (kpi_code)
         left join marts.director_kpis as d
             on d.kpi_code = v.kpi_code and d.month_start = v.month_start
-            and v.unit_code = '(all)'
+            and v.breakdown = 'all'
         left join marts.director_kpis_by_unit as u
             on u.kpi_code = v.kpi_code and u.month_start = v.month_start
-            and u.unit_code = v.unit_code
+            and v.breakdown = 'unit' and u.unit_code = v.breakdown_value
+        left join marts.director_kpis_by_priority as p
+            on p.kpi_code = v.kpi_code and p.month_start = v.month_start
+            and v.breakdown = 'priority' and p.priority::varchar = v.breakdown_value
         where v.month_start = (select max(month_start) - interval 2 month
                                from marts.kpi_values)
     """).fetchall()
-    assert len(rows) > 20
-    for code, formula, _month, unit, num, den, city, by_unit in rows:
+    assert len(rows) > 20 and {r[3] for r in rows} == {"all", "unit", "priority"}
+    for code, formula, _month, kind, part, num, den, city, by_unit, by_priority in rows:
         (value,) = con.cursor().execute(f"select {formula} from (select ?::double as numerator, "
                                "?::double as denominator)", [num, den]).fetchone()
-        expected = city if unit == "(all)" else by_unit
-        assert value == pytest.approx(expected, rel=1e-12, abs=1e-12), (code, unit)
+        expected = {"all": city, "unit": by_unit, "priority": by_priority}[kind]
+        assert value == pytest.approx(expected, rel=1e-12, abs=1e-12), (code, part)
+
+
+def test_the_priorities_add_up_to_the_city_wide_sla(con):
+    """A second way: the priorities' parts of each SLA KPI sum to the city-wide parts, and
+    a priority's share equals a count straight from incident_sla."""
+    bad = con.cursor().execute("""
+        select a.month_start, a.kpi_code from marts.kpi_values as a
+        join (select month_start, kpi_code, sum(numerator) as n, sum(denominator) as d
+              from marts.kpi_values where breakdown = 'priority' group by all) as p
+            using (month_start, kpi_code)
+        where a.breakdown = 'all' and (a.numerator != p.n or a.denominator != p.d)
+    """).fetchall()
+    assert bad == []
+    month, value = con.cursor().execute("""
+        select month_start, value from marts.director_kpis_by_priority
+        where kpi_code = 'incident_sla_met_pct' and priority = 1
+        order by month_start desc limit 1 offset 2""").fetchone()
+    met, resolved = con.cursor().execute("""
+        select count(*) filter (where is_sla_met), count(*) from marts.incident_sla
+        where is_resolved and priority = 1 and resolved_month = ?""", [month]).fetchone()
+    assert value == pytest.approx(100 * met / resolved)
 
 
 def test_sla_kpi_equals_a_count_straight_from_the_tickets(con):

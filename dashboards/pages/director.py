@@ -13,14 +13,43 @@ from dashboards.components import (
     chart,
     empty_state,
     kpi_tile,
+    md_text,
     month_axis,
     style_figure,
     table,
 )
-from dashboards.formats import fmt_change, fmt_month, fmt_period, fmt_value
-from dashboards.i18n import localized, t, value_label
+from dashboards.formats import fmt_change, fmt_date, fmt_month, fmt_number, fmt_period, fmt_value
+from dashboards.i18n import N_, localized, t, tn, value_label
 from dashboards.queries import director
 from dashboards.state import lang, lkey, q
+
+CROSSINGS = {"crossed_to_off_target": N_("alert_crossed_to_off_target"),
+             "crossed_to_warning": N_("alert_crossed_to_warning")}
+
+
+def alert_lines(alerts: pl.DataFrame, lang: str) -> list[str]:
+    """The month's alerts as markdown lines, the kind in words and shape as well as colour."""
+    if alerts.is_empty():
+        return [t("no_alerts", lang)]
+    lines = []
+    for a in alerts.iter_rows(named=True):
+        name = md_text(a[f"subject_name_{lang}"] or a["subject"])
+        if a["alert_kind"] == "topic_spike":
+            text = t("alert_topic_spike", lang, topic=name, week=fmt_date(a["period_start"], lang),
+                     calls=fmt_number(a["value"], lang, 0),
+                     baseline=fmt_number(a["baseline"], lang, 0))
+        elif a["alert_kind"] == "off_target_streak":
+            text = tn("alert_off_target_streak", a["streak_months"], lang, kpi=name,
+                      n=a["streak_months"], value=fmt_value(a["value"], a["unit"], lang),
+                      target=fmt_value(a["baseline"], a["unit"], lang))
+        else:
+            text = t(CROSSINGS[a["alert_kind"]], lang, kpi=name,
+                     value=fmt_value(a["value"], a["unit"], lang),
+                     target=fmt_value(a["baseline"], a["unit"], lang))
+        shape = ":orange[▲]" if a["alert_kind"] == "crossed_to_warning" else ":red[■]"
+        lines.append(f"{shape} {text}")
+    return lines
+
 
 L = lang()
 st.title(t("page_director", L))
@@ -33,6 +62,23 @@ if not months:
 month = st.selectbox(t("month", L), options=months[::-1], format_func=lambda m: fmt_month(m, L),
                      key=lkey("director_month"))
 tiles = q(director.kpi_tiles, month)
+priorities = q(director.kpi_priorities, month)
+
+score = q(director.city_score, month).filter(pl.col("month_start") == month)
+if score.height and score["city_score"][0] is not None:
+    s = score.row(0, named=True)
+    previous = s["previous_city_score"]
+    change = None if previous is None else s["city_score"] - previous
+    cols = st.columns([1, 3])
+    with cols[0]:
+        st.metric(t("city_score", L), fmt_number(s["city_score"], L, 2),
+                  delta=None if change is None else fmt_number(change, L, 2),
+                  help=t("city_score_help", L))
+    with cols[1]:
+        st.caption(tn("city_score_kpis", s["kpis_scored"], L,
+                      n=s["kpis_scored"], below=s["kpis_below_target"]))
+        for line in alert_lines(q(director.alerts, month), L):
+            st.markdown(line)
 
 per_row = 4
 rows = tiles.to_dicts()
@@ -40,7 +86,7 @@ for start in range(0, len(rows), per_row):
     cols = st.columns(per_row)
     for col, row in zip(cols, rows[start:start + per_row], strict=False):
         with col:
-            kpi_tile(row, L)
+            kpi_tile(row, L, priorities.filter(pl.col("kpi_code") == row["kpi_code"]).to_dicts())
 
 st.divider()
 names = dict(zip(tiles["kpi_code"], localized(tiles, "kpi_name", L), strict=True))

@@ -19,12 +19,48 @@ def kpi_tiles(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
     band, change against the previous month, and the KPI's definition in force today."""
     return read(con, """
         select k.kpi_code, k.kpi_name_pl, k.kpi_name_en, k.value, k.target, k.warning,
-               k.unit, k.direction, k.is_on_target, k.target_status, k.previous_value,
-               k.change, d.definition_pl, d.definition_en
+               k.unit, k.direction, k.is_on_target, k.target_status, k.value_target_status,
+               k.breakdowns_missed, k.previous_value, k.change, k.is_change_notable,
+               d.definition_pl, d.definition_en, d.target_origin, d.target_is_assumption,
+               d.target_set_by
         from marts.director_kpis as k
         left join marts.kpis as d using (kpi_code)
         where k.month_start = ?
         order by k.display_order, k.kpi_code
+    """, [month])
+
+
+def kpi_priorities(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """The priorities with targets of their own for ``month``: kpi_code, priority, value,
+    target and verdict (marts.director_kpis_by_priority)."""
+    return read(con, """
+        select kpi_code, priority, value, target, warning, target_status, numerator,
+               denominator
+        from marts.director_kpis_by_priority
+        where month_start = ?
+        order by kpi_code, priority
+    """, [month])
+
+
+def city_score(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """The city score of ``month`` and the 12 months before it (marts.city_score)."""
+    return read(con, """
+        select month_start, city_score, kpis_scored, kpis_below_target, previous_city_score
+        from marts.city_score
+        where month_start between ? - interval 12 month and ?
+        order by month_start
+    """, [month, month])
+
+
+def alerts(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
+    """The alerts listed for ``month`` (marts.kpi_alerts), KPI alerts first."""
+    return read(con, """
+        select a.alert_kind, a.subject, a.subject_name_pl, a.subject_name_en, a.value,
+               a.baseline, a.streak_months, a.period_start, k.unit
+        from marts.kpi_alerts as a
+        left join marts.kpis as k on a.subject = k.kpi_code
+        where a.month_start = ?
+        order by a.alert_kind = 'topic_spike', k.display_order, a.subject, a.period_start
     """, [month])
 
 

@@ -47,3 +47,77 @@
     ({{ day }} >= {{ row }}.valid_from
      and ({{ day }} < {{ row }}.valid_until or {{ row }}.valid_until is null))
 {%- endmacro %}
+
+{#- The verdict of a KPI value against its target and warning band, in its direction:
+    'on_target', 'warning' (missed, within the band), 'off_target'; NULL without a value or
+    a target. Taken on the unrounded value: the pages show it with the precision that
+    decides it. -#}
+{% macro target_status(value, target, warning, direction) -%}
+    case
+        when {{ value }} is null or {{ target }} is null then null
+        when {{ direction }} = 'higher_is_better' and {{ value }} >= {{ target }}
+            then 'on_target'
+        when {{ direction }} = 'lower_is_better' and {{ value }} <= {{ target }}
+            then 'on_target'
+        when {{ warning }} is not null and {{ direction }} = 'higher_is_better'
+            and {{ value }} >= {{ warning }} then 'warning'
+        when {{ warning }} is not null and {{ direction }} = 'lower_is_better'
+            and {{ value }} <= {{ warning }} then 'warning'
+        else 'off_target'
+    end
+{%- endmacro %}
+
+{#- The worse of two verdicts (NULL counts as no verdict). -#}
+{% macro worse_status(a, b) -%}
+    case
+        when {{ a }} = 'off_target' or {{ b }} = 'off_target' then 'off_target'
+        when {{ a }} = 'warning' or {{ b }} = 'warning' then 'warning'
+        else coalesce({{ a }}, {{ b }})
+    end
+{%- endmacro %}
+
+{#- Whether a month-on-month change of a KPI is more than noise (the overview colours only
+    those): for a ratio, a two-proportion z-test at 95 % (|z| ≥ 1.96) on the two months'
+    numerators and denominators; for a mean or a count, a move of at least 5 % of the
+    previous value (and at least 1 for a count). NULL without both months. -#}
+{% macro is_change_notable(kind, n1, d1, n0, d0) -%}
+    case
+        when {{ kind }} = 'ratio' then
+            case
+                when {{ d1 }} > 0 and {{ d0 }} > 0
+                    and ({{ n1 }} + {{ n0 }}) > 0 and ({{ n1 }} + {{ n0 }}) < ({{ d1 }} + {{ d0 }})
+                    then abs({{ n1 }} / {{ d1 }} - {{ n0 }} / {{ d0 }}) / sqrt(
+                        (({{ n1 }} + {{ n0 }}) / ({{ d1 }} + {{ d0 }}))
+                        * (1 - ({{ n1 }} + {{ n0 }}) / ({{ d1 }} + {{ d0 }}))
+                        * (1 / {{ d1 }} + 1 / {{ d0 }})
+                    ) >= 1.96
+                when {{ d1 }} > 0 and {{ d0 }} > 0 then false
+            end
+        when {{ kind }} = 'mean' then
+            case
+                when {{ d1 }} > 0 and {{ d0 }} > 0 and {{ n0 }} != 0
+                    then abs({{ n1 }} / {{ d1 }} - {{ n0 }} / {{ d0 }})
+                    >= 0.05 * abs({{ n0 }} / {{ d0 }})
+                when {{ d1 }} > 0 and {{ d0 }} > 0 then {{ n1 }} != 0
+            end
+        when {{ kind }} = 'count' then
+            case
+                when {{ n1 }} is not null and {{ n0 }} is not null
+                    then abs({{ n1 }} - {{ n0 }}) >= greatest(1, 0.05 * abs({{ n0 }}))
+            end
+    end
+{%- endmacro %}
+
+{#- A KPI's score against its target, CityScore-style: value / target when higher is better,
+    target / value when lower is better (a lower-is-better value of 0 scores the cap),
+    capped at var('kpi_score_cap') — 1 is on target, below 1 short of it; NULL without a
+    value or a target. -#}
+{% macro kpi_score(value, target, direction) -%}
+    case
+        when {{ value }} is null or {{ target }} is null or {{ target }} <= 0 then null
+        when {{ direction }} = 'higher_is_better'
+            then least({{ var('kpi_score_cap') }}, {{ value }} / {{ target }})
+        when {{ value }} <= 0 then {{ var('kpi_score_cap') }}
+        else least({{ var('kpi_score_cap') }}, {{ target }} / {{ value }})
+    end
+{%- endmacro %}

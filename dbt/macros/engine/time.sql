@@ -150,6 +150,22 @@
     )
 {%- endmacro %}
 
+{#- The same for weeks: one row per week from the week start `start_expr` to the week start
+    `end_expr` inclusive. -#}
+{% macro week_series(start_expr, end_expr) -%}
+    {{ return(adapter.dispatch('week_series', 'cityops')(start_expr, end_expr)) }}
+{%- endmacro %}
+{% macro default__week_series(start_expr, end_expr) -%}
+    {{ engine_not_implemented('week_series') }}
+{%- endmacro %}
+{% macro duckdb__week_series(start_expr, end_expr) -%}
+    generate_series(
+        {{ start_expr }},
+        {{ end_expr }},
+        interval 7 day
+    )
+{%- endmacro %}
+
 {#- ISO day of week, 1 = Monday ... 7 = Sunday. -#}
 {% macro iso_weekday(col) -%}
     {{ return(adapter.dispatch('iso_weekday', 'cityops')(col)) }}

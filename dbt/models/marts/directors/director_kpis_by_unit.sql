@@ -4,7 +4,7 @@
 
 with kpi_values as (
     select * from {{ ref('kpi_values') }}
-    where unit_code != '(all)'
+    where breakdown = 'unit'
 ),
 
 kpis as (
@@ -23,7 +23,7 @@ final as (
     select
         kpi_values.month_start,
         kpi_values.kpi_code,
-        kpi_values.unit_code,
+        kpi_values.breakdown_value as unit_code,
         units.name_pl as unit_name_pl,
         cast(
             {{ kpi_value('kpis.kind', 'kpi_values.numerator', 'kpi_values.denominator') }}
@@ -35,7 +35,7 @@ final as (
     inner join kpis
         on kpi_values.month_start = kpis.month_start
         and kpi_values.kpi_code = kpis.kpi_code
-    left join units on kpi_values.unit_code = units.unit_code
+    left join units on kpi_values.breakdown_value = units.unit_code
 )
 
 select * from final

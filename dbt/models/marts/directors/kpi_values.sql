@@ -1,7 +1,9 @@
-{#- One row per month × kpi_code × unit_code (unit_code '(all)' for the city-wide
-    value): numerator and denominator of every director KPI, so totals and the unit
-    drill-down are computed the same way. A table, not a view: its test and the two
-    director marts read it, and as a view it was computed three times a build. -#}
+{#- One row per month × kpi_code × breakdown × breakdown_value: numerator and
+    denominator of every director KPI — city-wide (breakdown 'all', value '(all)'), per
+    unit ('unit', the unit code or '(none)') and, for the service-desk KPIs judged per
+    priority, per priority ('priority', '1'–'4') — so totals and every drill-down are
+    computed the same way. A table, not a view: its test and the director marts read it,
+    and as a view it was computed three times a build. -#}
 
 {{ config(materialized='table') }}
 
@@ -194,6 +196,28 @@ by_unit as (
     group by 1, 2, 3
 ),
 
+-- the KPIs with compliance targets per priority (seeds kpi_targets, breakdown priority):
+-- the ticket's priority at resolution, as its SLA clock used
+by_priority as (
+    select
+        month_start,
+        'incident_sla_met_pct' as kpi_code,
+        cast(priority as {{ dbt.type_string() }}) as priority,
+        count(*) filter (where is_sla_met) as numerator,
+        count(*) as denominator
+    from resolved
+    group by 1, 2, 3
+    union all
+    select
+        month_start,
+        'incident_response_sla_met_pct' as kpi_code,
+        cast(priority as {{ dbt.type_string() }}) as priority,
+        count(*) filter (where is_response_sla_met) as numerator,
+        count(*) as denominator
+    from resolved
+    group by 1, 2, 3
+),
+
 -- the parts as decimals: a sum of DOUBLEs depends on the order DuckDB adds the rows in,
 -- so the city-wide total of the units' parts is taken exactly (the same data always gives
 -- the same bytes, and an incremental build equals a full one)
@@ -211,7 +235,6 @@ totals as (
     select
         month_start,
         kpi_code,
-        '(all)' as unit_code,
         sum(numerator) as numerator,
         sum(denominator) as denominator
     from exact
@@ -222,7 +245,8 @@ final as (
     select
         month_start,
         kpi_code,
-        unit_code,
+        'unit' as breakdown,
+        unit_code as breakdown_value,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator
     from exact
@@ -230,7 +254,17 @@ final as (
     select
         month_start,
         kpi_code,
-        unit_code,
+        'priority' as breakdown,
+        priority as breakdown_value,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator
+    from by_priority
+    union all
+    select
+        month_start,
+        kpi_code,
+        'all' as breakdown,
+        '(all)' as breakdown_value,
         cast(numerator as double) as numerator,
         cast(denominator as double) as denominator
     from totals

@@ -17,7 +17,6 @@ import streamlit as st
 
 from dashboards.formats import (
     d3_date_format,
-    deciding_decimals,
     fmt_change,
     fmt_date,
     fmt_month,
@@ -26,14 +25,14 @@ from dashboards.formats import (
     format_frame,
     plotly_separators,
 )
-from dashboards.i18n import N_, localized, t, tn, value_label
+from dashboards.i18n import localized, t, tn, value_label
 from dashboards.marts import empty_message
 from dashboards.queries.common import data_as_of
 from dashboards.state import lkey, warehouse_path
+from dashboards.verdicts import judged_value, verdict
 from warehouse.export import frame_to_csv_bytes, frame_to_xlsx_bytes
 
 PAGE_SIZE = 50
-GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#1f4e79"
 PALETTE = ["#1f4e79", "#e08a00", "#2e7d32", "#8e44ad", "#c62828", "#00838f", "#6d4c41",
            "#546e7a", "#ad1457", "#9e9d24"]
 px.defaults.template = "plotly_white"
@@ -235,23 +234,6 @@ def escape_figure(fig: go.Figure) -> go.Figure:
 def chart(fig: go.Figure, key: str) -> None:
     config = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
     st.plotly_chart(escape_figure(fig), key=key, width="stretch", config=config)
-
-
-# a verdict's colour, shape and words: never the colour alone (WCAG 2.1 AA, 1.4.1)
-VERDICTS = {"on_target": ("green", "●", N_("on_target")),
-            "warning": ("orange", "▲", N_("near_target")),
-            "off_target": ("red", "■", N_("off_target"))}
-
-
-def verdict(status: str, lang: str) -> str:
-    """Markdown: a verdict as coloured shape and words, e.g. ``:red[■ poza celem]``."""
-    colour, shape, key = VERDICTS[status]
-    return f":{colour}[{shape} {t(key, lang)}]"
-
-
-def judged_value(value: float | None, target: float | None, unit: str, lang: str) -> str:
-    """A value shown with the precision that decides its verdict (formats.deciding_decimals)."""
-    return fmt_value(value, unit, lang, deciding_decimals(value, target, unit))
 
 
 def kpi_tile(row: dict, lang: str, breakdowns: list[dict] | None = None) -> None:

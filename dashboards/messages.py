@@ -3,6 +3,7 @@ catalogue has.
 
 Keys used come from two places:
 
+- **the templates** (``dashboards/templates/*.j2``): the key of every ``t("…")`` call;
 - **the code** (``dashboards/**/*.py`` and ``warehouse/serve.py``), read as Python syntax:
   the first argument of ``t``, ``t_all``, ``N_`` (plain keys) and ``tn`` (plural keys); of
   ``column_label`` (context ``column``), ``mart_label`` (``mart``) and ``empty_state`` /
@@ -27,6 +28,7 @@ import argparse
 import ast
 import inspect
 import pkgutil
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -103,8 +105,21 @@ def code_files() -> list[Path]:
     return files
 
 
+TEMPLATE_KEY = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_]+)["']""")
+
+
+def template_keys(keys: Keys) -> None:
+    """The keys of the ``t("…")`` calls of the report templates."""
+    for path in sorted((ROOT / "dashboards" / "templates").glob("*.j2")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for key in TEMPLATE_KEY.findall(line):
+                keys.add((None, key), f"{path.relative_to(ROOT)}:{n}")
+
+
 def code_keys(files: list[Path] | None = None) -> Keys:
     keys = Keys()
+    if files is None:
+        template_keys(keys)
     for path in files or code_files():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):

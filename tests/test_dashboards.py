@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import reports
-from dashboards.components import judged_value
+from dashboards.verdicts import judged_value
 from dashboards.formats import fmt_date, fmt_number, fmt_value, format_frame
 from dashboards.i18n import t, tn
 from dashboards.navigation import PAGES

@@ -121,6 +121,8 @@ PLANTS: dict[str, str] = {
     "expressions_are_true_kpi_alerts":  # about a period of another month
         f"update marts.kpi_alerts set period_start = month_start + interval 40 day "
         f"where {_row('marts.kpi_alerts', 1)}",
+    "columns_accepted_values_kpis__period_basis":
+        f"update marts.kpis set period_basis = 'fortnight' where {_row('marts.kpis', 2)}",
     "expressions_are_true_kpis":  # a warning band on the "better" side of the target
         f"update marts.kpis set warning = target + 1 "
         f"where {_row('marts.kpis', 0, HIGHER_IS_BETTER)}",

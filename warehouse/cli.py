@@ -218,6 +218,65 @@ def export(mart: str, warehouse: Path, fmt: str, dialect: str, out: Path) -> Non
     click.echo(f"{n} rows → {out}")
 
 
+@main.group()
+def report() -> None:
+    """Reports for directors: the monthly pack."""
+
+
+@report.command()
+@warehouse_option
+@click.option("--month", "month", required=True,
+              help="The month, YYYY-MM, or 'previous' (the month before today).")
+@click.option("--lang", type=click.Choice(["pl", "en"]), default="pl", show_default=True)
+@click.option("--out", "out", type=CallerPath(), required=True,
+              help="pack.pdf (printed by Debian's chromium) or pack.html.")
+@click.option("--mail-to", "mail_to", multiple=True,
+              help="Send the pack to this address (repeat for more); SMTP settings from "
+                   "the [mail] table of cityops.toml beside the warehouse.")
+@click.option("--if-first-working-day", is_flag=True,
+              help="Do nothing (exit 0) unless today is the first working day of the month "
+                   "on the Polish calendar: for a daily cron or systemd timer.")
+def monthly(warehouse: Path, month: str, lang: str, out: Path, mail_to: tuple[str, ...],
+            if_first_working_day: bool) -> None:
+    """The monthly director pack: city score, alerts, every KPI against its target with its
+    13-month trend, the drill-down by unit, a section per unit, the definitions."""
+    from datetime import date
+
+    from dashboards import pack
+    from warehouse.store import WarehouseError, connect_read_only
+
+    today = date.today()  # the CLI may read the clock; the models never do
+    if if_first_working_day and not pack.is_first_working_day(today):
+        click.echo(f"{today}: not the first working day of the month; no pack made.")
+        return
+    try:
+        chosen = (pack.previous_month(today) if month == "previous"
+                  else date.fromisoformat(f"{month}-01"))
+    except ValueError:
+        click.echo(f"error: --month {month!r}: write YYYY-MM (e.g. 2026-10) or 'previous'",
+                   err=True)
+        sys.exit(2)
+    try:
+        con = connect_read_only(warehouse)
+    except (FileNotFoundError, WarehouseError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    try:
+        written = pack.write_pack(con, chosen, lang, out)
+        click.echo(f"{written}")
+        if mail_to:
+            pack.send_pack(written, list(mail_to), chosen, lang, pack.mail_settings(warehouse))
+            click.echo(f"sent to {', '.join(mail_to)}")
+    except pack.PackError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:  # the SMTP server cannot be reached, a file cannot be written
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        con.close()
+
+
 @main.command()
 @warehouse_option
 @click.option("--host", default="127.0.0.1", show_default=True)

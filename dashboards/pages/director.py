@@ -7,9 +7,6 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import (
-    BAD,
-    GOOD,
-    NEUTRAL,
     chart,
     empty_state,
     kpi_tile,
@@ -18,38 +15,11 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.formats import fmt_change, fmt_date, fmt_month, fmt_number, fmt_period, fmt_value
-from dashboards.i18n import N_, localized, t, tn, value_label
+from dashboards.formats import fmt_change, fmt_month, fmt_number, fmt_period, fmt_value
+from dashboards.i18n import localized, t, tn, value_label
 from dashboards.queries import director
 from dashboards.state import lang, lkey, q
-
-CROSSINGS = {"crossed_to_off_target": N_("alert_crossed_to_off_target"),
-             "crossed_to_warning": N_("alert_crossed_to_warning")}
-
-
-def alert_lines(alerts: pl.DataFrame, lang: str) -> list[str]:
-    """The month's alerts as markdown lines, the kind in words and shape as well as colour."""
-    if alerts.is_empty():
-        return [t("no_alerts", lang)]
-    lines = []
-    for a in alerts.iter_rows(named=True):
-        name = md_text(a[f"subject_name_{lang}"] or a["subject"])
-        if a["alert_kind"] == "topic_spike":
-            text = t("alert_topic_spike", lang, topic=name, week=fmt_date(a["period_start"], lang),
-                     calls=fmt_number(a["value"], lang, 0),
-                     baseline=fmt_number(a["baseline"], lang, 0))
-        elif a["alert_kind"] == "off_target_streak":
-            text = tn("alert_off_target_streak", a["streak_months"], lang, kpi=name,
-                      n=a["streak_months"], value=fmt_value(a["value"], a["unit"], lang),
-                      target=fmt_value(a["baseline"], a["unit"], lang))
-        else:
-            text = t(CROSSINGS[a["alert_kind"]], lang, kpi=name,
-                     value=fmt_value(a["value"], a["unit"], lang),
-                     target=fmt_value(a["baseline"], a["unit"], lang))
-        shape = ":orange[▲]" if a["alert_kind"] == "crossed_to_warning" else ":red[■]"
-        lines.append(f"{shape} {text}")
-    return lines
-
+from dashboards.verdicts import BAD, GOOD, NEUTRAL, alert_mark, alert_text
 
 L = lang()
 st.title(t("page_director", L))
@@ -77,8 +47,12 @@ if score.height and score["city_score"][0] is not None:
     with cols[1]:
         st.caption(tn("city_score_kpis", s["kpis_scored"], L,
                       n=s["kpis_scored"], below=s["kpis_below_target"]))
-        for line in alert_lines(q(director.alerts, month), L):
-            st.markdown(line)
+        alerts = q(director.alerts, month)
+        if alerts.is_empty():
+            st.markdown(t("no_alerts", L))
+        for a in alerts.iter_rows(named=True):
+            colour, shape = alert_mark(a["alert_kind"])
+            st.markdown(f":{colour}[{shape}] {md_text(alert_text(a, L))}")
 
 per_row = 4
 rows = tiles.to_dicts()

@@ -8,7 +8,6 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import (
-    BAD,
     PALETTE,
     as_of_text,
     chart,
@@ -23,6 +22,7 @@ from dashboards.formats import fmt_period
 from dashboards.i18n import N_, column_label, t
 from dashboards.queries import incidents
 from dashboards.state import fresh, lang, lkey, q
+from dashboards.verdicts import BAD
 
 L = lang()
 st.title(t("page_incidents", L))

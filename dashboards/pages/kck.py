@@ -8,7 +8,6 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import (
-    BAD,
     PALETTE,
     as_of_text,
     chart,
@@ -29,6 +28,7 @@ from dashboards.i18n import (
 )
 from dashboards.queries import kck
 from dashboards.state import lang, q
+from dashboards.verdicts import BAD
 
 L = lang()
 st.title(t("page_kck", L))

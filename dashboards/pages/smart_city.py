@@ -6,12 +6,19 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboards.components import BAD, as_of_text, chart, empty_state, style_figure, table
+from dashboards.components import (
+    as_of_text,
+    chart,
+    empty_state,
+    style_figure,
+    table,
+)
 from dashboards.formats import d3_date_format
 from dashboards.i18n import rag_reason_label, t, value_labels
 from dashboards.queries import smart_city
 from dashboards.queries.common import data_as_of
 from dashboards.state import lang, q
+from dashboards.verdicts import BAD
 
 L = lang()
 st.title(t("page_smart_city", L))

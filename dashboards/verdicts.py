@@ -1,0 +1,50 @@
+"""A KPI's verdict and alerts in words, for the pages and the monthly pack alike (no
+Streamlit here: the pack is made by the command line)."""
+
+from __future__ import annotations
+
+from dashboards.formats import deciding_decimals, fmt_date, fmt_number, fmt_value
+from dashboards.i18n import N_, t, tn
+
+GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#1f4e79"  # the charts' on target, off, the value
+WARN = "#b45309"  # the warning band's orange, as Streamlit's :orange[] on white
+
+# a verdict's colour, shape and words: never the colour alone (WCAG 2.1 AA, 1.4.1)
+VERDICTS = {"on_target": ("green", "●", N_("on_target")),
+            "warning": ("orange", "▲", N_("near_target")),
+            "off_target": ("red", "■", N_("off_target"))}
+
+
+def verdict(status: str, lang: str) -> str:
+    """Markdown: a verdict as coloured shape and words, e.g. ``:red[■ poza celem]``."""
+    colour, shape, key = VERDICTS[status]
+    return f":{colour}[{shape} {t(key, lang)}]"
+
+
+CROSSINGS = {"crossed_to_off_target": N_("alert_crossed_to_off_target"),
+             "crossed_to_warning": N_("alert_crossed_to_warning")}
+
+
+def alert_mark(kind: str) -> tuple[str, str]:
+    """An alert's colour and shape: orange ▲ for a fall into the warning band, red ■ else."""
+    return ("orange", "▲") if kind == "crossed_to_warning" else ("red", "■")
+
+
+def alert_text(a: dict, lang: str) -> str:
+    """One row of marts.kpi_alerts (with the KPI's unit) in words, plain text."""
+    name = a[f"subject_name_{lang}"] or a["subject"]
+    if a["alert_kind"] == "topic_spike":
+        return t("alert_topic_spike", lang, topic=name, week=fmt_date(a["period_start"], lang),
+                 calls=fmt_number(a["value"], lang, 0),
+                 baseline=fmt_number(a["baseline"], lang, 0))
+    values = {"kpi": name, "value": fmt_value(a["value"], a["unit"], lang),
+              "target": fmt_value(a["baseline"], a["unit"], lang)}
+    if a["alert_kind"] == "off_target_streak":
+        return tn("alert_off_target_streak", a["streak_months"], lang, n=a["streak_months"],
+                  **values)
+    return t(CROSSINGS[a["alert_kind"]], lang, **values)
+
+
+def judged_value(value: float | None, target: float | None, unit: str, lang: str) -> str:
+    """A value shown with the precision that decides its verdict (formats.deciding_decimals)."""
+    return fmt_value(value, unit, lang, deciding_decimals(value, target, unit))

@@ -47,6 +47,7 @@ from dashboards.verdicts import (
     WARN,
     alert_mark,
     alert_text,
+    data_notices,
     judged_value,
 )
 
@@ -85,10 +86,13 @@ class Pack:
     definitions: pl.DataFrame
     changed: pl.DataFrame
     sections: list[tuple[str, str]]  # (owner unit code, its name)
+    notices: list[str]  # a failed last update, sources that stopped delivering
 
 
-def collect(con: duckdb.DuckDBPyConnection, month: date, lang: str) -> Pack:
-    """Everything the pack shows for ``month``, read from the marts."""
+def collect(con: duckdb.DuckDBPyConnection, month: date, lang: str,
+            last: dict | None = None) -> Pack:
+    """Everything the pack shows for ``month``, read from the marts (``last``: how the
+    latest update ended, :func:`warehouse.store.last_update`)."""
     months = director.kpi_months(con)
     if month not in months:
         shown = ", ".join(fmt_month(m, lang) for m in months[-3:]) or "—"
@@ -116,10 +120,12 @@ def collect(con: duckdb.DuckDBPyConnection, month: date, lang: str) -> Pack:
     names = dict(con.execute("select unit_code, name_pl from marts.organisation_units"
                              ).fetchall())
     owners = list(dict.fromkeys(kpis.sort("display_order")["owner_unit"].to_list()))
-    return Pack(month, lang, data_as_of(con), scores.row(0, named=True) if scores.height
+    as_of = data_as_of(con)
+    notices = data_notices(last, director.source_freshness(con).to_dicts(), as_of, lang)
+    return Pack(month, lang, as_of, scores.row(0, named=True) if scores.height
                 else None, director.alerts(con, month), kpis, director.kpi_priorities(
                     con, month), trends, units, definitions, changed,
-                [(o, names.get(o, o)) for o in owners])
+                [(o, names.get(o, o)) for o in owners], notices)
 
 
 # ---------------------------------------------------------------- how it reads
@@ -218,6 +224,7 @@ def render_html(pack: Pack) -> str:
             "scored": tn("city_score_kpis", score["kpis_scored"], lang,
                          n=score["kpis_scored"], below=score["kpis_below_target"])},
         alerts=_alert_lines(pack), kpis=_kpi_rows(pack), sections=pack.sections,
+        notices=pack.notices,
         definitions=definitions, changed=len(changed), plotlyjs=get_plotlyjs())
 
 
@@ -242,9 +249,10 @@ def print_pdf(html: Path, pdf: Path) -> None:
                         f"{(result.stderr or '').strip()[-500:]}")
 
 
-def write_pack(con: duckdb.DuckDBPyConnection, month: date, lang: str, out: Path) -> Path:
+def write_pack(con: duckdb.DuckDBPyConnection, month: date, lang: str, out: Path,
+               last: dict | None = None) -> Path:
     """Write the pack for ``month`` to ``out`` (.html or .pdf)."""
-    html = render_html(collect(con, month, lang))
+    html = render_html(collect(con, month, lang, last))
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".html":
         out.write_text(html, encoding="utf-8")

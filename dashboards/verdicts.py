@@ -3,6 +3,8 @@ Streamlit here: the pack is made by the command line)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from dashboards.formats import deciding_decimals, fmt_date, fmt_number, fmt_value
 from dashboards.i18n import N_, t, tn
 
@@ -48,3 +50,28 @@ def alert_text(a: dict, lang: str) -> str:
 def judged_value(value: float | None, target: float | None, unit: str, lang: str) -> str:
     """A value shown with the precision that decides its verdict (formats.deciding_decimals)."""
     return fmt_value(value, unit, lang, deciding_decimals(value, target, unit))
+
+
+# the sources that happen in time (marts.source_freshness.contract) in words
+SOURCE_NAMES = {"tickets": N_("source_tickets"), "ticket_events": N_("source_ticket_events"),
+                "calls": N_("source_calls"), "submissions": N_("source_submissions"),
+                "publications": N_("source_publications")}
+
+
+def data_notices(last: dict | None, freshness: list[dict], as_of: datetime | None,
+                 lang: str) -> list[str]:
+    """What a reader must know before trusting the figures, plain text: the last update
+    failed (the figures are the last good build's), and the sources that stopped delivering
+    (marts.source_freshness rows that are stale)."""
+    out = []
+    if last is not None and not last["ok"]:
+        out.append(t("update_failed", lang, at=fmt_date(last["at"], lang),
+                     message=last["message"] or "—",
+                     as_of=fmt_date(as_of, lang) if as_of else "—"))
+    for row in freshness:
+        if row["is_stale"]:
+            out.append(t("source_stale", lang,
+                         source=t(SOURCE_NAMES.get(row["contract"], row["contract"]), lang),
+                         newest=fmt_date(row["newest_known_at"], lang),
+                         days=fmt_number(row["lag_days"], lang, 0)))
+    return out

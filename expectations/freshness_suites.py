@@ -3,7 +3,9 @@
 ``freshness.<contract>`` is a one-row frame computed by DuckDB: the build's as_of
 (``marts.build_info``), the newest row of ``raw.<contract>`` known at it
 (``Contract.known_at``; a build at an earlier ``--as-of`` cuts raw there, so the lag is
-never negative) and its lag in days, which must be at most :data:`FRESHNESS_DAYS`. A
+never negative) and its lag in days, which must be at most the contract's
+``freshness_days`` (``warehouse/contracts.py``; ``marts.source_freshness`` applies the same
+number for the overview and the monthly pack). A
 source that was loaded and then stopped arriving fails here; one never loaded is skipped
 ("not loaded", :mod:`expectations.runner`). Catalogues and snapshots (services, service
 cards, Smart City) have no known-at moment and no freshness.
@@ -16,10 +18,9 @@ from warehouse.contracts import CONTRACTS
 from .as_of import AS_OF, BUILD_INFO, known_at
 from .spec import Suite, between, not_null
 
-FRESHNESS_DAYS = 14  # newest source row at most this many days before the build's as_of
-
 
 def freshness_suite(table: str) -> Suite:
+    days = CONTRACTS[table].freshness_days
     moment = known_at(table)
     assert moment is not None, table
     sql = (f"select {AS_OF} as as_of_at, max({moment}) as newest_known_at, "
@@ -29,9 +30,9 @@ def freshness_suite(table: str) -> Suite:
         name=f"freshness.{table}",
         sql=sql,
         expectations=(not_null("as_of_at"), not_null("lag_days"),
-                      between("lag_days", 0, FRESHNESS_DAYS)),
+                      between("lag_days", 0, days)),
         description=f"the newest raw.{table} row known at the build's as_of is at most "
-                    f"{FRESHNESS_DAYS} days older than it",
+                    f"{days} days older than it",
         requires=(BUILD_INFO, f"raw.{table}"),
         source=table,
     )

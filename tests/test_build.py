@@ -24,13 +24,14 @@ from warehouse.build import (
     docs_dir,
     run_unit_tests,
 )
-from warehouse.store import current_file, writable_copy
+from warehouse.store import current_file, last_update, writable_copy
 
 MARTS = {
     "build_info", "organisation_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
     "kck_call_topics", "kck_calls_hourly", "submissions", "unit_workload", "publications",
     "service_card_freshness", "service_catalogue", "smart_city_portfolio",
     "smart_city_milestones", "director_kpis", "director_kpis_by_unit", "kpi_values", "kpis",
+    "director_kpis_by_priority", "city_score", "kpi_alerts", "source_freshness",
 }
 CUTOFF = "2025-09-01"  # the incremental chain loads what happened from here on second
 
@@ -186,6 +187,9 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
         assert _mart_counts(con) == before
         assert con.execute(
             "select count(*) from marts.incident_sla where ticket_id = 'BAD-1'").fetchone()[0] == 0
+    # the pages and the pack say so, while they serve the last good build
+    record = last_update(wh)
+    assert record["ok"] is False and "final_group_code" in record["message"]
     assert not list(served.parent.glob("*.partial*"))
 
 

@@ -17,10 +17,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import reports
-from dashboards.verdicts import judged_value
 from dashboards.formats import fmt_date, fmt_number, fmt_value, format_frame
 from dashboards.i18n import t, tn
 from dashboards.navigation import PAGES
+from dashboards.verdicts import judged_value
 from warehouse.store import connect_read_only, current_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +163,22 @@ def test_director_tiles_show_mart_values_in_polish(wh):
         assert shown[name] == judged_value(value, target, unit, "pl"), name
     pct = [fmt_value(v, u, "pl") for _, v, u, _ in kpis if u == "%" and v is not None]
     assert pct and all("," in p and p.endswith("\u00a0%") for p in pct)
+
+
+def test_the_overview_says_when_the_last_update_failed(wh):
+    """After a failed nightly update the pages keep serving the last good build and say so."""
+    from warehouse.store import LAST_UPDATE, builds_dir, record_update
+
+    record_update(wh, False, "dbt build failed on 1 node(s).")
+    try:
+        at = open_page()
+        warnings = [w.value for w in at.warning]
+        assert any("Ostatnia aktualizacja nie powiodła się" in w and "dbt build failed" in w
+                   for w in warnings), warnings
+    finally:
+        (builds_dir(wh) / LAST_UPDATE).unlink()
+    at = open_page()
+    assert not any("Ostatnia aktualizacja" in w.value for w in at.warning)
 
 
 def test_director_tiles_judge_the_sla_on_every_priority(wh):

@@ -95,7 +95,7 @@ PLANTS: dict[str, str] = {
     "relationships_all_director_kpis__kpi_code":
         f"update marts.director_kpis set kpi_code = 'made_up_kpi' "
         f"where {_row('marts.director_kpis', 0, 'target is null')}",
-    "columns_accepted_values_director_kpis__target_status":
+    "columns_accepted_values_director_kpis__target_status__value_target_status":
         f"update marts.director_kpis set target_status = 'blue' "
         f"where {_row('marts.director_kpis', 0, 'is_on_target')}",
     "expressions_are_true_director_kpis":
@@ -104,10 +104,7 @@ PLANTS: dict[str, str] = {
     "columns_accepted_values_kpi_values__breakdown":
         f"update marts.kpi_values set breakdown = 'district' "
         f"where {_row('marts.kpi_values', 1)}",
-    "columns_accepted_values_director_kpis__value_target_status":
-        f"update marts.director_kpis set value_target_status = 'blue' "
-        f"where {_row('marts.director_kpis', 1, 'is_on_target')}",
-    "columns_accepted_values_director_kpis_by_priority":
+    "columns_accepted_values_director_kpis_by_priority__priority__target_status":
         f"update marts.director_kpis_by_priority set priority = 7 "
         f"where {_row('marts.director_kpis_by_priority')}",
     "expressions_are_true_director_kpis_by_priority":  # more met than resolved

@@ -165,3 +165,41 @@ def test_the_first_working_day_on_the_polish_calendar(day, first):
 
 def test_previous_month():
     assert pack.previous_month(date(2026, 1, 15)) == date(2025, 12, 1)
+
+
+def test_a_failed_update_and_a_stale_source_are_said_on_the_cover(built_warehouse, month,
+                                                                  tmp_path):
+    """The pack keeps the last good build's figures and says the last update failed, and
+    which source stopped delivering (marts.source_freshness, as the freshness suites)."""
+    from datetime import datetime
+
+    from warehouse.store import connect_read_only
+
+    last = {"ok": False, "at": datetime(2026, 12, 2, 3, 10),
+            "message": "dbt build failed on 1 node(s)."}
+    con = connect_read_only(built_warehouse)
+    try:
+        stale = con.execute("select count(*) from marts.source_freshness where is_stale"
+                            ).fetchone()[0]
+        out = pack.write_pack(con, month, "pl", tmp_path / "p.html", last)
+    finally:
+        con.close()
+    html = out.read_text(encoding="utf-8")
+    assert "Ostatnia aktualizacja nie powiodła się (02.12.2026 03:10): dbt build failed" in html
+    assert html.count("nie dostarcza danych") == stale
+
+
+def test_data_notices_name_each_stale_source():
+    from datetime import datetime
+
+    from dashboards.verdicts import data_notices
+
+    rows = [{"contract": "calls", "is_stale": True, "newest_known_at": datetime(2026, 9, 30),
+             "lag_days": 31},
+            {"contract": "tickets", "is_stale": False, "newest_known_at": datetime(2026, 10, 31),
+             "lag_days": 0}]
+    assert data_notices({"ok": True, "at": datetime(2026, 11, 1), "message": ""}, rows,
+                        datetime(2026, 10, 31), "pl") == [
+        "Źródło „połączenia KCK” nie dostarcza danych: najnowszy wpis z 30.09.2026 00:00, 31 dni "
+        "przed datą danych."]
+    assert data_notices(None, rows[1:], None, "en") == []

@@ -243,7 +243,7 @@ def monthly(warehouse: Path, month: str, lang: str, out: Path, mail_to: tuple[st
     from datetime import date
 
     from dashboards import pack
-    from warehouse.store import WarehouseError, connect_read_only
+    from warehouse.store import WarehouseError, connect_read_only, last_update
 
     today = date.today()  # the CLI may read the clock; the models never do
     if if_first_working_day and not pack.is_first_working_day(today):
@@ -262,7 +262,7 @@ def monthly(warehouse: Path, month: str, lang: str, out: Path, mail_to: tuple[st
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     try:
-        written = pack.write_pack(con, chosen, lang, out)
+        written = pack.write_pack(con, chosen, lang, out, last_update(warehouse))
         click.echo(f"{written}")
         if mail_to:
             pack.send_pack(written, list(mail_to), chosen, lang, pack.mail_settings(warehouse))

@@ -208,12 +208,14 @@ def render_sources_yml() -> str:
 
 
 def render_macro() -> str:
-    contracts = {name: {"key": list(c.key), **({"known_at": c.known_at} if c.known_at else {})}
+    contracts = {name: {"key": list(c.key),
+                        **({"known_at": c.known_at, "freshness_days": c.freshness_days}
+                           if c.known_at else {})}
                  for name, c in CONTRACTS.items()}
     entries = ",\n".join(f"        {name!r}: {value!r}" for name, value in contracts.items())
     return (f"{{#- {GENERATED}: do not edit.\n"
-            "    The key and known-at rule of each raw contract, for the staging models\n"
-            "    (latest_raw_rows, known_at_filter). -#}\n"
+            "    The key, known-at rule and freshness of each raw contract, for the staging\n"
+            "    models (latest_raw_rows, known_at_filter) and marts.source_freshness. -#}\n"
             "{% macro raw_contract(table) -%}\n"
             "    {%- set contracts = {\n" + entries + "\n    } -%}\n"
             "    {%- if table not in contracts -%}\n"
@@ -221,6 +223,9 @@ def render_macro() -> str:
             "(warehouse/contracts.py)') }}\n"
             "    {%- endif -%}\n"
             "    {{ return(contracts[table]) }}\n"
+            "{%- endmacro %}\n"
+            "{% macro timed_contracts() -%}\n"
+            f"    {{{{ return({[n for n, c in CONTRACTS.items() if c.known_at]!r}) }}}}\n"
             "{%- endmacro %}\n")
 
 

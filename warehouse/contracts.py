@@ -84,6 +84,10 @@ class Contract:
     # leaves out rows known after as_of; freshness is the age of the newest one). None: a
     # catalogue or snapshot, every row known whenever it was loaded.
     known_at: str | None = None
+    # A source that happens in time is stale when its newest row known at the build's as_of
+    # is more than this many days older than as_of (the freshness suite of `cityops check`
+    # and marts.source_freshness, which the overview and the monthly pack show)
+    freshness_days: int = 14
     # A child contract whose rows a feed delivers as the set of one parent record (a
     # ticket's events, a project's milestones): the parent's key. Which extract is newer is
     # decided per set, and a delivery that is the record's whole set (``whole_set``: SQL

@@ -28,11 +28,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -255,6 +257,36 @@ def _writable_copy_locked(warehouse: Path, bdir: Path,
     _swap(warehouse, final)
     _prune(warehouse, keep=final)
     timings["commit"] = time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- last update
+LAST_UPDATE = "last_update.json"
+
+
+def record_update(warehouse: Path, ok: bool, message: str = "",
+                  at: datetime | None = None) -> None:
+    """Record how the latest build or update ended, beside the kept builds (a failed one
+    leaves no build file to hold it): the dashboards and the monthly pack say when the last
+    update failed while they keep serving the last good build."""
+    bdir = builds_dir(Path(warehouse))
+    bdir.mkdir(parents=True, exist_ok=True)
+    record = {"ok": ok, "at": (at or datetime.now()).isoformat(timespec="seconds"),
+              "message": message[:2000]}
+    tmp = bdir / f".{LAST_UPDATE}.{os.getpid()}"
+    tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, bdir / LAST_UPDATE)
+
+
+def last_update(warehouse: Path) -> dict | None:
+    """The record of :func:`record_update` (``ok``, ``at`` as a datetime, ``message``), or
+    None when none was written or it cannot be read."""
+    path = builds_dir(Path(warehouse)) / LAST_UPDATE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["at"] = datetime.fromisoformat(record["at"])
+        return record
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 # --------------------------------------------------------------------------- kept builds

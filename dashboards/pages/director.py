@@ -18,8 +18,10 @@ from dashboards.components import (
 from dashboards.formats import fmt_change, fmt_month, fmt_number, fmt_period, fmt_value
 from dashboards.i18n import localized, t, tn, value_label
 from dashboards.queries import director
-from dashboards.state import lang, lkey, q
-from dashboards.verdicts import BAD, GOOD, NEUTRAL, alert_mark, alert_text
+from dashboards.queries.common import data_as_of
+from dashboards.state import lang, lkey, q, warehouse_path
+from dashboards.verdicts import BAD, GOOD, NEUTRAL, alert_mark, alert_text, data_notices
+from warehouse.store import last_update
 
 L = lang()
 st.title(t("page_director", L))
@@ -31,6 +33,10 @@ if not months:
 
 month = st.selectbox(t("month", L), options=months[::-1], format_func=lambda m: fmt_month(m, L),
                      key=lkey("director_month"))
+for notice in data_notices(last_update(warehouse_path()), q(director.source_freshness).to_dicts(),
+                          q(data_as_of), L):
+    st.warning(notice, icon=":material/warning:")
+
 tiles = q(director.kpi_tiles, month)
 priorities = q(director.kpi_priorities, month)
 

@@ -64,6 +64,14 @@ def alerts(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
     """, [month])
 
 
+def source_freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Each source that happens in time: its newest row, lag and staleness."""
+    return read(con, """
+        select contract, newest_known_at, lag_days, freshness_days, is_stale, is_loaded
+        from marts.source_freshness order by contract
+    """)
+
+
 def kpi_trend(con: duckdb.DuckDBPyConnection, kpi_code: str, first: date, last: date
               ) -> pl.DataFrame:
     return read(con, """

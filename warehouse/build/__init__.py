@@ -46,7 +46,7 @@ from warehouse.build.docs import BUILD_RESULTS_FILE, docs_dir, promote, run_dirs
 from warehouse.build.errors import BuildFailed
 from warehouse.calendar import data_years, write_public_holidays
 from warehouse.migrations import migrate
-from warehouse.store import writable_copy
+from warehouse.store import record_update, writable_copy
 
 if TYPE_CHECKING:
     from warehouse.loading.report import LoadReport
@@ -167,11 +167,16 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
                 _log_build(path, as_of_text, full_refresh,
                            reason or ("requested" if full_refresh else None))
                 phases["checkpoint"] = time.perf_counter() - t0
-    except BuildFailed:
+    except BuildFailed as exc:
         console.print(f"[red]Build failed[/]; dbt logs kept in {logs}. "
                       "The served warehouse is unchanged.")
+        record_update(warehouse, False, str(exc))
         raise
-    promote(warehouse, run_dir)  # the new build is served: its docs become the current docs
+    except Exception as exc:  # a refused load, a fault: said on the pages too
+        record_update(warehouse, False, str(exc).splitlines()[0] if str(exc) else repr(exc))
+        raise
+    promote(warehouse, run_dir)
+    record_update(warehouse, True)  # the new build is served: its docs become the current docs
     seconds = time.perf_counter() - started
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())
                         if not status.startswith("kind:"))

@@ -11,7 +11,8 @@ with kpis as (
 monthly as (
     select
         month_start,
-        avg(kpi_score) as city_score,
+        -- summed exactly: a sum of DOUBLEs depends on the order the rows are added in
+        sum(cast(kpi_score as decimal(38, 15))) / count(kpi_score) as city_score,
         count(kpi_score) as kpis_scored,
         count(*) filter (where kpi_score < 1) as kpis_below_target
     from kpis

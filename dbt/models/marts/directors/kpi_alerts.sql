@@ -21,8 +21,8 @@ with kpis as (
     select * from {{ ref('director_kpis') }}
 ),
 
-calls as (
-    select * from {{ ref('int_calls_measured') }}
+topic_weeks as (
+    select * from {{ ref('int_kck_topic_weeks') }}
 ),
 
 topics as (
@@ -84,47 +84,6 @@ kpi_alerts as (
     where
         (target_status = 'off_target' and previous_status in ('on_target', 'warning'))
         or (target_status = 'warning' and previous_status = 'on_target')
-),
-
-weekly as (
-    select
-        topic_code,
-        cast({{ dbt.date_trunc('week', 'offered_at') }} as date) as week_start,
-        count(*) as calls
-    from calls
-    where topic_code is not null and offered_at <= {{ as_of_local() }}
-    group by 1, 2
-),
-
-topic_spans as (
-    select
-        topic_code,
-        min(week_start) as first_week,
-        max(week_start) as last_week
-    from weekly
-    group by 1
-),
-
-week_bounds as (
-    select
-        min(first_week) as first_week,
-        max(last_week) as last_week
-    from topic_spans
-),
-
--- every week of every topic from its first week, zero where no call came
-topic_weeks as (
-    select
-        topic_spans.topic_code,
-        cast(weeks.week_start as date) as week_start,
-        coalesce(weekly.calls, 0) as calls
-    from topic_spans
-    inner join {{ week_series('(select first_week from week_bounds)',
-                               '(select last_week from week_bounds)') }} as weeks (week_start)
-        on topic_spans.first_week <= weeks.week_start
-    left join weekly
-        on topic_spans.topic_code = weekly.topic_code
-        and weeks.week_start = weekly.week_start
 ),
 
 -- the comparable weeks of a week: those of the years before, within

@@ -42,7 +42,7 @@ from warehouse.contracts import (
     latest_moment_sql,
 )
 from warehouse.loading.reading import ROW
-from warehouse.loading.validation import REASON, q, t
+from warehouse.loading.validation import REASON, key_match, q, t
 from warehouse.pii import (
     hmac_sql,
     normalise_email_sql,
@@ -176,7 +176,7 @@ def _decide(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
     if ranged is None:
         return 0, 0, 0
     in_range, params = ranged
-    by_key = " AND ".join(f"r.{q(k)} = c.{t(k)}" for k in contract.key)
+    by_key = " AND ".join(key_match(contract, "r", "c", left_col=q))
     progress_raw = latest_moment_sql(contract, lambda n: f"r.{q(n)}") or "NULL"
     progress_new = latest_moment_sql(contract, lambda n: f"c.{t(n)}") or "NULL"
     con.execute(

@@ -18,9 +18,9 @@ import pytest
 
 from warehouse import reference
 from warehouse.contracts import CONTRACTS
-from warehouse.generate.writer import NOT_GENERATED
 from warehouse.generate import CONTRACT_FILES, generate
 from warehouse.generate.calendar import ELECTION_DAYS, BusinessClock, Period
+from warehouse.generate.writer import NOT_GENERATED
 
 TS = "%Y-%m-%d %H:%M:%S"
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")

@@ -39,6 +39,25 @@ warehouse_option = click.option(
 )
 
 
+extracted_at_option = click.option(
+    "--extracted-at", "extracted_at",
+    type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    default=None,
+    help="When the extracts were taken (local time). Newer means extracted later: "
+         "a row from an older extract than raw's is kept in "
+         "raw.<contract>__history, not applied. Default: each file's latest "
+         "timestamp.")
+
+# the default is warehouse.load.DEFAULT_MAX_REJECT_PCT (a test holds them equal; the CLI
+# starts without importing the loader)
+max_reject_option = click.option(
+    "--max-reject-pct", "max_reject_pct", type=click.FloatRange(0, 100), default=10.0,
+    show_default=True,
+    help="Refuse the whole load (exit 2, the warehouse unchanged) when more than this share "
+         "of the rows read is rejected. A load that rejects every row, or finds nothing "
+         "to load, is always refused.")
+
+
 # a directory that cannot be written, a full disk: named, exit 2 (not a traceback)
 _FILE_FAULTS = (errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EROFS, errno.ENOSPC,
                 errno.EDQUOT)
@@ -99,24 +118,21 @@ def generate(out_dir: Path, years: int, scale: float, seed: int, fmt: str, start
 @main.command()
 @click.argument("src_dir", type=CallerPath())
 @warehouse_option
-@click.option("--extracted-at", "extracted_at",
-              type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
-              default=None,
-              help="When the extracts were taken (local time). Newer means extracted later: "
-                   "a row from an older extract than raw's is kept in "
-                   "raw.<contract>__history, not applied. Default: each file's latest "
-                   "timestamp.")
-def load(src_dir: Path, warehouse: Path, extracted_at) -> None:
+@extracted_at_option
+@max_reject_option
+def load(src_dir: Path, warehouse: Path, extracted_at, max_reject_pct: float) -> None:
     """Validate the extracts in SRC_DIR and load them into raw.*.
 
     Bad rows go to raw.<contract>__rejected with a reason; every file gets a row in
     raw.load_audit (rows_read = rows_loaded + rows_rejected). Caller numbers and e-mails
-    are replaced by a keyed hash before anything is stored.
+    are replaced by a keyed hash before anything is stored. Exit 2, nothing loaded, when
+    no contract file is found, every row is rejected or more than --max-reject-pct are.
     """
     from warehouse.load import LoadRefused, load_directory
 
     try:
-        load_directory(src_dir, warehouse, extracted_at=extracted_at)
+        load_directory(src_dir, warehouse, extracted_at=extracted_at,
+                       max_reject_pct=max_reject_pct)
     except LoadRefused as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

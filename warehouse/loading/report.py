@@ -41,6 +41,7 @@ class LoadReport:
     files: list[FileResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # files skipped as no contract, …
     seconds: float = 0.0
+    loaded_at: datetime | None = None  # when the load started
 
     def file(self, file_name: str) -> FileResult:
         for f in self.files:

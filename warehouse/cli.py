@@ -138,6 +138,42 @@ def load(src_dir: Path, warehouse: Path, extracted_at, max_reject_pct: float) ->
         sys.exit(2)
 
 
+@main.command("import")
+@click.argument("profile")
+@click.argument("files", nargs=-1, required=True, type=CallerPath(dir_okay=False))
+@click.option("--mapping", "mapping", type=CallerPath(dir_okay=False), default=None,
+              help="The city's mapping (TOML): source codes → unit codes, IT services, "
+                   "channels, KCK topics, outcomes, districts; the source's time zone.")
+@click.option("--write-mapping", "write_mapping", type=CallerPath(dir_okay=False),
+              default=None,
+              help="Write a mapping skeleton to this file: every code list of the profile "
+                   "and every source code of the files, to fill in.")
+@warehouse_option
+@extracted_at_option
+@max_reject_option
+def import_(profile: str, files: tuple[Path, ...], mapping: Path | None,
+            write_mapping: Path | None, warehouse: Path, extracted_at,
+            max_reject_pct: float) -> None:
+    """Convert native exports (FILE...) by PROFILE and load them into raw.*.
+
+    PROFILE is a built-in profile — servicenow, queue-log, open311, socrata-311 — or the
+    path of a profile file (.toml; copy a built-in one from warehouse/importing/profiles/
+    and edit it). The rows go through the same validation, quarantine, PII hashing, audit
+    and atomic swap as `cityops load`. Every import prints the source codes the mapping
+    does not map, with counts.
+    """
+    from warehouse.importing import import_files
+    from warehouse.load import LoadRefused
+
+    try:
+        import_files(profile, list(files), warehouse, mapping=mapping,
+                     write_mapping=write_mapping, extracted_at=extracted_at,
+                     max_reject_pct=max_reject_pct)
+    except LoadRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
 @main.command()
 @warehouse_option
 @click.option("--as-of", "as_of", default=None,

@@ -193,7 +193,8 @@ def skeleton(profile: Profile, codes_seen: dict[str, set[str]]) -> str:
         if codes.fallback is not None:
             lines.append(f"fallback = \"{codes.fallback}\"")
         lines.append("[" + name + ".map]")
-        seen = sorted(codes_seen.get(name, set()) | set(codes.map), key=str.lower)
+        # the codes as the files write them, then mapped ones the files did not hold
+        seen = sorted(codes_seen.get(name, set()), key=str.lower) + sorted(codes.map)
         done = set()
         for code in seen:
             key = code.strip().lower()

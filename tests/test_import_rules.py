@@ -261,6 +261,21 @@ def test_a_reopen_into_a_wait_gives_two_ordered_events(tmp_path):
                                    ("on_hold", "01 12:00", 7, "IT-02-3")]
 
 
+def test_a_stale_snapshot_is_no_reopening(tmp_path):
+    """INC0000137's pattern: a lower sys_mod_count stamped after a higher one is a copy of
+    an older version, not a change back to New."""
+    rows = [_sn_row("INC4", "New", 1, "1/3/2016 10:00"),
+            _sn_row("INC4", "Resolved", 2, "1/3/2016 11:00"),
+            _sn_row("INC4", "New", 1, "1/3/2016 11:10"),
+            _sn_row("INC4", "Closed", 3, "1/3/2016 12:00")]
+    src = _write(tmp_path / "log.csv", "\n".join([SN_HEADER, *rows]) + "\n")
+    wh = tmp_path / "wh.duckdb"
+    import_files("servicenow", [src], wh, mapping=_mapping(tmp_path, SN_MAPPING))
+    assert _events(wh, "INC4") == [("opened", "01 10:00", 0, "IT-02-3"),
+                                   ("resolved", "01 11:00", 4, "IT-02-3"),
+                                   ("closed", "01 12:00", 8, "IT-02-3")]
+
+
 def test_the_list_export_gives_opened_resolved_closed(tmp_path):
     wh = tmp_path / "wh.duckdb"
     import_files("servicenow", [Path("tests/fixtures/real/servicenow_list_export.csv")], wh,

@@ -148,13 +148,20 @@ def snapshot_log(con: duckdb.DuckDBPyConnection, conv: Converter, pads: dict[str
             SELECT * FROM __snap_t
             WHERE record IS NOT NULL AND at_ts IS NOT NULL
               AND NOT coalesce(at_ts < opened_ts, false)
+        ), versioned AS (  -- a lower sys_mod_count than one seen before: a stale copy
+            SELECT *, coalesce(seq < max(seq) OVER (PARTITION BY record {order}
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false) AS stale
+            FROM kept
         ), carried AS (
             SELECT *,
-                last_value(state IGNORE NULLS) OVER (w {carry}) AS cur,
-                coalesce(last_value({g} IGNORE NULLS) OVER (w {carry}), {unassigned}) AS grp,
-                last_value({pr} IGNORE NULLS) OVER (w {carry}) AS prio,
+                last_value(CASE WHEN NOT stale THEN state END IGNORE NULLS)
+                    OVER (w {carry}) AS cur,
+                coalesce(last_value(CASE WHEN NOT stale THEN {g} END IGNORE NULLS)
+                    OVER (w {carry}), {unassigned}) AS grp,
+                last_value(CASE WHEN NOT stale THEN {pr} END IGNORE NULLS)
+                    OVER (w {carry}) AS prio,
                 row_number() OVER w AS n
-            FROM kept WINDOW w AS (PARTITION BY record {order})
+            FROM versioned WINDOW w AS (PARTITION BY record {order})
         )
         SELECT *, coalesce(lag(cur) OVER w, 'new') AS prev, lag(grp) OVER w AS prev_grp
         FROM carried WINDOW w AS (PARTITION BY record ORDER BY n)""")
@@ -189,6 +196,7 @@ def snapshot_log(con: duckdb.DuckDBPyConnection, conv: Converter, pads: dict[str
         ) WHERE event IS NOT NULL ORDER BY {ROWS}""")
     (unknown,) = con.execute("SELECT count(*) FROM __snap_t WHERE state IS NULL AND "
                              "record IS NOT NULL").fetchone()
+    (stale,) = con.execute("SELECT count(*) FROM __snap_o WHERE stale").fetchone()
     for t in ("__snap", "__snap_t", "__snap_o"):
         con.execute(f"DROP TABLE {t}")
     notes = ["ticket_events derived from the snapshots (dbt/DECISIONS.md § ServiceNow); "
@@ -196,6 +204,9 @@ def snapshot_log(con: duckdb.DuckDBPyConnection, conv: Converter, pads: dict[str
     if early:
         notes.append(f"{early} snapshot(s) stamped before their incident's opened_at left "
                      "out of the events")
+    if stale:
+        notes.append(f"{stale} stale snapshot(s) (a lower sys_mod_count than one before "
+                     "them) carry no state change")
     if unknown:
         notes.append(f"{unknown} snapshot(s) of an unknown state carry no state change")
     return Shaped({"tickets": _relation("tickets"),

@@ -347,3 +347,40 @@ def test_311_without_a_mapping_keeps_every_request_flagged_unmapped(tmp_path):
     assert result.report.rows_loaded >= 290
     assert query(wh, "select count(*) from raw.submissions where topic_code = "
                      "'Noise - Residential'") != [(0,)]
+
+
+# ---- all of them in one warehouse, through the dashboards -------------------------------
+
+def test_every_profile_into_one_warehouse_and_every_page_renders(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    wh = tmp_path / "wh.duckdb"
+    for name, files, mapping in (
+            ("servicenow", ["servicenow_snapshot_150.csv", "servicenow_list_export.csv"],
+             SN_MAPPING),
+            ("queue-log", ["queue_log_1aug.csv"], ""),
+            ("socrata-311", ["nyc311_300.csv", "la311_300.csv", "nyc311_snake_iso.csv",
+                             "la311_two_digit_years.csv"], S311_MAPPING),
+            ("open311", ["open311_examples.json", "open311_bulk.csv", "open311_v2.csv"],
+             O311_MAPPING)):
+        (tmp_path / name).mkdir()
+        import_files(name, [REAL / f for f in files], wh,
+                     mapping=_mapping(tmp_path / name, mapping) if mapping else None,
+                     max_reject_pct=10)
+    build(wh, docs=False)
+    assert query(wh, "select (select count(*) from marts.incident_sla), (select count(*) "
+                     "from marts.submissions), (select sum(offered) from "
+                     "marts.kck_queue_service)") == [(154, 613, 2239)]
+    # 613 = 600 311 rows - 2 closed before created + 1 (two of the snake_case rows are the
+    # first two NYC requests again) + 2 LA + 12 Open311
+    monkeypatch.setenv("CITYOPS_WAREHOUSE", str(wh))
+    monkeypatch.setenv("CITYOPS_REPORTS_DIR", str(tmp_path / "reports"))
+    app = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+    for page in (None, "director", "incidents", "kck", "publications", "smart_city", "units",
+                 "builder"):
+        at = AppTest.from_file(str(app), default_timeout=120)
+        at.run()
+        if page:
+            at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])

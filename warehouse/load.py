@@ -13,6 +13,14 @@ Decisions (see also the module docs of :mod:`warehouse.loading.reading`,
   Parquet column of the wrong type — *refuses the whole load*: every file is still
   inspected, then :class:`LoadRefused` lists each refused file with its column or rule, the
   copy is discarded and the served warehouse is unchanged (no audit row is written either).
+* **Too many rejects.** ``cityops load`` and ``cityops import`` pass ``max_reject_pct``
+  (``--max-reject-pct``, default :data:`DEFAULT_MAX_REJECT_PCT` = 10): a load that
+  recognises no file, rejects every row it reads, or rejects more than that share of them
+  is refused like a bad file — nothing swapped in, exit 2.  Files skipped as already
+  loaded read nothing and do not count.
+* **One load path.** :func:`run_load` is the copy, migration, load context, refusals and
+  report of every load; :func:`load_directory` (contract files) and
+  :func:`warehouse.importing.import_files` (native exports) give it their files.
 * **Rows.** Good rows go to ``raw.<contract>`` (typed, with ``_load_id``, ``_source_file``,
   ``_source_row`` = 1-based data record number, header = 0); bad rows to
   ``raw.<contract>__rejected`` with their original text and a reason listing every failed

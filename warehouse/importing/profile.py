@@ -27,10 +27,17 @@ A **profile** (one source system's export format)::
     fallback = "other"
     map = { phone = "phone", online = "portal" }
 
-    [[variants]]                           # chosen by the columns a file has
-    name = "la"
-    when_columns = ["srnumber"]
+    [[feeds.ticket_events.rows]]           # several contract rows per native row
+    event = { value = "resolved" }
+    event_at = { from = "resolved_at", as = "timestamp" }
+    skip_empty = "event_at"                # no row where it is empty
+
+    [[variants]]                           # chosen by the columns a file has (the first
+    name = "la"                            # whose when_columns are all there and none
+    when_columns = ["srnumber"]            # of its unless_columns)
     timezone = "America/Los_Angeles"       # any top-level key, replacing the profile's
+
+    [shape_options]                        # what a shape needs beyond column specs
 
 Column names are matched whatever their header style: ``Created Date``, ``CreatedDate``
 and ``created_date`` are one column (:func:`canonical`).  A column spec's ``as`` is

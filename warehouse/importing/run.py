@@ -107,11 +107,8 @@ def _load_one(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext
 def _import_file(con: duckdb.DuckDBPyConnection, path: Path, profile_name: str,
                  mapping: Path | None, load: LoadContext, result: ImportResult) -> None:
     base = load_profile(profile_name, mapping)
-    try:
-        canon = read_native(con, path, base.formats)
-    except NativeRefused:
-        raise
-    profile = load_profile(profile_name, mapping, set(canon))
+    canon = read_native(con, path, base.formats)
+    profile = load_profile(profile_name, mapping, set(canon))  # the file's variant
     label = f"{path.name} [{profile.name}]"
     warnings = []
     undeclared = sorted(canon[c] for c in canon if c not in profile.columns)

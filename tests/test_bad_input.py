@@ -27,7 +27,8 @@ from warehouse.store import current_file
 
 CALLS_HEADER = ",".join(CONTRACTS["calls"].column_names)
 TICKETS_HEADER = ",".join(CONTRACTS["tickets"].column_names)
-EVENTS_HEADER = ",".join(CONTRACTS["ticket_events"].column_names)
+EVENTS_HEADER = ",".join(c for c in CONTRACTS["ticket_events"].column_names
+                         if c != "event_seq")  # the optional source order: left out
 CARDS_HEADER = ",".join(CONTRACTS["service_cards"].column_names)
 SUBM_HEADER = ",".join(CONTRACTS["submissions"].column_names)
 

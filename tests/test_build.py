@@ -170,7 +170,7 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
                        'incident', service_code, requester_unit, 'phone', 3, null, 'bad', 'f', 1,
                        timestamp '2025-12-30 09:00' from raw.tickets limit 1""")
         con.execute("""insert into raw.ticket_events values ('BAD-1',
-                       timestamp '2025-12-30 09:00', 'opened', 'XX-99', 3, 0, 'bad', 'f', 1,
+                       timestamp '2025-12-30 09:00', 'opened', 'XX-99', 3, 0, null, 'bad', 'f', 1,
                        timestamp '2025-12-30 09:00')""")
         _audit_load(con, "bad", "tickets")  # as the loader would
         _audit_load(con, "bad", "ticket_events")

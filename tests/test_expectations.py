@@ -85,7 +85,7 @@ EXTRA_PLANTS: list[tuple[str, str, str]] = [
     # milestone of an unknown project, a ticket of a service not in the catalogue
     ("raw.ticket_events",
      "insert into raw.ticket_events select 'NO-SUCH-TICKET', event_at, event, group_code, "
-     "priority, comment_chars, _load_id, _source_file, _source_row, _extracted_at "
+     "priority, comment_chars, event_seq, _load_id, _source_file, _source_row, _extracted_at "
      "from raw.ticket_events limit 1", "ticket_id"),
     ("raw.sc_milestones",
      f"update raw.sc_milestones set project_id = 'SC-999' where {_first('raw.sc_milestones')}",

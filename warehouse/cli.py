@@ -39,6 +39,25 @@ warehouse_option = click.option(
 )
 
 
+extracted_at_option = click.option(
+    "--extracted-at", "extracted_at",
+    type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    default=None,
+    help="When the extracts were taken (local time). Newer means extracted later: "
+         "a row from an older extract than raw's is kept in "
+         "raw.<contract>__history, not applied. Default: each file's latest "
+         "timestamp.")
+
+# the default is warehouse.load.DEFAULT_MAX_REJECT_PCT (a test holds them equal; the CLI
+# starts without importing the loader)
+max_reject_option = click.option(
+    "--max-reject-pct", "max_reject_pct", type=click.FloatRange(0, 100), default=10.0,
+    show_default=True,
+    help="Refuse the whole load (exit 2, the warehouse unchanged) when more than this share "
+         "of the rows read is rejected. A load that rejects every row, or finds nothing "
+         "to load, is always refused.")
+
+
 # a directory that cannot be written, a full disk: named, exit 2 (not a traceback)
 _FILE_FAULTS = (errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EROFS, errno.ENOSPC,
                 errno.EDQUOT)
@@ -109,19 +128,58 @@ extracted_at_option = click.option(
 @click.argument("src_dir", type=CallerPath())
 @warehouse_option
 @extracted_at_option
-def load(src_dir: Path, warehouse: Path, extracted_at) -> None:
+@max_reject_option
+def load(src_dir: Path, warehouse: Path, extracted_at, max_reject_pct: float) -> None:
     """Validate the extracts in SRC_DIR and load them into raw.*.
 
     Bad rows go to raw.<contract>__rejected with a reason; a ticket's events (a project's
     milestones) delivered before their ticket wait in raw.<contract>__pending and load when
     it arrives; every file gets a row in raw.load_audit (rows_read = rows_loaded +
     rows_rejected + rows_pending). Caller numbers and e-mails are replaced by a keyed hash
-    before anything is stored.
+    before anything is stored. Exit 2, nothing loaded, when no contract file is found,
+    every row is rejected or more than --max-reject-pct are (waiting rows do not count).
     """
     from warehouse.load import LoadRefused, load_directory
 
     try:
-        load_directory(src_dir, warehouse, extracted_at=extracted_at)
+        load_directory(src_dir, warehouse, extracted_at=extracted_at,
+                       max_reject_pct=max_reject_pct)
+    except LoadRefused as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@main.command("import")
+@click.argument("profile")
+@click.argument("files", nargs=-1, required=True, type=CallerPath(dir_okay=False))
+@click.option("--mapping", "mapping", type=CallerPath(dir_okay=False), default=None,
+              help="The city's mapping (TOML): source codes → unit codes, IT services, "
+                   "channels, KCK topics, outcomes, districts; the source's time zone.")
+@click.option("--write-mapping", "write_mapping", type=CallerPath(dir_okay=False),
+              default=None,
+              help="Write a mapping skeleton to this file: every code list of the profile "
+                   "and every source code of the files, to fill in.")
+@warehouse_option
+@extracted_at_option
+@max_reject_option
+def import_(profile: str, files: tuple[Path, ...], mapping: Path | None,
+            write_mapping: Path | None, warehouse: Path, extracted_at,
+            max_reject_pct: float) -> None:
+    """Convert native exports (FILE...) by PROFILE and load them into raw.*.
+
+    PROFILE is a built-in profile — servicenow, queue-log, open311, socrata-311 — or the
+    path of a profile file (.toml; copy a built-in one from warehouse/importing/profiles/
+    and edit it). The rows go through the same validation, quarantine, PII hashing, audit
+    and atomic swap as `cityops load`. Every import prints the source codes the mapping
+    does not map, with counts.
+    """
+    from warehouse.importing import import_files
+    from warehouse.load import LoadRefused
+
+    try:
+        import_files(profile, list(files), warehouse, mapping=mapping,
+                     write_mapping=write_mapping, extracted_at=extracted_at,
+                     max_reject_pct=max_reject_pct)
     except LoadRefused as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -185,8 +185,15 @@ CONTRACTS: dict[str, Contract] = {
                 Column("comment_chars", "int", min=0, max=100_000,
                        doc="Length of the comment written with the event (0 = none); an "
                            "escalation needs a full comment."),
+                Column("event_seq", "int", required=False, min=0,
+                       doc="The event's place in its ticket's history as the source "
+                           "numbers it (ServiceNow's sys_mod_count, or the file order): "
+                           "orders events logged in the same minute. Optional: without "
+                           "it, events of one instant are ordered by their kind."),
             ),
-            key=("ticket_id", "event_at", "event"),
+            # event_seq may be empty: an empty one is a value of the key like any other
+            # (two rows equal but for an empty event_seq are the same event)
+            key=("ticket_id", "event_at", "event", "event_seq"),
             description="One row per state change of a ticket; group_code holds it afterwards.",
             known_at="event_at",
             # a delivery of a ticket's events that holds its 'opened' event is its whole
@@ -241,8 +248,11 @@ CONTRACTS: dict[str, Contract] = {
                 Column("submission_id", "str", max_chars=40,
                        doc="The submission's number in Atmosfera KCK."),
                 Column("received_at", "timestamp", doc="When it was received (local time)."),
-                Column("channel", "str", allowed=("portal", "email", "mobile_app", "epuap"),
-                       doc="The electronic channel it came through."),
+                Column("channel", "str", allowed=("portal", "email", "mobile_app", "epuap", "phone",
+                                                  "walk_in", "letter", "staff", "other"),
+                       doc="The channel it came through: the electronic ones (portal, "
+                           "email, mobile_app, epuap), or phone, walk_in, letter, staff "
+                           "(raised by a crew or an employee), other."),
                 Column("kind", "str", allowed=("problem", "idea"),
                        doc="A problem to fix or an idea."),
                 Column("topic_code", "str", ref=REF_TOPICS, doc="The KCK topic."),

@@ -13,6 +13,14 @@ Decisions (see also the module docs of :mod:`warehouse.loading.reading`,
   Parquet column of the wrong type — *refuses the whole load*: every file is still
   inspected, then :class:`LoadRefused` lists each refused file with its column or rule, the
   copy is discarded and the served warehouse is unchanged (no audit row is written either).
+* **Too many rejects.** ``cityops load`` and ``cityops import`` pass ``max_reject_pct``
+  (``--max-reject-pct``, default :data:`DEFAULT_MAX_REJECT_PCT` = 10): a load that
+  recognises no file, rejects every row it reads, or rejects more than that share of them
+  is refused like a bad file — nothing swapped in, exit 2.  Files skipped as already
+  loaded read nothing and do not count.
+* **One load path.** :func:`run_load` is the copy, migration, load context, refusals and
+  report of every load; :func:`load_directory` (contract files) and
+  :func:`warehouse.importing.import_files` (native exports) give it their files.
 * **Rows.** Good rows go to ``raw.<contract>`` (typed, with ``_load_id``, ``_source_file``,
   ``_source_row`` = 1-based data record number, header = 0); bad rows to
   ``raw.<contract>__rejected`` with their original text and a reason listing every failed
@@ -50,6 +58,7 @@ import dataclasses
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -82,7 +91,8 @@ from warehouse.migrations import migrate
 from warehouse.pii import hmac_pads, pii_key
 from warehouse.store import writable_copy
 
-__all__ = ["LoadRefused", "LoadReport", "FileResult", "load_directory", "seed_codes"]
+__all__ = ["DEFAULT_MAX_REJECT_PCT", "LoadRefused", "LoadReport", "FileResult", "load_directory",
+           "new_report", "run_load", "seed_codes"]
 
 DUCKDB_MEMORY = "1GB"  # DuckDB's share while loading; staged files beyond it spill to disk
 STAGE = "__stage"
@@ -144,12 +154,96 @@ def _load_file(con: duckdb.DuckDBPyConnection, opened: OpenedFile, load: LoadCon
         drop_stage(con, STAGE)
 
 
+DEFAULT_MAX_REJECT_PCT = 10.0  # `cityops load` / `import --max-reject-pct`: see README
+
+
+def _refuse_rejects(report: LoadReport, max_reject_pct: float) -> None:
+    """Raise :class:`LoadRefused` when the load must not be swapped in: nothing was
+    recognised, every row read was rejected, or the share of rejected rows passes
+    ``max_reject_pct`` (per cent of the rows read; files skipped as already loaded read
+    nothing and do not count)."""
+    if not report.files:
+        raise LoadRefused(f"{report.src_dir}: nothing was recognised (no contract file); "
+                          "nothing was loaded (the warehouse is unchanged)")
+    read, rejected = report.rows_read, report.rows_rejected
+    if not read:
+        return  # every file was loaded before: nothing new, nothing wrong
+    share = 100.0 * rejected / read
+    if rejected == read or share > max_reject_pct:
+        worst = max(report.files, key=lambda f: f.rows_rejected)
+        first = f"; first: {worst.reject_reasons[0][:300]}" if worst.reject_reasons else ""
+        raise LoadRefused(
+            f"load refused, nothing was loaded (the warehouse is unchanged): {rejected} of "
+            f"{read} rows rejected ({share:.1f} %, more than --max-reject-pct "
+            f"{max_reject_pct:g} %); most in {worst.file_name} ({worst.rows_rejected}){first}")
+
+
+Work = Callable[[duckdb.DuckDBPyConnection, LoadContext, Path, LoadReport], list[str]]
+
+
+def run_load(warehouse: Path, report: LoadReport, work: Work, *, needs_seeds: bool = True,
+             seeds: dict[str, frozenset[str]] | None = None,
+             console: Console | None = None, into: Path | None = None,
+             extracted_at: datetime | None = None,
+             max_reject_pct: float | None = None) -> LoadReport:
+    """The one load path of ``cityops load`` and ``cityops import``: open a writable copy of
+    ``warehouse`` (or use ``into``), migrate raw, build the :class:`LoadContext` (seeds, PII
+    pads, extraction time) and call ``work(con, load, scratch, report)``, which stages its
+    files, loads them (:func:`warehouse.loading.core.load_stage`), appends their results to
+    ``report`` and returns the refusals.  Any refusal — or, with ``max_reject_pct``, too many
+    rejected rows (:func:`_refuse_rejects`) — raises :class:`LoadRefused` and the copy is
+    never swapped in; otherwise it is, atomically, and the report is printed."""
+    t0 = time.perf_counter()
+    seeds = seeds if seeds is not None else (seed_codes() if needs_seeds else {})
+    load = LoadContext(report.load_id, seeds, hmac_pads(pii_key(warehouse)), KEPT_REASONS,
+                       extracted_at=extracted_at, loaded_at=report.loaded_at)
+    copy = contextlib.nullcontext(into) if into is not None else writable_copy(warehouse)
+    with copy as path, tempfile.TemporaryDirectory(prefix="cityops-load-") as spill:
+        scratch = Path(spill) / "files"
+        scratch.mkdir()
+        con = duckdb.connect(str(path), config={"memory_limit": DUCKDB_MEMORY,
+                                                "temp_directory": str(Path(spill) / "duckdb")})
+        try:
+            con.execute("SET enable_progress_bar = false")
+            for step in migrate(con):
+                report.warnings.append(f"{warehouse}: {step}")
+            refused = work(con, load, scratch, report)
+            if refused:
+                raise LoadRefused(
+                    f"load refused, nothing was loaded (the warehouse is unchanged); "
+                    f"{len(refused)} file(s) cannot be loaded:\n"
+                    + "\n".join(f"  - {r}" for r in refused))
+            # the rows that waited for a parent record this load delivered
+            released, report.waiting = release_pending(con, load)
+            report.files += released
+            if max_reject_pct is not None:
+                _refuse_rejects(report, max_reject_pct)
+        except LoadRefused:
+            print_report(report, console)  # what was read, and why nothing was kept
+            raise
+        finally:
+            con.close()
+    report.seconds = time.perf_counter() - t0
+    print_report(report, console)
+    return report
+
+
+def new_report(src: Path, warehouse: Path, warnings: list[str] | None = None) -> LoadReport:
+    """An empty report of a load starting now, with its load id."""
+    loaded_at = datetime.now()
+    load_id = loaded_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    report = LoadReport(load_id, src, warehouse, warnings=list(warnings or []))
+    report.loaded_at = loaded_at
+    return report
+
+
 def load_directory(src_dir: Path, warehouse: Path, *,
                    seeds: dict[str, frozenset[str]] | None = None,
                    console: Console | None = None,
                    batch_bytes: int | None = None,
                    into: Path | None = None,
-                   extracted_at: datetime | None = None) -> LoadReport:
+                   extracted_at: datetime | None = None,
+                   max_reject_pct: float | None = None) -> LoadReport:
     """Validate every contract file in ``src_dir`` and load it into ``warehouse``'s raw.*.
 
     ``seeds`` (unit/topic/portal-area codes) default to :func:`seed_codes`; tests pass their
@@ -159,10 +253,12 @@ def load_directory(src_dir: Path, warehouse: Path, *,
     caller already holds and swaps in (``cityops update``); by default the load makes and
     swaps in its own.  ``extracted_at``: when the extracts were taken (``--extracted-at``);
     by default each file's own latest moment (:func:`warehouse.loading.writing.
-    file_extracted_at`), else the time of the load.
+    file_extracted_at`), else the time of the load.  ``max_reject_pct`` (``cityops load``
+    passes :data:`DEFAULT_MAX_REJECT_PCT` or ``--max-reject-pct``): refuse the load when
+    nothing is recognised, every row is rejected or more than this share of the rows read
+    is; None (the default of this function) keeps every load.
     """
     del batch_bytes
-    t0 = time.perf_counter()
     src_dir, warehouse = Path(src_dir), Path(warehouse)
     if not src_dir.is_dir():
         what = "is not a directory" if src_dir.exists() else "does not exist"
@@ -170,45 +266,26 @@ def load_directory(src_dir: Path, warehouse: Path, *,
                           "Pass the directory holding the extracts (e.g. data/sample).")
     files, warnings = discover(src_dir)
     files.sort(key=lambda f: (LOAD_ORDER.index(f.contract.name), f.name))
-    loaded_at = datetime.now()
-    load_id = loaded_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    report = LoadReport(load_id, src_dir, warehouse, warnings=warnings)
+    report = new_report(src_dir, warehouse, warnings)
     if not files:
         report.warnings.append(f"{src_dir}: no contract files found; tables left as they were")
-    seeds = seeds if seeds is not None else (seed_codes() if files else {})
-    load = LoadContext(load_id, seeds, hmac_pads(pii_key(warehouse)), KEPT_REASONS,
-                       extracted_at=extracted_at, loaded_at=loaded_at)
-    refused: list[str] = []
-    copy = contextlib.nullcontext(into) if into is not None else writable_copy(warehouse)
-    scanner = Scanner([f.path for f in files])  # hashes the files beside the load
-    with contextlib.closing(scanner), copy as path, \
-            tempfile.TemporaryDirectory(prefix="cityops-load-") as spill:
-        scratch = Path(spill) / "files"
-        scratch.mkdir()
-        con = duckdb.connect(str(path), config={"memory_limit": DUCKDB_MEMORY,
-                                                "temp_directory": str(Path(spill) / "duckdb")})
-        try:
-            con.execute("SET enable_progress_bar = false")
-            for step in migrate(con):
-                report.warnings.append(f"{warehouse}: {step}")
-            for source in files:
-                try:
-                    opened = open_source(source, scanner)
-                    if refused:  # the load is lost anyway: only look for more refusals
-                        inspect(con, opened, scratch)
-                    else:
-                        report.files.append(_load_file(con, opened, load, scratch))
-                except FileRefused as exc:
-                    refused.append(str(exc))
-            if refused:
-                raise LoadRefused(
-                    f"load refused, nothing was loaded (the warehouse is unchanged); "
-                    f"{len(refused)} file(s) cannot be loaded:\n"
-                    + "\n".join(f"  - {r}" for r in refused))
-            released, report.waiting = release_pending(con, load)
-            report.files += released
-        finally:
-            con.close()
-    report.seconds = time.perf_counter() - t0
-    print_report(report, console)
-    return report
+
+    def work(con: duckdb.DuckDBPyConnection, load: LoadContext, scratch: Path,
+             report: LoadReport) -> list[str]:
+        refused: list[str] = []
+        for source in files:
+            try:
+                opened = open_source(source, scanner)
+                if refused:  # the load is lost anyway: only look for more refusals
+                    inspect(con, opened, scratch)
+                else:
+                    report.files.append(_load_file(con, opened, load, scratch))
+            except FileRefused as exc:
+                refused.append(str(exc))
+        return refused
+
+    scanner = Scanner([f.path for f in files])  # hashes the files while the copy is made
+    with contextlib.closing(scanner):
+        return run_load(warehouse, report, work, needs_seeds=bool(files), seeds=seeds,
+                        console=console, into=into, extracted_at=extracted_at,
+                        max_reject_pct=max_reject_pct)

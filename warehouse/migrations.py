@@ -86,12 +86,40 @@ def _pending_rows(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE raw.load_audit SET rows_pending = 0")
 
 
+def _rebuild(con: duckdb.DuckDBPyConnection, table: str, ddl: str) -> None:
+    """Recreate raw.<table> by ``ddl`` (the current columns, in contract order) keeping
+    every row, matched by column name; a column the old table lacks is NULL."""
+    con.execute(f"ALTER TABLE raw.{table} RENAME TO {table}__old")
+    con.execute(ddl)
+    old = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' "
+        "and table_name = ?", [f"{table}__old"]).fetchall()}
+    new = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' "
+        "and table_name = ? order by ordinal_position", [table]).fetchall()]
+    cols = ", ".join(f'"{c}"' for c in new if c in old)
+    con.execute(f"INSERT INTO raw.{table} ({cols}) SELECT {cols} FROM raw.{table}__old")
+    con.execute(f"DROP TABLE raw.{table}__old")
+
+
+def _event_seq(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 4: ``ticket_events.event_seq``, the source's order of a ticket's events
+    (part of the key; empty on every row loaded before, as in a file without it). The
+    tables are rebuilt so the column sits where the contract puts it."""
+    contract = CONTRACTS["ticket_events"]
+    _rebuild(con, "ticket_events", raw_table_ddl(contract))
+    _rebuild(con, "ticket_events__rejected", rejected_table_ddl(contract))
+    _rebuild(con, "ticket_events__history", history_table_ddl(contract))
+
+
 # version -> (what it changes, the step from version - 1); in order, without gaps
 MIGRATIONS: dict[int, tuple[str, Migration]] = {
     2: ("extraction times (_extracted_at, raw.load_audit.extracted_at) and history tables",
         _extraction_times),
     3: ("rows waiting for their parent record (raw.<contract>__pending, "
         "raw.load_audit.rows_pending)", _pending_rows),
+    4: ("ticket_events.event_seq: the source's order of a ticket's events, part of the key",
+        _event_seq),
 }
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
@@ -142,7 +170,7 @@ def migrate(con: duckdb.DuckDBPyConnection, now: str | None = None) -> list[str]
     con.execute(SCHEMA_VERSION_DDL)
     if not con.execute("select count(*) from raw.schema_version").fetchone()[0]:
         con.execute(f"INSERT INTO raw.schema_version VALUES (1, ?, {stamp})", [FIRST_VERSION])
-    for target in range(version + 1, SCHEMA_VERSION + 1):
+    for target in sorted(v for v in MIGRATIONS if v > version):
         description, step = MIGRATIONS[target]
         step(con)
         con.execute(f"INSERT INTO raw.schema_version VALUES (?, ?, {stamp})",

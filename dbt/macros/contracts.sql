@@ -4,7 +4,7 @@
 {% macro raw_contract(table) -%}
     {%- set contracts = {
         'tickets': {'key': ['ticket_id'], 'known_at': 'opened_at', 'freshness_days': 14},
-        'ticket_events': {'key': ['ticket_id', 'event_at', 'event'], 'known_at': 'event_at', 'freshness_days': 14},
+        'ticket_events': {'key': ['ticket_id', 'event_at', 'event', 'event_seq'], 'known_at': 'event_at', 'freshness_days': 14},
         'calls': {'key': ['call_id'], 'known_at': 'coalesce(ended_at, answered_at, offered_at)', 'freshness_days': 14},
         'submissions': {'key': ['submission_id'], 'known_at': 'received_at', 'freshness_days': 14},
         'publications': {'key': ['publication_id'], 'known_at': 'ready_at', 'freshness_days': 14},

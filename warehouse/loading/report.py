@@ -46,6 +46,7 @@ class LoadReport:
     seconds: float = 0.0
     # per child contract, the rows still waiting for their parent after this load
     waiting: dict[str, int] = field(default_factory=dict)
+    loaded_at: datetime | None = None  # when the load started
 
     def file(self, file_name: str) -> FileResult:
         for f in self.files:

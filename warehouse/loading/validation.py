@@ -429,7 +429,7 @@ def _key_text(contract: Contract, alias: str) -> str:
             parts.append(f"strftime({alias}.{t(k)}, '%Y-%m-%d %H:%M:%S.%f')")
         else:
             parts.append(f"CAST({alias}.{t(k)} AS VARCHAR)")
-    return " || '|' || ".join(parts)
+    return f"concat_ws('|', {', '.join(parts)})"  # an empty optional key part is left out
 
 
 def rules(contract: Contract, ctx: FileContext) -> list[Rule]:
@@ -506,13 +506,23 @@ def _resolved_before_opened(checked: str) -> str:
             f"WHERE c.{event} = 'resolved' AND c.{at} < o.opened_at")
 
 
+def key_match(contract: Contract, left: str, right: str, right_col=t, left_col=t
+              ) -> list[str]:
+    """SQL: the key of ``left`` equals the key of ``right``, an empty value of an optional
+    key column matching an empty one (IS NOT DISTINCT FROM)."""
+    return [f"{left}.{left_col(k)} {'=' if contract.column(k).required else 'IS NOT DISTINCT FROM'}"
+            f" {right}.{right_col(k)}" for k in contract.key]
+
+
 def _duplicate_key(contract: Contract, checked: str) -> str:
     """Rows whose complete key comes again later in the file.  Grouping by a 64-bit hash
     of the key is several times cheaper than by the key itself; the few candidates are
     then matched on the key."""
     keys = ", ".join(t(k) for k in contract.key)
-    complete = " AND ".join(f"{t(k)} IS NOT NULL" for k in contract.key)
-    match = " AND ".join(f"d.{t(k)} = c.{t(k)}" for k in contract.key)
+    # an optional key column (ticket_events.event_seq) may be empty: empty is then a value
+    complete = " AND ".join(f"{t(k)} IS NOT NULL" for k in contract.key
+                            if contract.column(k).required)
+    match = " AND ".join(key_match(contract, "d", "c"))
     candidates = (f"SELECT {keys}, {ROW} FROM {checked} WHERE {complete} AND hash({keys}) IN "
                   f"(SELECT h FROM (SELECT hash({keys}) AS h FROM {checked} WHERE {complete}) "
                   f"GROUP BY h HAVING count(*) > 1)")

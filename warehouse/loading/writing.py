@@ -48,7 +48,7 @@ from warehouse.contracts import (
     parent_key_sql,
 )
 from warehouse.loading.reading import ROW
-from warehouse.loading.validation import PENDING, REASON, q, t
+from warehouse.loading.validation import PENDING, REASON, key_match, q, t
 from warehouse.pii import (
     hmac_sql,
     normalise_email_sql,
@@ -182,7 +182,7 @@ def _decide(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
     if ranged is None:
         return 0, 0, 0
     in_range, params = ranged
-    by_key = " AND ".join(f"r.{q(k)} = c.{t(k)}" for k in contract.key)
+    by_key = " AND ".join(key_match(contract, "r", "c", left_col=q))
     progress_raw = latest_moment_sql(contract, lambda n: f"r.{q(n)}") or "NULL"
     progress_new = latest_moment_sql(contract, lambda n: f"c.{t(n)}") or "NULL"
     con.execute(

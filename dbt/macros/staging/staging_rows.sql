@@ -70,6 +70,9 @@ final as (
         group_code,
         cast(priority as integer) as priority,
         coalesce(comment_chars, 0) as comment_chars,
+        -- the source's order of the ticket's events (e.g. ServiceNow's sys_mod_count):
+        -- orders events of one instant before their kind does; empty when not delivered
+        cast(event_seq as bigint) as source_seq,
         _load_id
     from deduplicated
     where {{ known_at_filter('ticket_events') }}

@@ -58,7 +58,10 @@ sequenced as (
         lead(event_instant) over ticket_order as next_event_instant,
         lead(event_at) over ticket_order as next_event_at
     from events_in_scope
-    window ticket_order as (partition by ticket_id order by event_instant, event_rank)
+    -- events of one instant: in the source's order where it gives one, else by kind
+    window ticket_order as (
+        partition by ticket_id order by event_instant, source_seq nulls last, event_rank
+    )
 ),
 
 segments as (

@@ -80,6 +80,7 @@ from warehouse.loading.report import FileResult, LoadReport, print_report
 from warehouse.loading.writing import already_loaded, insert_audit
 from warehouse.migrations import migrate
 from warehouse.pii import hmac_pads, pii_key
+from warehouse.snapshots import keep_snapshots
 from warehouse.store import writable_copy
 
 __all__ = ["LoadRefused", "LoadReport", "FileResult", "load_directory", "seed_codes"]
@@ -207,6 +208,7 @@ def load_directory(src_dir: Path, warehouse: Path, *,
                     + "\n".join(f"  - {r}" for r in refused))
             released, report.waiting = release_pending(con, load)
             report.files += released
+            keep_snapshots(con, load_id)  # the portfolio versions this load delivered
         finally:
             con.close()
     report.seconds = time.perf_counter() - t0

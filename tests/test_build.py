@@ -30,7 +30,8 @@ MARTS = {
     "build_info", "organisation_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
     "kck_call_topics", "kck_calls_hourly", "submissions", "unit_workload", "publications",
     "service_card_freshness", "service_catalogue", "smart_city_portfolio",
-    "smart_city_milestones", "director_kpis", "director_kpis_by_unit", "kpi_values", "kpis",
+    "smart_city_milestones", "smart_city_project_months", "director_kpis",
+    "director_kpis_by_unit", "kpi_values", "kpis", "kck_staffing",
 }
 CUTOFF = "2025-09-01"  # the incremental chain loads what happened from here on second
 
@@ -195,7 +196,7 @@ def _audit_load(con, load_id: str, table: str) -> None:
     """The raw.load_audit row the loader writes for the rows of ``load_id`` in ``table``
     (the build learns from it which sources have new rows)."""
     con.execute("insert into raw.load_audit select $id, $t, $t || '.csv', $id, n, n, 0, "
-                "'loaded', '', localtimestamp, localtimestamp, localtimestamp from "
+                "'loaded', '', localtimestamp, localtimestamp, localtimestamp, 0 from "
                 f"(select count(*) as n from raw.{table} where _load_id = $id)",
                 {"id": load_id, "t": table})
 

@@ -193,6 +193,7 @@ def drop_other_languages(frame: pl.DataFrame, name: str, lang: str) -> pl.DataFr
 RAG_REASONS = {
     "on track": N_("rag_on_track"),
     "cancelled": N_("rag_cancelled"),
+    "completed": N_("rag_completed"),
     "more than 30 days late": N_("rag_late_30"),
     "late": N_("rag_late"),
     "over budget": N_("rag_over_budget"),

@@ -30,7 +30,8 @@ MARTS = {
     "build_info", "organisation_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
     "kck_call_topics", "kck_calls_hourly", "submissions", "unit_workload", "publications",
     "service_card_freshness", "service_catalogue", "smart_city_portfolio",
-    "smart_city_milestones", "director_kpis", "director_kpis_by_unit", "kpi_values", "kpis",
+    "smart_city_milestones", "smart_city_project_months", "director_kpis",
+    "director_kpis_by_unit", "kpi_values", "kpis", "kck_staffing",
     "director_kpis_by_priority", "city_score", "kpi_alerts", "source_freshness",
 }
 CUTOFF = "2025-09-01"  # the incremental chain loads what happened from here on second

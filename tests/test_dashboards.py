@@ -366,7 +366,7 @@ def test_the_date_of_the_data_is_the_builds_whatever_was_loaded(calls_only, monk
 def test_smart_city_page(wh):
     at = open_page("smart_city")
     red = rows(wh, "select count(*) from marts.smart_city_portfolio "
-                   "where rag_status = 'red'")[0][0]
+                   "where rag_status = 'red'")[0][0]  # = the month of as_of's (test_smart_city)
     metric = next(m for m in at.metric if m.label == "RAG: czerwony")
     assert int(metric.value) == red
     n = rows(wh, "select count(*) from marts.smart_city_portfolio")[0][0]
@@ -433,13 +433,14 @@ def test_a_new_build_swapped_in_is_read_at_the_next_rerun(wh, tmp_path, monkeypa
     shutil.copyfile(current_file(wh), link)  # a plain file: the first write turns it into a link
     monkeypatch.setenv("CITYOPS_WAREHOUSE", str(link))
     at = open_page("smart_city")
-    red = rows(link, "select count(*) from marts.smart_city_portfolio "
-                     "where rag_status = 'red'")[0][0]
-    total = rows(link, "select count(*) from marts.smart_city_portfolio")[0][0]
+    latest = ("from marts.smart_city_project_months where month_start = "
+              "(select max(month_start) from marts.smart_city_project_months)")
+    red = rows(link, f"select count(*) {latest} and rag_status = 'red'")[0][0]
+    total = rows(link, f"select count(*) {latest}")[0][0]
     assert int(next(m for m in at.metric if m.label == "RAG: czerwony").value) == red
     with writable_copy(link) as path:  # a "rebuild": every project turns red
         con = duckdb.connect(str(path))
-        con.execute("update marts.smart_city_portfolio set rag_status = 'red'")
+        con.execute("update marts.smart_city_project_months set rag_status = 'red'")
         con.close()
     assert current_file(link) != link and total != red
     at.run()

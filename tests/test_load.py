@@ -175,7 +175,8 @@ def test_absent_files_leave_empty_tables(tmp_path: Path) -> None:
     assert tables == set(CONTRACTS) | {f"{c}__rejected" for c in CONTRACTS} | {
         f"{c}__history" for c in CONTRACTS} | {
         f"{c}__pending" for c, contract in CONTRACTS.items() if contract.parent} | {
-        "load_audit", "build_log", "public_holidays", "schema_version"}
+        "load_audit", "build_log", "public_holidays", "schema_version",
+        "sc_projects__snapshots"}
     for contract in CONTRACTS:
         expected = 3 if contract == "calls" else 0
         assert q(wh, f"SELECT count(*) FROM raw.{contract}") == [(expected,)]

@@ -61,6 +61,11 @@ def test_release_0_1_is_migrated_to_the_current_schema_keeping_every_row(old_war
     steps = migrate(con)
     assert len(steps) == len(MIGRATIONS)
     migrated, after = _schema(con), _counts(con)
+    # version 6: every portfolio version raw held is kept as a snapshot, known when loaded
+    snapshots = con.execute(
+        "select count(*), count(*) filter (where _snapshot_at <= _extracted_at) "
+        "from raw.sc_projects__snapshots").fetchone()
+    assert snapshots == (before["sc_projects"], before["sc_projects"]) != (0, 0)
     versions = con.execute("select version from raw.schema_version order by 1").fetchall()
     con.close()
     fresh = duckdb.connect(str(tmp_path / "fresh.duckdb"))

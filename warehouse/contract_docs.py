@@ -22,6 +22,7 @@ import yaml
 from warehouse import generated
 from warehouse.contracts import (
     CONTRACTS,
+    EXTRACTED_AT,
     LOAD_ORDER,
     REF_PORTAL_AREAS,
     REF_PROJECTS,
@@ -190,6 +191,21 @@ def render_sources_yml() -> str:
                        "each build.",
         "columns": [{"name": "holiday_date", "description": "The holiday."},
                     {"name": "name", "description": "Its name."}],
+    })
+    projects = CONTRACTS["sc_projects"]
+    tables.append({
+        "name": "sc_projects__snapshots",
+        "description": "Every version of a Smart City project a load delivered (the winners "
+                       "of raw.sc_projects and the older extracts of its history), appended "
+                       "after each load by warehouse/snapshots.py and never deleted: the "
+                       "portfolio's history, one version per project and extract.",
+        "meta": {"system": projects.system, "key": ["project_id", EXTRACTED_AT]},
+        "columns": [{"name": c.stored_name, "description": _column_description(c)}
+                    for c in projects.columns]
+                   + [{"name": EXTRACTED_AT, "description": "When the extract was taken."},
+                      {"name": "_snapshot_at",
+                       "description": "When the version was known: its extraction time, or "
+                                      "the start of the load that brought it when earlier."}],
     })
     document = {"version": 2, "sources": [{
         "name": "raw",

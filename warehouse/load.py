@@ -89,6 +89,7 @@ from warehouse.loading.report import FileResult, LoadReport, print_report
 from warehouse.loading.writing import already_loaded, insert_audit
 from warehouse.migrations import migrate
 from warehouse.pii import hmac_pads, pii_key
+from warehouse.snapshots import keep_snapshots
 from warehouse.store import writable_copy
 
 __all__ = ["DEFAULT_MAX_REJECT_PCT", "LoadRefused", "LoadReport", "FileResult", "load_directory",
@@ -216,6 +217,7 @@ def run_load(warehouse: Path, report: LoadReport, work: Work, *, needs_seeds: bo
             # the rows that waited for a parent record this load delivered
             released, report.waiting = release_pending(con, load)
             report.files += released
+            keep_snapshots(con, report.load_id)  # the portfolio versions this load delivered
             if max_reject_pct is not None:
                 _refuse_rejects(report, max_reject_pct)
         except LoadRefused:

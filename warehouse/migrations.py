@@ -31,6 +31,7 @@ from warehouse.contracts import (
     raw_table_ddl,
     rejected_table_ddl,
 )
+from warehouse.snapshots import keep_all_versions, snapshots_table_ddl
 
 BUILD_LOG_DDL = ("CREATE TABLE IF NOT EXISTS raw.build_log "
                  "(built_at TIMESTAMP, as_of TIMESTAMP, full_refresh BOOLEAN, reason VARCHAR)")
@@ -112,6 +113,13 @@ def _event_seq(con: duckdb.DuckDBPyConnection) -> None:
     _rebuild(con, "ticket_events__history", history_table_ddl(contract))
 
 
+def _portfolio_snapshots(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 5: the versions of the Smart City portfolio each load delivers are kept
+    (raw.sc_projects__snapshots, :mod:`warehouse.snapshots`), filled with every version
+    raw already held."""
+    keep_all_versions(con)
+
+
 # version -> (what it changes, the step from version - 1); in order, without gaps
 MIGRATIONS: dict[int, tuple[str, Migration]] = {
     2: ("extraction times (_extracted_at, raw.load_audit.extracted_at) and history tables",
@@ -120,6 +128,8 @@ MIGRATIONS: dict[int, tuple[str, Migration]] = {
         "raw.load_audit.rows_pending)", _pending_rows),
     4: ("ticket_events.event_seq: the source's order of a ticket's events, part of the key",
         _event_seq),
+    5: ("the Smart City portfolio's versions each load delivered "
+        "(raw.sc_projects__snapshots)", _portfolio_snapshots),
 }
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
@@ -128,14 +138,15 @@ assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
 
 def _create_current(con: duckdb.DuckDBPyConnection) -> None:
     """Every raw table at the current version (CREATE … IF NOT EXISTS): the contracts and
-    their rejects, the load audit, the build log, the holiday calendar."""
+    their rejects, the load audit, the build log, the holiday calendar, the portfolio's
+    snapshots."""
     for contract in CONTRACTS.values():
         con.execute(raw_table_ddl(contract))
         con.execute(rejected_table_ddl(contract))
         con.execute(history_table_ddl(contract))
         if contract.parent is not None:
             con.execute(pending_table_ddl(contract))
-    for ddl in (LOAD_AUDIT_DDL, BUILD_LOG_DDL, HOLIDAYS_DDL):
+    for ddl in (LOAD_AUDIT_DDL, BUILD_LOG_DDL, HOLIDAYS_DDL, snapshots_table_ddl()):
         con.execute(ddl)
 
 
@@ -170,11 +181,13 @@ def migrate(con: duckdb.DuckDBPyConnection, now: str | None = None) -> list[str]
     con.execute(SCHEMA_VERSION_DDL)
     if not con.execute("select count(*) from raw.schema_version").fetchone()[0]:
         con.execute(f"INSERT INTO raw.schema_version VALUES (1, ?, {stamp})", [FIRST_VERSION])
+    reached = version
     for target in sorted(v for v in MIGRATIONS if v > version):
         description, step = MIGRATIONS[target]
         step(con)
         con.execute(f"INSERT INTO raw.schema_version VALUES (?, ?, {stamp})",
                     [target, description])
-        done.append(f"raw schema {target - 1} → {target}: {description}")
+        done.append(f"raw schema {reached} → {target}: {description}")
+        reached = target
     _create_current(con)  # tables of contracts no migration had to touch
     return done

@@ -17,7 +17,7 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.formats import fmt_period, weekday_names
+from dashboards.formats import fmt_date, fmt_number, fmt_percent, fmt_period, weekday_names
 from dashboards.i18n import (
     N_,
     column_label,
@@ -31,6 +31,27 @@ from dashboards.state import lang, q
 from dashboards.verdicts import BAD
 
 L = lang()
+
+
+def heat_grid(frame: pl.DataFrame, values: str, colours: str, title: str) -> go.Figure:
+    """Weekday × hour heat map of ``values``, each cell's number written in it."""
+    grid = (frame.pivot(on="hour", index="weekday", values=values, sort_columns=True)
+            .sort("weekday"))
+    hours = [c for c in grid.columns if c != "weekday"]
+    z = grid.select(hours).to_numpy()
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"{int(h):02d}:00" for h in hours],
+        y=[weekday_names(L)[int(d) - 1] for d in grid["weekday"]], colorscale=colours,
+        text=[["" if v != v or v is None else fmt_number(v, L) for v in row] for row in z],
+        texttemplate="%{text}", hovertemplate="%{y} %{x}: %{text}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return style_figure(fig, title, L, height=330, wrap=55)
+
+
+def fmt_period_days(first, last) -> str:
+    return f"{fmt_date(first, L)}–{fmt_date(last, L)}"
+
+
 st.title(t("page_kck", L))
 as_of = as_of_text(L)
 
@@ -81,16 +102,29 @@ else:
           caption=t("kck_queue_table", L, period=period))
 
     hourly = q(kck.heatmap, first, last)
+    staffing = q(kck.staffing)
+    heat_col, staff_col = st.columns(2)
     if not hourly.is_empty():
-        grid = (hourly.pivot(on="hour", index="weekday", values="offered", sort_columns=True)
-                .sort("weekday"))
-        hours = [c for c in grid.columns if c != "weekday"]
-        fig = go.Figure(go.Heatmap(
-            z=grid.select(hours).to_numpy(), x=[f"{int(h):02d}:00" for h in hours],
-            y=[weekday_names(L)[int(d) - 1] for d in grid["weekday"]], colorscale="Blues",
-            hovertemplate="%{y} %{x}: %{z}<extra></extra>"))
-        fig.update_yaxes(autorange="reversed")
-        chart(style_figure(fig, t("kck_heatmap", L, period=period), L, height=330), "kck_heat")
+        with heat_col:
+            chart(heat_grid(hourly, "offered", "Blues", t("kck_heatmap", L, period=period)),
+                  "kck_heat")
+    if not staffing.is_empty():
+        window = fmt_period_days(staffing["window_start"][0], staffing["window_end"][0])
+        target = staffing["target_service_level_pct"].max()
+        threshold = int(staffing["answer_threshold_seconds"].max())
+        with staff_col:
+            chart(heat_grid(staffing, "agents_needed", "Oranges",
+                            t("kck_staffing", L, target=fmt_percent(target, L, 0),
+                              seconds=threshold, window=window)), "kck_staffing")
+        st.markdown(t("kck_staffing_assumptions", L, window=window,
+                      weeks=((staffing["window_end"][0] - staffing["window_start"][0]).days
+                             + 1) // 7,
+                      target=fmt_percent(target, L, 0), seconds=threshold))
+        table(staffing.drop("window_start", "window_end", "target_service_level_pct",
+                            "answer_threshold_seconds"),
+              "kck_staffing", "kck_staffing_table", L,
+              caption=t("kck_staffing", L, target=fmt_percent(target, L, 0),
+                        seconds=threshold, window=window))
 
 st.divider()
 st.subheader("DK-03")

@@ -108,3 +108,16 @@ def overdue_by_district(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def submission_months(con: duckdb.DuckDBPyConnection) -> list[date]:
     return month_range(con, "submissions", "received_month")
+
+
+def staffing(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Agents needed per weekday × hour (Erlang C, marts.kck_staffing) and the load behind
+    them, over the mart's averaging window."""
+    return read(con, """
+        select weekday, hour, agents_needed, calls_per_hour, aht_seconds, traffic_erlangs,
+               predicted_service_level_pct, predicted_asa_seconds, occupancy_pct,
+               observed_service_level_pct, open_days, offered, target_service_level_pct,
+               answer_threshold_seconds, window_start, window_end
+        from marts.kck_staffing
+        order by weekday, hour
+    """)

@@ -176,3 +176,15 @@
 {% macro duckdb__iso_weekday(col) -%}
     isodow({{ col }})
 {%- endmacro %}
+
+{#- The integers lo … hi (both included) as a one-column table expression:
+    `from {{ integer_series(0, 10) }} as numbers (n)`. -#}
+{% macro integer_series(lo, hi) -%}
+    {{ return(adapter.dispatch('integer_series', 'cityops')(lo, hi)) }}
+{%- endmacro %}
+{% macro default__integer_series(lo, hi) -%}
+    {{ engine_not_implemented('integer_series') }}
+{%- endmacro %}
+{% macro duckdb__integer_series(lo, hi) -%}
+    generate_series({{ lo }}, {{ hi }})
+{%- endmacro %}

@@ -35,8 +35,8 @@ cards as (
     select * from {{ ref('service_card_freshness') }}
 ),
 
-projects as (
-    select * from {{ ref('smart_city_portfolio') }}
+project_months as (
+    select * from {{ ref('smart_city_project_months') }}
 ),
 
 resolved as (
@@ -62,7 +62,7 @@ card_months as (
     from {{ month_series(first_review_month, as_of_month) }} as months (month_start)
 ),
 
-by_unit as (
+others as (
     select
         month_start,
         'incident_sla_met_pct' as kpi_code,
@@ -184,15 +184,26 @@ by_unit as (
     from card_months
     cross join cards
     group by 1, 2, 3
+),
+
+-- red projects at each month's end: the column the Smart City page counts
+-- (smart_city_project_months.rag_status; only active projects are rated), in the months
+-- the other KPIs span (the portfolio's history reaches back before the other sources)
+by_unit as (
+    select * from others
     union all
     select
-        cast({{ dbt.date_trunc('month', as_of_local()) }} as date) as month_start,
+        month_start,
         'sc_projects_red' as kpi_code,
         owner_unit as unit_code,
         count(*) filter (where rag_status = 'red') as numerator,
         null as denominator
-    from projects
-    where status in ('planned', 'in_progress', 'on_hold')
+    from project_months
+    where
+        project_months.month_start >= coalesce(
+            (select min(others.month_start) as first_month from others),
+            project_months.month_start
+        )
     group by 1, 2, 3
 ),
 

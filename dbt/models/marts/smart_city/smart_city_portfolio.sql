@@ -1,5 +1,6 @@
 {#- One row per Smart City project with schedule, budget and milestone health as of
-    as_of and a RAG status whose rule is written in DECISIONS.md. -#}
+    as_of and its RAG state (macros/smart_city.sql; the rule is DECISIONS.md § 12a):
+    red, amber or green for an active project, 'completed' or 'cancelled' otherwise. -#}
 
 with projects as (
     select * from {{ ref('stg_smart_city__projects') }}
@@ -23,12 +24,9 @@ measured as (
     select
         projects.*,
         cast({{ as_of_local() }} as date) as as_of_date,
-        case
-            when projects.actual_end is not null then projects.actual_end
-            when projects.status = 'cancelled' then projects.planned_end
-            -- still running after its planned end: it ends no earlier than as_of
-            else greatest(projects.planned_end, cast({{ as_of_local() }} as date))
-        end as forecast_end,
+        {{ sc_forecast_end(
+            'projects.status', 'projects.actual_end', 'projects.planned_end',
+            'cast(' ~ as_of_local() ~ ' as date)') }} as forecast_end,
         coalesce(milestone_counts.milestones_total, 0) as milestones_total,
         coalesce(milestone_counts.milestones_done, 0) as milestones_done,
         coalesce(milestone_counts.milestones_overdue, 0) as milestones_overdue
@@ -44,53 +42,9 @@ scored as (
         {{ dbt.datediff('planned_end', 'forecast_end', 'day') }} as schedule_variance_days,
         -- noqa: enable=LT05
         {{ pct('spent_pln', 'budget_pln') }} as budget_burn_pct,
-        case
-            when status = 'completed' then 100.0
-            when planned_end <= planned_start then null
-            else least(
-                100.0,
-                greatest(
-                    0.0,
-                    100.0 * {{ dbt.datediff('planned_start', 'as_of_date', 'day') }}
-                    / {{ dbt.datediff('planned_start', 'planned_end', 'day') }}
-                )
-            )
-        end as elapsed_pct
+        {{ sc_elapsed_pct('status', 'planned_start', 'planned_end', 'as_of_date') }}
+            as elapsed_pct
     from measured
-),
-
-rag as (
-    select
-        *,
-        case
-            when status = 'cancelled' then 'red'
-            when schedule_variance_days > 30 or budget_burn_pct > 100 or milestones_overdue >= 2
-                then 'red'
-            when
-                schedule_variance_days > 0 or budget_burn_pct > coalesce(elapsed_pct, 100) + 10
-                or milestones_overdue = 1 or status = 'on_hold'
-                then 'amber'
-            else 'green'
-        end as rag_status,
-        nullif(concat_ws(
-            '; ',
-            case when status = 'cancelled' then 'cancelled' end,
-            case
-                when schedule_variance_days > 30 then 'more than 30 days late'
-                when schedule_variance_days > 0 then 'late'
-            end,
-            case
-                when budget_burn_pct > 100 then 'over budget'
-                when budget_burn_pct > coalesce(elapsed_pct, 100) + 10
-                    then 'spending ahead of schedule'
-            end,
-            case
-                when milestones_overdue >= 2 then milestones_overdue || ' milestones overdue'
-                when milestones_overdue = 1 then '1 milestone overdue'
-            end,
-            case when status = 'on_hold' then 'on hold' end
-        ), '') as rag_reason_raw
-    from scored
 ),
 
 final as (
@@ -113,9 +67,13 @@ final as (
         milestones_total,
         milestones_done,
         milestones_overdue,
-        rag_status,
-        coalesce(rag_reason_raw, 'on track') as rag_reason
-    from rag
+        {{ sc_rag_status(
+            'status', 'schedule_variance_days', 'budget_burn_pct', 'elapsed_pct',
+            'milestones_overdue') }} as rag_status,
+        {{ sc_rag_reason(
+            'status', 'schedule_variance_days', 'budget_burn_pct', 'elapsed_pct',
+            'milestones_overdue') }} as rag_reason
+    from scored
 )
 
 select * from final

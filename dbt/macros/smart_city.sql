@@ -1,0 +1,72 @@
+{#- The Smart City RAG rule (DECISIONS.md § 12a), one copy for the portfolio as of as_of
+    and for every earlier month (smart_city_project_months). Arguments are SQL
+    expressions. Finished and cancelled projects are not rated: their state is their own
+    ('completed', 'cancelled'); an active project (planned, in progress, on hold) is red,
+    amber or green. A schedule-only judgement (a month before the portfolio's history)
+    passes budget_burn_pct as null: the budget terms then never fire, nor does the hold
+    (a status it does not know). -#}
+{% macro sc_rag_status(status, variance, burn, elapsed, overdue) -%}
+    case
+        when {{ status }} = 'completed' then 'completed'
+        when {{ status }} = 'cancelled' then 'cancelled'
+        when {{ variance }} > 30 or {{ burn }} > 100 or {{ overdue }} >= 2 then 'red'
+        when
+            {{ variance }} > 0 or {{ burn }} > coalesce({{ elapsed }}, 100) + 10
+            or {{ overdue }} = 1 or {{ status }} = 'on_hold'
+            then 'amber'
+        else 'green'
+    end
+{%- endmacro %}
+
+{#- Why a project has its RAG state: 'completed', 'cancelled', 'on track' (green), or the
+    triggers of amber and red joined by '; ' (the dashboards translate each part). -#}
+{% macro sc_rag_reason(status, variance, burn, elapsed, overdue) -%}
+    case
+        when {{ status }} = 'completed' then 'completed'
+        when {{ status }} = 'cancelled' then 'cancelled'
+        else coalesce(nullif(concat_ws(
+            '; ',
+            case
+                when {{ variance }} > 30 then 'more than 30 days late'
+                when {{ variance }} > 0 then 'late'
+            end,
+            case
+                when {{ burn }} > 100 then 'over budget'
+                when {{ burn }} > coalesce({{ elapsed }}, 100) + 10
+                    then 'spending ahead of schedule'
+            end,
+            case
+                when {{ overdue }} >= 2 then {{ overdue }} || ' milestones overdue'
+                when {{ overdue }} = 1 then '1 milestone overdue'
+            end,
+            case when {{ status }} = 'on_hold' then 'on hold' end
+        ), ''), 'on track')
+    end
+{%- endmacro %}
+
+{#- When a project ends, judged on `judged_on`: its actual end; for a cancelled one its
+    planned end; else its planned end, or `judged_on` once that has passed (a project
+    running past its plan ends no earlier than the day it is judged). -#}
+{% macro sc_forecast_end(status, actual_end, planned_end, judged_on) -%}
+    case
+        when {{ actual_end }} is not null then {{ actual_end }}
+        when {{ status }} = 'cancelled' then {{ planned_end }}
+        else greatest({{ planned_end }}, {{ judged_on }})
+    end
+{%- endmacro %}
+
+{#- Share of the planned duration elapsed on `judged_on`, 0–100 (100 when completed). -#}
+{% macro sc_elapsed_pct(status, planned_start, planned_end, judged_on) -%}
+    case
+        when {{ status }} = 'completed' then 100.0
+        when {{ planned_end }} <= {{ planned_start }} then null
+        else least(
+            100.0,
+            greatest(
+                0.0,
+                100.0 * {{ dbt.datediff(planned_start, judged_on, 'day') }}
+                / {{ dbt.datediff(planned_start, planned_end, 'day') }}
+            )
+        )
+    end
+{%- endmacro %}

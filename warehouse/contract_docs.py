@@ -208,12 +208,15 @@ def render_sources_yml() -> str:
 
 
 def render_macro() -> str:
-    contracts = {name: {"key": list(c.key), **({"known_at": c.known_at} if c.known_at else {})}
+    contracts = {name: {"key": list(c.key), **({"known_at": c.known_at} if c.known_at else {}),
+                        **({"refs": refs} if (refs := {col.stored_name: col.ref for col
+                                                      in c.columns if col.ref}) else {})}
                  for name, c in CONTRACTS.items()}
     entries = ",\n".join(f"        {name!r}: {value!r}" for name, value in contracts.items())
     return (f"{{#- {GENERATED}: do not edit.\n"
-            "    The key and known-at rule of each raw contract, for the staging models\n"
-            "    (latest_raw_rows, known_at_filter). -#}\n"
+            "    The key, known-at rule and reference columns (column: reference set) of each\n"
+            "    raw contract, for the staging models (latest_raw_rows, known_at_filter) and\n"
+            "    the codes found in the data (codes_in_raw). -#}\n"
             "{% macro raw_contract(table) -%}\n"
             "    {%- set contracts = {\n" + entries + "\n    } -%}\n"
             "    {%- if table not in contracts -%}\n"
@@ -221,6 +224,9 @@ def render_macro() -> str:
             "(warehouse/contracts.py)') }}\n"
             "    {%- endif -%}\n"
             "    {{ return(contracts[table]) }}\n"
+            "{%- endmacro %}\n\n"
+            "{% macro raw_contract_names() -%}\n"
+            f"    {{{{ return({list(contracts)!r}) }}}}\n"
             "{%- endmacro %}\n")
 
 

@@ -86,12 +86,37 @@ def _pending_rows(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE raw.load_audit SET rows_pending = 0")
 
 
+def _rebuilt_as_contract(con: duckdb.DuckDBPyConnection, table: str, ddl: str) -> None:
+    """Give raw.<table> the columns, in the order, of ``ddl`` (the current contract's
+    CREATE TABLE), keeping every row: the table is created anew and its rows copied by
+    column name (a column the old table lacks is NULL), so an added column sits where
+    the contract has it, as in a new file, not after the load metadata."""
+    con.execute(f"ALTER TABLE raw.{table} RENAME TO {table}__migrating")
+    con.execute(ddl)
+    con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM raw.{table}__migrating")
+    con.execute(f"DROP TABLE raw.{table}__migrating")
+
+
+def _submissions_register(con: duckdb.DuckDBPyConnection) -> None:
+    """Submissions become the register of citizens' reports from every channel: the
+    channel takes phone, walk_in, letter, staff and other besides DK-03's electronic ones
+    (stored as the same text: nothing to convert), and a report taken by phone carries the
+    ``call_id`` of the KCK call it came from (optional: NULL on every row kept)."""
+    contract = CONTRACTS["submissions"]
+    for table, ddl in ((contract.name, raw_table_ddl(contract)),
+                       (f"{contract.name}__rejected", rejected_table_ddl(contract)),
+                       (f"{contract.name}__history", history_table_ddl(contract))):
+        _rebuilt_as_contract(con, table, ddl)
+
+
 # version -> (what it changes, the step from version - 1); in order, without gaps
 MIGRATIONS: dict[int, tuple[str, Migration]] = {
     2: ("extraction times (_extracted_at, raw.load_audit.extracted_at) and history tables",
         _extraction_times),
     3: ("rows waiting for their parent record (raw.<contract>__pending, "
         "raw.load_audit.rows_pending)", _pending_rows),
+    4: ("submissions from every channel: channel phone, walk_in, letter, staff, other; "
+        "call_id", _submissions_register),
 }
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)

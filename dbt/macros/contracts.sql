@@ -1,20 +1,25 @@
 {#- Generated from warehouse/contracts.py by `python -m warehouse.contract_docs`: do not edit.
-    The key and known-at rule of each raw contract, for the staging models
-    (latest_raw_rows, known_at_filter). -#}
+    The key, known-at rule and reference columns (column: reference set) of each
+    raw contract, for the staging models (latest_raw_rows, known_at_filter) and
+    the codes found in the data (codes_in_raw). -#}
 {% macro raw_contract(table) -%}
     {%- set contracts = {
-        'tickets': {'key': ['ticket_id'], 'known_at': 'opened_at'},
-        'ticket_events': {'key': ['ticket_id', 'event_at', 'event'], 'known_at': 'event_at'},
-        'calls': {'key': ['call_id'], 'known_at': 'coalesce(ended_at, answered_at, offered_at)'},
-        'submissions': {'key': ['submission_id'], 'known_at': 'received_at'},
-        'publications': {'key': ['publication_id'], 'known_at': 'ready_at'},
-        'it_services': {'key': ['service_code']},
-        'service_cards': {'key': ['card_id']},
-        'sc_projects': {'key': ['project_id']},
-        'sc_milestones': {'key': ['project_id', 'milestone']}
+        'tickets': {'key': ['ticket_id'], 'known_at': 'opened_at', 'refs': {'service_code': 'it_services', 'requester_unit': 'org_units'}},
+        'ticket_events': {'key': ['ticket_id', 'event_at', 'event'], 'known_at': 'event_at', 'refs': {'ticket_id': 'tickets', 'group_code': 'org_units'}},
+        'calls': {'key': ['call_id'], 'known_at': 'coalesce(ended_at, answered_at, offered_at)', 'refs': {'topic_code': 'kck_topics', 'forwarded_unit': 'org_units'}},
+        'submissions': {'key': ['submission_id'], 'known_at': 'received_at', 'refs': {'topic_code': 'kck_topics', 'responsible_unit': 'org_units'}},
+        'publications': {'key': ['publication_id'], 'known_at': 'ready_at', 'refs': {'portal_area': 'portal_areas', 'owner_unit': 'org_units'}},
+        'it_services': {'key': ['service_code'], 'refs': {'owner_unit': 'org_units'}},
+        'service_cards': {'key': ['card_id'], 'refs': {'responsible_unit': 'org_units'}},
+        'sc_projects': {'key': ['project_id'], 'refs': {'owner_unit': 'org_units'}},
+        'sc_milestones': {'key': ['project_id', 'milestone'], 'refs': {'project_id': 'sc_projects'}}
     } -%}
     {%- if table not in contracts -%}
         {{ exceptions.raise_compiler_error('raw.' ~ table ~ ' has no contract (warehouse/contracts.py)') }}
     {%- endif -%}
     {{ return(contracts[table]) }}
+{%- endmacro %}
+
+{% macro raw_contract_names() -%}
+    {{ return(['tickets', 'ticket_events', 'calls', 'submissions', 'publications', 'it_services', 'service_cards', 'sc_projects', 'sc_milestones']) }}
 {%- endmacro %}

@@ -34,7 +34,16 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.contracts import CONTRACTS, EXTRACTED_AT, LOAD_ORDER, Contract, parent_key_sql
+from warehouse.contracts import (
+    CONTRACTS,
+    EXTRACTED_AT,
+    LOAD_ORDER,
+    REF_SERVICES,
+    REF_TOPICS,
+    REF_UNITS,
+    Contract,
+    parent_key_sql,
+)
 from warehouse.loading.reading import FIELD_PROBLEM, ROW
 from warehouse.loading.report import FileResult
 from warehouse.loading.validation import (
@@ -48,6 +57,8 @@ from warehouse.loading.validation import (
 from warehouse.loading.writing import CODES, fill_codes, insert_audit, write_checked
 
 CHECKED = "__checked"
+# the reference kinds whose unknown codes a reader may keep, flagged as unmapped
+UNMAPPABLE = frozenset({REF_UNITS, REF_SERVICES, REF_TOPICS})
 KEPT_REASONS = 20  # reject reasons kept per file in the report (all are in __rejected)
 
 
@@ -66,6 +77,19 @@ class Staged:
     # reader numbers the records after a blank line there
     after_read: Callable[[duckdb.DuckDBPyConnection, str, int], None] | None = None
     status: str = "loaded"  # of the audit row ("released": rows that waited for a parent)
+    # reference kinds (REF_UNITS, REF_SERVICES, REF_TOPICS of warehouse.contracts) whose
+    # unknown codes are kept as they come instead of rejected: the "unknown …" rule of
+    # every column referencing one of them does not run (an importer without a mapping;
+    # `cityops load` keeps the rejection). The build shows such codes as unmapped units,
+    # services and topics (dbt/DECISIONS.md § 18).
+    unmapped: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.unmapped, frozenset):
+            raise TypeError(f"Staged.unmapped is a frozenset, not {type(self.unmapped).__name__}")
+        if self.unmapped - UNMAPPABLE:
+            raise ValueError(f"Staged.unmapped: {sorted(self.unmapped - UNMAPPABLE)} cannot be "
+                             f"kept unmapped (only {sorted(UNMAPPABLE)})")
 
 
 @dataclass(frozen=True)
@@ -89,7 +113,7 @@ def check(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext) -> 
     refs = fill_codes(con, contract, load.seeds)
     ctx = FileContext(contract, staged.relation, CODES, refs,
                       loaded_at=load.loaded_at or datetime.now(),
-                      decimal_mark=staged.decimal_mark)
+                      decimal_mark=staged.decimal_mark, unmapped=staged.unmapped)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {checked_sql(ctx)}")
     (rows,) = con.execute(f"SELECT count(*) FROM {CHECKED}").fetchone()
     if staged.after_read is not None:

@@ -22,6 +22,7 @@ import yaml
 from warehouse import generated
 from warehouse.contracts import (
     CONTRACTS,
+    ELECTRONIC_CHANNELS,
     LOAD_ORDER,
     REF_PORTAL_AREAS,
     REF_PROJECTS,
@@ -227,6 +228,11 @@ def render_macro() -> str:
             "{%- endmacro %}\n\n"
             "{% macro raw_contract_names() -%}\n"
             f"    {{{{ return({list(contracts)!r}) }}}}\n"
+            "{%- endmacro %}\n\n"
+            "{#- DK-03's electronic channels of the submissions register (its KPIs keep to "
+            "them). -#}\n"
+            "{% macro electronic_channels() -%}\n"
+            f"    {{{{ return({list(ELECTRONIC_CHANNELS)!r}) }}}}\n"
             "{%- endmacro %}\n")
 
 

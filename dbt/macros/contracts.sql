@@ -23,3 +23,8 @@
 {% macro raw_contract_names() -%}
     {{ return(['tickets', 'ticket_events', 'calls', 'submissions', 'publications', 'it_services', 'service_cards', 'sc_projects', 'sc_milestones']) }}
 {%- endmacro %}
+
+{#- DK-03's electronic channels of the submissions register (its KPIs keep to them). -#}
+{% macro electronic_channels() -%}
+    {{ return(['portal', 'email', 'mobile_app', 'epuap']) }}
+{%- endmacro %}

@@ -7,7 +7,7 @@ with calls as (
 ),
 
 topics as (
-    select * from {{ ref('kck_topics') }}
+    select * from {{ ref('topics') }}
 ),
 
 aggregated as (

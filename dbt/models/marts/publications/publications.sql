@@ -25,7 +25,7 @@ with publications as (
 ),
 
 units as (
-    select * from {{ ref('org_units') }}
+    select * from {{ ref('organisation_units') }}
 ),
 
 waits as (

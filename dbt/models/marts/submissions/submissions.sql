@@ -1,5 +1,6 @@
-{#- One row per submission (problem or idea from an electronic channel, DK-03) with its
-    lead times and its state as of as_of. -#}
+{#- One row per submission (a citizen's problem or idea, from any channel: the register;
+    DK-03's work is its electronic channels, is_electronic) with its lead times and its
+    state as of as_of. -#}
 
 {{ config(
     materialized='incremental',
@@ -28,7 +29,7 @@ with submissions as (
 ),
 
 topics as (
-    select * from {{ ref('kck_topics') }}
+    select * from {{ ref('topics') }}
 ),
 
 districts as (
@@ -36,7 +37,7 @@ districts as (
 ),
 
 units as (
-    select * from {{ ref('org_units') }}
+    select * from {{ ref('organisation_units') }}
 ),
 
 states as (
@@ -54,6 +55,8 @@ final as (
         states.received_at,
         cast({{ dbt.date_trunc('month', 'states.received_at') }} as date) as received_month,
         states.channel,
+        states.channel in ({{ "'" ~ electronic_channels() | join("', '") ~ "'" }}) as is_electronic,
+        states.call_id,
         states.kind,
         states.topic_code,
         topics.name_pl as topic_name_pl,
@@ -69,6 +72,10 @@ final as (
             as days_to_forward,
         {{ elapsed_days('states.forwarded_instant', 'states.unit_replied_instant') }}
             as days_to_unit_reply,
+        -- calendar days (real elapsed time, 24 h each), exact to 9 decimals, not rounded:
+        -- NULL while open at as_of (closed_at is NULL until it is known)
+        {{ exact_elapsed_days('states.received_instant', 'states.closed_instant') }}
+            as days_to_close,
         states.reply_due_at,
         states.is_open,
         states.is_open and {{ as_of_local() }} > states.reply_due_at as is_overdue,

@@ -41,7 +41,7 @@ services as (
 ),
 
 units as (
-    select * from {{ ref('organisation_units') }}
+    select * from {{ ref('org_units') }}
 ),
 
 tickets as (
@@ -67,7 +67,8 @@ final as (
         services.name_pl,
         services.name_en,
         services.owner_unit,
-        units.name_pl as owner_unit_name_pl,
+        coalesce(units.name_pl, {{ unmapped_name('services.owner_unit', 'pl') }})
+            as owner_unit_name_pl,
         services.criticality,
         services.support_hours,
         services.status,

@@ -29,7 +29,7 @@ with submissions as (
 ),
 
 topics as (
-    select * from {{ ref('topics') }}
+    select * from {{ ref('kck_topics') }}
 ),
 
 districts as (
@@ -37,7 +37,7 @@ districts as (
 ),
 
 units as (
-    select * from {{ ref('organisation_units') }}
+    select * from {{ ref('org_units') }}
 ),
 
 states as (
@@ -59,11 +59,12 @@ final as (
         states.call_id,
         states.kind,
         states.topic_code,
-        topics.name_pl as topic_name_pl,
+        coalesce(topics.name_pl, {{ unmapped_name('states.topic_code', 'pl') }}) as topic_name_pl,
         states.district,
         districts.name_pl as district_name,
         states.responsible_unit,
-        units.name_pl as responsible_unit_name_pl,
+        coalesce(units.name_pl, {{ unmapped_name('states.responsible_unit', 'pl') }})
+            as responsible_unit_name_pl,
         states.forwarded_at,
         states.unit_replied_at,
         states.closed_at,

@@ -29,7 +29,7 @@ from warehouse.store import current_file, writable_copy
 MARTS = {
     "build_info", "organisation_units", "incident_sla", "incident_sla_monthly", "kck_queue_service",
     "kck_call_topics", "kck_calls_hourly", "submissions", "unit_workload", "publications",
-    "service_card_freshness", "service_catalogue", "smart_city_portfolio",
+    "service_card_freshness", "service_catalogue", "smart_city_portfolio", "topics",
     "smart_city_milestones", "director_kpis", "director_kpis_by_unit", "kpi_values", "kpis",
 }
 CUTOFF = "2025-09-01"  # the incremental chain loads what happened from here on second
@@ -505,7 +505,10 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
     assert {"int_calls_measured", "kck_queue_service", "kck_call_topics", "director_kpis",
             "assert_kck_marts_reconcile"} <= ran
     assert not ran & {"incident_sla", "int_ticket_intervals", "publications", "submissions",
-                      "org_units", "organisation_units", "stg_kck__calls", "service_catalogue"}
+                      "org_units", "stg_kck__calls", "service_catalogue"}
+    # the unit and topic dimensions list the codes raw.calls holds (unmapped ones too,
+    # DECISIONS.md § 18): a calls load runs them, and nothing that reads them for names
+    assert {"organisation_units", "topics"} <= ran
     assert any(t.startswith("relationships_all_kck_call_topics") for t in ran)
     assert not any(t.startswith("columns_not_null_org_units") for t in ran)
     # what it left alone still matches the data: the same as building everything again

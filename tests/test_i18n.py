@@ -265,3 +265,19 @@ def test_docs_index_is_in_every_language(tmp_path):
     assert "dokumentacja / documentation" in page
     assert "brak; uruchom <code>cityops build</code> / missing; run <code>cityops build</code>" \
         in page
+
+
+def test_the_unmapped_label_of_the_marts_is_the_catalogues():
+    """The marts name an unmapped unit, service or topic with the dbt var unmapped_label,
+    which holds the catalogue message unmapped_code of each language (DECISIONS.md § 18):
+    the words have one home, the catalogues, and this test fails while they disagree."""
+    import yaml
+
+    from warehouse.build import DBT_DIR
+
+    label = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text())["vars"]["unmapped_label"]
+    assert set(label) == {"pl", "en"}
+    for lang, template in label.items():
+        assert template == i18n.translations(lang).gettext(i18n.UNMAPPED_LABEL), lang
+        assert i18n.unmapped_label("Group 56", lang) == template.replace("{code}", "Group 56")
+    assert i18n.unmapped_label("Group 56", "pl") == "niezmapowane: Group 56"

@@ -55,7 +55,8 @@ final as (
         states.received_at,
         cast({{ dbt.date_trunc('month', 'states.received_at') }} as date) as received_month,
         states.channel,
-        states.channel in ({{ "'" ~ electronic_channels() | join("', '") ~ "'" }}) as is_electronic,
+        coalesce(states.channel in ({{ "'" ~ electronic_channels() | join("', '") ~ "'" }}), false)
+            as is_electronic,
         states.call_id,
         states.kind,
         states.topic_code,

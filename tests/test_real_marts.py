@@ -250,7 +250,7 @@ def test_dk03_kpis_count_only_the_electronic_channels(imported):
                       "submission_days_to_forward": "electronic_channels"}
     forward = dict(query(wh, """
         select month_start, denominator from marts.kpi_values
-        where kpi_code = 'submission_days_to_forward' and unit_code = '(all)'"""))
+        where kpi_code = 'submission_days_to_forward' and breakdown = 'all'"""))
     expected = dict(query(wh, """
         select cast(date_trunc('month', forwarded_at) as date), count(*)
         from marts.submissions, marts.build_info
@@ -263,7 +263,7 @@ def test_dk03_kpis_count_only_the_electronic_channels(imported):
     assert every_channel >= forward[june] + 4  # the four June reports are not counted
     due = dict(query(wh, """
         select month_start, denominator from marts.kpi_values
-        where kpi_code = 'submissions_overdue_pct' and unit_code = '(all)'"""))
+        where kpi_code = 'submissions_overdue_pct' and breakdown = 'all'"""))
     expected = dict(query(wh, """
         select cast(date_trunc('month', reply_due_at) as date), count(*)
         from marts.submissions, marts.build_info

@@ -110,6 +110,18 @@ def N_(key: str) -> str:  # noqa: N802 (the gettext convention for a marked, unt
     return key
 
 
+# The label of a code the reference data does not know ("niezmapowane: {code}"): the marts
+# write it into the names of the unmapped units, services and topics, from the dbt var
+# unmapped_label, which holds this message of each language (tests/test_i18n.py keeps
+# them equal; dbt/DECISIONS.md § 19).
+UNMAPPED_LABEL = N_("unmapped_code")
+
+
+def unmapped_label(code: str, lang: str = DEFAULT_LANG) -> str:
+    """``niezmapowane: Group 56`` / ``unmapped: Group 56``."""
+    return t(UNMAPPED_LABEL, lang, code=code)
+
+
 def _fill(text: str, fields: Mapping[str, object]) -> str:
     return text.format(**fields) if fields else text
 

@@ -57,7 +57,7 @@ PAGES: tuple[Page, ...] = (
          "incidents"),
     Page("kck", N_("page_kck"), "kck", ":material/call:", "03_kck", "DK-02 / DK-05",
          "Calls of the KCK infoline: service level, waits, hours and topics; electronic "
-         "submissions.", "kck"),
+         "submissions (DK-03) and the register of reports from every channel.", "kck"),
     Page("units", N_("page_units"), "jednostki", ":material/account_tree:",
          "04_obciazenie_jednostek", "COI / DK directors",
          "Workload of each unit: tickets, calls, submissions and publications.", "units"),

@@ -169,8 +169,12 @@ def _describe_failure(res: Any) -> str:
         if not values and result.get("observed_value") is not None:
             values = result["observed_value"]
         count = result.get("unexpected_count")
-    if res.exception_info and res.exception_info.get("raised_exception"):
-        values = f"error: {res.exception_info.get('exception_message')}"
+    # GX keys the exception of an expectation by the metric that raised it
+    info = res.exception_info or {}
+    raised = [info] if "raised_exception" in info else list(info.values())
+    errors = [e for e in raised if isinstance(e, dict) and e.get("raised_exception")]
+    if errors:
+        values = f"error: {str(errors[0].get('exception_message')).splitlines()[0]}"
     shown = repr(values[:3]) if isinstance(values, list) else repr(values)
     return f"{where}: {rule}" + (f" ({count} rows)" if count else "") + f" → {shown}"
 

@@ -225,7 +225,7 @@ CASES: dict[str, Case] = {
         says=("calls.csv row 1: call longer than 8 h",), changed=("calls",)),
     "order_rule_submissions": Case(
         {"submissions.csv": csv_text(SUBM_HEADER, "S-9,2025-03-05 10:00:00,portal,problem,roads,"
-                                     "19,a@b.pl,,,,2025-03-04 10:00:00,resolved")},
+                                     "19,a@b.pl,,,,2025-03-04 10:00:00,resolved,")},
         accounts={"submissions.csv": (1, 0, 1)},
         reasons=(("submissions", "row 1: district=19 not in 1..18; closed_at="
                                  "'2025-03-04 10:00:00' before received_at"),),

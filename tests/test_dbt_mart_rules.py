@@ -24,6 +24,7 @@ from warehouse.store import current_file
 PLANT_BUILD = "plant"
 WITH_UNIT = "unit_code != '(none)'"
 HIGHER_IS_BETTER = "direction = 'higher_is_better' and target is not null"
+CLASSIFIED = "topic_code <> 'unclassified'"
 
 
 def _row(table: str, k: int = 0, where: str = "true") -> str:
@@ -80,8 +81,17 @@ PLANTS: dict[str, str] = {
     "expressions_are_true_unit_workload":
         f"update marts.unit_workload set publications_made = -1 "
         f"where {_row('marts.unit_workload')}",
-    "equal_row_count_organisation_units_ref_org_units_":
+    # the dimensions: every reference row, mapped; the unmapped rows as such
+    "assert_dimensions_hold_the_reference_data":
         f"delete from marts.organisation_units where {_row('marts.organisation_units')}",
+    "expressions_are_true_organisation_units":
+        f"update marts.organisation_units set department = null "
+        f"where {_row('marts.organisation_units', 1)}",
+    "expressions_are_true_topics":
+        f"update marts.topics set topic_group = 'unmapped' where {_row('marts.topics')}",
+    "relationships_all_kck_call_topics__topic_code":
+        f"update marts.kck_call_topics set topic_code = 'made-up topic' "
+        f"where {_row('marts.kck_call_topics', 0, CLASSIFIED)}",
     "relationships_all_director_kpis_by_unit__unit_code":
         f"update marts.director_kpis_by_unit set unit_code = 'XX-99' "
         f"where {_row('marts.director_kpis_by_unit', 0, WITH_UNIT)}",

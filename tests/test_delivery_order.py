@@ -32,7 +32,7 @@ TICKET = "T-1,2025-11-01 08:00:00,incident,NET,GD,phone,3,Awaria"
 
 
 def _sub(sid: str, received: str, closed: str = "", outcome: str = "open") -> str:
-    return f"{sid},{received},portal,problem,roads,5,a@example.com,,,,{closed},{outcome}"
+    return f"{sid},{received},portal,problem,roads,5,a@example.com,,,,{closed},{outcome},"
 
 
 # the extracts of one submission feed and one ticket: (name, extracted at, files); the

@@ -93,6 +93,13 @@ EXTRA_PLANTS: list[tuple[str, str, str]] = [
     ("raw.tickets",
      f"update raw.tickets set service_code = 'NO-SUCH-SERVICE' where {_first('raw.tickets')}",
      "service_code"),
+    # a unit or topic code the seeds lack, in a file whose reader kept none unmapped
+    ("raw.ticket_events",
+     f"update raw.ticket_events set group_code = 'NO-SUCH-UNIT' "
+     f"where {_first('raw.ticket_events')}", "group_code"),
+    ("raw.calls",
+     f"update raw.calls set topic_code = 'no_such_topic' where {_first('raw.calls')}",
+     "topic_code"),
     ("raw.calls",
      f"update raw.calls set caller_number_hash = '+48 600 123 456' where {_first('raw.calls')}",
      "caller_number_hash"),

@@ -5,9 +5,8 @@ backlog at a date; offered / answered / service level / ASA / AHT of the calls; 
 days to close. Each test plants clear personal identifiers in its input and finds them in
 no VARCHAR column of any schema of the built warehouse.
 
-Every figure test runs with a test mapping (all groups → IT-02-3 …), so it passes before
-the loader keeps unmapped codes; the tests of importing *without* a mapping are marked
-xfail until ``Staged.unmapped`` (branch real-marts) is merged.
+Every figure test runs with a test mapping (all groups → IT-02-3 …); the tests of
+importing *without* one check that unknown codes are kept, flagged unmapped.
 """
 
 from __future__ import annotations
@@ -18,13 +17,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import polars as pl
 import pytest
 from helpers import query
 
 from warehouse.build import build
 from warehouse.importing import import_files
-from warehouse.store import connect_read_only
+from warehouse.store import connect_read_only, writable_copy
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -332,7 +332,6 @@ def test_open311_requests_give_the_native_outcomes_and_days_to_close(tmp_path):
 
 # ---- without a mapping: unknown codes kept, flagged ---------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="needs Staged.unmapped from real-marts")
 def test_servicenow_without_a_mapping_keeps_every_incident_flagged_unmapped(tmp_path):
     """Without a mapping, groups, locations and categories are kept as the source writes
     them: every incident whose first snapshot names its category and location loads."""
@@ -346,7 +345,6 @@ def test_servicenow_without_a_mapping_keeps_every_incident_flagged_unmapped(tmp_
     assert groups and groups <= set(df["assignment_group"].unique())
 
 
-@pytest.mark.xfail(strict=True, reason="needs Staged.unmapped from real-marts")
 def test_311_without_a_mapping_keeps_every_request_flagged_unmapped(tmp_path):
     """Without a mapping, complaint types and agencies are kept as the source writes them;
     only the requests closed before they were created are rejected."""
@@ -359,6 +357,21 @@ def test_311_without_a_mapping_keeps_every_request_flagged_unmapped(tmp_path):
         sort=True).row(0)
     assert query(wh, "select count(*) from raw.submissions where topic_code = ?",
                  [top[0]]) == [(top[1],)]
+    # the checks accept the codes its file kept unmapped; the same codes in a file that
+    # did not keep them (a `cityops load`) fail, naming the columns
+    from expectations.runner import all_suites, run_suites
+
+    build(wh)
+    suite = next(s for s in all_suites() if s.name == "raw.submissions")
+    [good] = run_suites(wh, [suite], write_docs=False)
+    assert good.success, good.failures
+    with writable_copy(wh) as path:
+        con = duckdb.connect(str(path))
+        con.execute("update raw.load_audit set unmapped = ''")
+        con.close()
+    [bad] = run_suites(wh, [suite], write_docs=False)
+    assert {f.split(":")[0] for f in bad.failures} == {"topic_code", "responsible_unit"}
+    assert f"({result.report.rows_loaded} rows)" in bad.failures[0]
 
 
 # ---- all of them in one warehouse, through the dashboards -------------------------------
@@ -396,3 +409,27 @@ def test_every_profile_into_one_warehouse_and_every_page_renders(tmp_path, monke
             at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
+
+
+def test_events_waiting_for_their_ticket_keep_their_unmapped_group_when_released(tmp_path):
+    """An incident whose ticket is rejected (no location) leaves its events waiting; when a
+    later export brings the ticket, they are released with their unknown assignment group
+    still kept unmapped, as the file they came in kept it — not rejected for it."""
+    df = pl.read_csv(REAL / "servicenow_snapshot_150.csv", infer_schema=False)
+    inc = df["number"][0]
+    events = df.filter(pl.col("number") == inc)
+    groups = set(events["assignment_group"])
+    df.with_columns(location=pl.when(pl.col("number") == inc).then(pl.lit("?"))
+                    .otherwise(pl.col("location"))).write_csv(tmp_path / "first.csv")
+    events.head(1).write_csv(tmp_path / "ticket.csv")
+    wh = tmp_path / "wh.duckdb"
+    import_files("servicenow", [tmp_path / "first.csv"], wh, max_reject_pct=100)
+    (waiting,) = query(wh, "select count(*) from raw.ticket_events__pending")[0]
+    assert waiting > 0  # its snapshots as events (updates that change nothing give none)
+    import_files("servicenow", [tmp_path / "ticket.csv"], wh)
+    assert query(wh, "select count(*) from raw.ticket_events__pending") == [(0,)]
+    assert query(wh, "select count(*) from raw.ticket_events__rejected") == [(0,)]
+    rows = query(wh, "select group_code, _source_file from raw.ticket_events "
+                     "where ticket_id = ?", [inc])
+    assert len(rows) == waiting
+    assert {g for g, _ in rows} == groups and {f for _, f in rows} == {"first.csv [servicenow]"}

@@ -22,6 +22,7 @@ import yaml
 from warehouse import generated
 from warehouse.contracts import (
     CONTRACTS,
+    ELECTRONIC_CHANNELS,
     EXTRACTED_AT,
     LOAD_ORDER,
     REF_PORTAL_AREAS,
@@ -226,12 +227,16 @@ def render_sources_yml() -> str:
 def render_macro() -> str:
     contracts = {name: {"key": list(c.key),
                         **({"known_at": c.known_at, "freshness_days": c.freshness_days}
-                           if c.known_at else {})}
+                           if c.known_at else {}),
+                        **({"refs": refs} if (refs := {col.stored_name: col.ref for col
+                                                      in c.columns if col.ref}) else {})}
                  for name, c in CONTRACTS.items()}
     entries = ",\n".join(f"        {name!r}: {value!r}" for name, value in contracts.items())
     return (f"{{#- {GENERATED}: do not edit.\n"
-            "    The key, known-at rule and freshness of each raw contract, for the staging\n"
-            "    models (latest_raw_rows, known_at_filter) and marts.source_freshness. -#}\n"
+            "    The key, known-at rule, freshness and reference columns (column: reference\n"
+            "    set) of each raw contract, for the staging models (latest_raw_rows,\n"
+            "    known_at_filter), marts.source_freshness and the codes found in the data\n"
+            "    (codes_in_raw). -#}\n"
             "{% macro raw_contract(table) -%}\n"
             "    {%- set contracts = {\n" + entries + "\n    } -%}\n"
             "    {%- if table not in contracts -%}\n"
@@ -239,9 +244,17 @@ def render_macro() -> str:
             "(warehouse/contracts.py)') }}\n"
             "    {%- endif -%}\n"
             "    {{ return(contracts[table]) }}\n"
-            "{%- endmacro %}\n"
+            "{%- endmacro %}\n\n"
             "{% macro timed_contracts() -%}\n"
             f"    {{{{ return({[n for n, c in CONTRACTS.items() if c.known_at]!r}) }}}}\n"
+            "{%- endmacro %}\n\n"
+            "{% macro raw_contract_names() -%}\n"
+            f"    {{{{ return({list(contracts)!r}) }}}}\n"
+            "{%- endmacro %}\n\n"
+            "{#- DK-03's electronic channels of the submissions register (its KPIs keep to "
+            "them). -#}\n"
+            "{% macro electronic_channels() -%}\n"
+            f"    {{{{ return({list(ELECTRONIC_CHANNELS)!r}) }}}}\n"
             "{%- endmacro %}\n")
 
 

@@ -35,6 +35,12 @@ DUCKDB_TYPES: dict[str, str] = {
 # extracted later, not loaded later (see warehouse.loading.writing).
 EXTRACTED_AT = "_extracted_at"
 
+# The channels of the register of citizens' reports (submissions): DK-03's electronic
+# channels first, then every other way a report comes in (staff: raised by a city crew or
+# employee). DK-03's KPIs keep to the electronic ones (seeds/kpi_definitions.csv, scope).
+ELECTRONIC_CHANNELS = ("portal", "email", "mobile_app", "epuap")
+SUBMISSION_CHANNELS = (*ELECTRONIC_CHANNELS, "phone", "walk_in", "letter", "staff", "other")
+
 # Reference sets the loader checks foreign keys against.
 REF_UNITS = "org_units"  # seeds/org_units.csv unit_code
 REF_SERVICES = "it_services"  # raw.it_services / it_services file of the same load
@@ -243,16 +249,15 @@ CONTRACTS: dict[str, Contract] = {
         ),
         Contract(
             "submissions",
-            "Atmosfera KCK (electronic channels, DK-03)",
+            "Atmosfera KCK (the register of citizens' reports; DK-03's electronic channels)",
             (
                 Column("submission_id", "str", max_chars=40,
                        doc="The submission's number in Atmosfera KCK."),
                 Column("received_at", "timestamp", doc="When it was received (local time)."),
-                Column("channel", "str", allowed=("portal", "email", "mobile_app", "epuap", "phone",
-                                                  "walk_in", "letter", "staff", "other"),
-                       doc="The channel it came through: the electronic ones (portal, "
-                           "email, mobile_app, epuap), or phone, walk_in, letter, staff "
-                           "(raised by a crew or an employee), other."),
+                Column("channel", "str", allowed=SUBMISSION_CHANNELS,
+                       doc="How it came in: an electronic channel of DK-03 (portal, email, "
+                           "mobile_app, epuap), or phone, walk_in, letter, staff (raised by "
+                           "a city crew or employee), other."),
                 Column("kind", "str", allowed=("problem", "idea"),
                        doc="A problem to fix or an idea."),
                 Column("topic_code", "str", ref=REF_TOPICS, doc="The KCK topic."),
@@ -270,11 +275,14 @@ CONTRACTS: dict[str, Contract] = {
                        doc="When the submission was closed."),
                 Column("outcome", "str", allowed=("resolved", "rejected", "duplicate", "open"),
                        doc="How it ended (open while not closed)."),
+                Column("call_id", "str", required=False, max_chars=40,
+                       doc="For a report taken by phone at KCK: the call it came from "
+                           "(calls.call_id), so the problem counts once, as the call."),
             ),
             key=("submission_id",),
             order_rules=(("forwarded_at", "received_at"), ("unit_replied_at", "forwarded_at"),
                          ("closed_at", "received_at")),
-            description="One row per problem or idea received through an electronic channel.",
+            description="One row per citizen's problem or idea, from every channel.",
             known_at="received_at",
         ),
         Contract(
@@ -476,11 +484,12 @@ def pending_table_ddl(contract: Contract) -> str:
     """CREATE TABLE for raw.<contract>__pending: rows of a child contract waiting for their
     parent record (a ticket's events delivered before the ticket) — the original text, the
     parent key they wait for, and what the release needs to load them as their own file
-    did (its extraction time and bytes' sha256)."""
+    did (its extraction time, bytes' sha256 and the reference kinds whose unknown codes its
+    reader kept unmapped, comma-separated)."""
     cols = [f'"{c.name}" VARCHAR' for c in contract.columns]
     cols += ['"pending_reason" VARCHAR', '"pending_key" VARCHAR', '"_load_id" VARCHAR',
              '"_source_file" VARCHAR', '"_source_row" BIGINT', f'"{EXTRACTED_AT}" TIMESTAMP',
-             '"_sha256" VARCHAR']
+             '"_sha256" VARCHAR', '"_unmapped" VARCHAR']
     return (f"CREATE TABLE IF NOT EXISTS raw.{contract.name}__pending (\n  "
             + ",\n  ".join(cols) + "\n)")
 
@@ -522,6 +531,7 @@ CREATE TABLE IF NOT EXISTS raw.load_audit (
   started_at TIMESTAMP,
   finished_at TIMESTAMP,
   extracted_at TIMESTAMP,
-  rows_pending BIGINT
+  rows_pending BIGINT,
+  unmapped VARCHAR
 )
 """

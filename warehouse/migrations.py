@@ -25,6 +25,7 @@ from warehouse.contracts import (
     CONTRACTS,
     EXTRACTED_AT,
     LOAD_AUDIT_DDL,
+    Contract,
     history_table_ddl,
     latest_moment_sql,
     pending_table_ddl,
@@ -92,25 +93,23 @@ def _rebuild(con: duckdb.DuckDBPyConnection, table: str, ddl: str) -> None:
     every row, matched by column name; a column the old table lacks is NULL."""
     con.execute(f"ALTER TABLE raw.{table} RENAME TO {table}__old")
     con.execute(ddl)
-    old = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'raw' "
-        "and table_name = ?", [f"{table}__old"]).fetchall()}
-    new = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'raw' "
-        "and table_name = ? order by ordinal_position", [table]).fetchall()]
-    cols = ", ".join(f'"{c}"' for c in new if c in old)
-    con.execute(f"INSERT INTO raw.{table} ({cols}) SELECT {cols} FROM raw.{table}__old")
+    con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM raw.{table}__old")
     con.execute(f"DROP TABLE raw.{table}__old")
+
+
+def _rebuild_contract(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Rebuild a contract's raw, rejected and history tables as the contract has them now."""
+    for table, ddl in ((contract.name, raw_table_ddl(contract)),
+                       (f"{contract.name}__rejected", rejected_table_ddl(contract)),
+                       (f"{contract.name}__history", history_table_ddl(contract))):
+        _rebuild(con, table, ddl)
 
 
 def _event_seq(con: duckdb.DuckDBPyConnection) -> None:
     """Version 4: ``ticket_events.event_seq``, the source's order of a ticket's events
     (part of the key; empty on every row loaded before, as in a file without it). The
     tables are rebuilt so the column sits where the contract puts it."""
-    contract = CONTRACTS["ticket_events"]
-    _rebuild(con, "ticket_events", raw_table_ddl(contract))
-    _rebuild(con, "ticket_events__rejected", rejected_table_ddl(contract))
-    _rebuild(con, "ticket_events__history", history_table_ddl(contract))
+    _rebuild_contract(con, CONTRACTS["ticket_events"])
 
 
 def _portfolio_snapshots(con: duckdb.DuckDBPyConnection) -> None:
@@ -118,6 +117,30 @@ def _portfolio_snapshots(con: duckdb.DuckDBPyConnection) -> None:
     (raw.sc_projects__snapshots, :mod:`warehouse.snapshots`), filled with every version
     raw already held."""
     keep_all_versions(con)
+
+
+def _submissions_register(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 6: submissions become the register of citizens' reports from every
+    channel: the channel takes phone, walk_in, letter, staff and other besides DK-03's
+    electronic ones (stored as the same text: nothing to convert), and a report taken by
+    phone carries the ``call_id`` of the KCK call it came from (optional: NULL on every
+    row kept)."""
+    _rebuild_contract(con, CONTRACTS["submissions"])
+
+
+def _kept_unmapped(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 7: a file's audit row (``raw.load_audit.unmapped``) and its waiting rows
+    (``raw.<contract>__pending._unmapped``) name the reference kinds whose unknown codes
+    its reader kept unmapped, so a release keeps them too and the raw suites accept them;
+    empty for everything loaded before (``cityops load`` keeps none)."""
+    # (version 3 creates the pending tables as the contract has them now: with the column)
+    con.execute("ALTER TABLE raw.load_audit ADD COLUMN IF NOT EXISTS unmapped VARCHAR")
+    con.execute("UPDATE raw.load_audit SET unmapped = '' WHERE unmapped IS NULL")
+    for contract in CONTRACTS.values():
+        if contract.parent is not None:
+            table = f"raw.{contract.name}__pending"
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS _unmapped VARCHAR")
+            con.execute(f"UPDATE {table} SET _unmapped = '' WHERE _unmapped IS NULL")
 
 
 # version -> (what it changes, the step from version - 1); in order, without gaps
@@ -130,6 +153,10 @@ MIGRATIONS: dict[int, tuple[str, Migration]] = {
         _event_seq),
     5: ("the Smart City portfolio's versions each load delivered "
         "(raw.sc_projects__snapshots)", _portfolio_snapshots),
+    6: ("submissions from every channel: channel phone, walk_in, letter, staff, other; "
+        "call_id", _submissions_register),
+    7: ("the codes a reader kept unmapped, per file (raw.load_audit.unmapped) and waiting "
+        "row (raw.<contract>__pending._unmapped)", _kept_unmapped),
 }
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)

@@ -1,4 +1,8 @@
-"""KCK — połączenia i tematy / calls and topics (DK-02), and DK-03 electronic channels."""
+"""KCK — połączenia i tematy / calls and topics (DK-02), and DK-03 electronic channels.
+
+The DK-03 part counts the electronic channels only (its KPIs do the same, through the KPI
+registry's scope); the register of every channel is the last table, for the director who
+asks how many reports came in altogether."""
 
 from __future__ import annotations
 
@@ -17,13 +21,21 @@ from dashboards.components import (
     style_figure,
     table,
 )
-from dashboards.formats import fmt_date, fmt_number, fmt_percent, fmt_period, weekday_names
+from dashboards.formats import (
+    fmt_date,
+    fmt_number,
+    fmt_percent,
+    fmt_period,
+    fmt_value,
+    weekday_names,
+)
 from dashboards.i18n import (
     N_,
     column_label,
     drop_other_languages,
     localized_column,
     t,
+    tn,
     value_labels,
 )
 from dashboards.queries import kck
@@ -144,6 +156,9 @@ fig = px.bar(forwarded_plot, x="month_start", y="forwarded", color="kind_label",
                      "kind_label": column_label("kind", L)})
 chart(month_axis(style_figure(fig, t("kck_dk03", L, period=period), L), L), "dk03_forwarded")
 table(forwarded, f"dk03_{first}_{last}", "dk03_table", L)
+closed, median_days = q(kck.days_to_close, first, last)
+st.metric(t("dk03_days_to_close", L, period=period), fmt_value(median_days, "days", L),
+          help=tn("dk03_days_to_close_help", closed, L, n=fmt_number(closed, L)), border=True)
 left, right = st.columns(2)
 with left:
     table(q(kck.overdue_by_unit), "dk03_overdue_by_unit", "dk03_unit", L,
@@ -151,3 +166,7 @@ with left:
 with right:
     table(q(kck.overdue_by_district), "dk03_overdue_by_district", "dk03_district", L,
           caption=t("kck_overdue_district", L, as_of=as_of))
+
+register = q(kck.register_by_channel, first, last)
+table(register, f"register_{first}_{last}", "register_by_channel", L,
+      caption=t("kck_register", L, period=period))

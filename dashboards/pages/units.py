@@ -35,14 +35,19 @@ def unit_label(code: str) -> str:
     return f"{code} — {names.get(code) or ''}".rstrip(" —")
 
 
-# the tree: department → reporting line → unit
+# the tree: department → reporting line → unit; the unit codes the data holds that the
+# reference data does not name (unmapped: no department, no line) form a branch of their own
 c1, c2, c3 = st.columns(3)
-department = c1.selectbox(t("department", L), org["department"].unique(maintain_order=True),
-                          format_func=unit_label, key="units_dept")
-in_dept = org.filter(pl.col("department") == department)
-line = c2.selectbox(t("reporting_line", L), in_dept["reporting_line"].unique(maintain_order=True),
-                    format_func=lambda v: value_label("reporting_line", v, L), key="units_line")
-in_line = in_dept.filter(pl.col("reporting_line") == line)
+department = c1.selectbox(
+    t("department", L), org["department"].unique(maintain_order=True).to_list(),
+    format_func=lambda d: t("units_unmapped", L) if d is None else unit_label(d),
+    key="units_dept")
+in_dept = org.filter(pl.col("department").eq_missing(department))
+line = c2.selectbox(
+    t("reporting_line", L), in_dept["reporting_line"].unique(maintain_order=True).to_list(),
+    format_func=lambda v: t("units_unmapped", L) if v is None else value_label(
+        "reporting_line", v, L), key="units_line")
+in_line = in_dept.filter(pl.col("reporting_line").eq_missing(line))
 unit = c3.selectbox(t("unit", L), in_line["unit_code"].to_list(), format_func=unit_label,
                     key=lkey("units_unit"))
 

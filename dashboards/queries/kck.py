@@ -1,4 +1,8 @@
-"""KCK infoline (DK-02) and electronic channels (DK-03)."""
+"""KCK infoline (DK-02) and electronic channels (DK-03).
+
+marts.submissions is the register of citizens' reports from every channel; DK-03's work is
+its electronic channels (``is_electronic``), and every DK-03 figure here keeps to them.
+:func:`register_by_channel` is the register-wide view (all channels)."""
 
 from __future__ import annotations
 
@@ -65,7 +69,8 @@ def heatmap(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataF
 
 def submissions_forwarded(con: duckdb.DuckDBPyConnection, first: date, last: date
                           ) -> pl.DataFrame:
-    """DK-03: problems and ideas received per month and how many were forwarded to units."""
+    """DK-03: problems and ideas received per month through the electronic channels and
+    how many were forwarded to units."""
     return read(con, """
         select received_month as month_start, kind,
                count(*) as submissions,
@@ -73,7 +78,7 @@ def submissions_forwarded(con: duckdb.DuckDBPyConnection, first: date, last: dat
                count(*) filter (where is_overdue) as overdue,
                median(days_to_forward) as days_to_forward
         from marts.submissions
-        where received_month between ? and ?
+        where is_electronic and received_month between ? and ?
         group by all
         order by month_start, kind
     """, [first, last])
@@ -87,7 +92,7 @@ def overdue_by_unit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                count(*) filter (where is_overdue) as overdue,
                median(days_to_unit_reply) as days_to_unit_reply
         from marts.submissions
-        where responsible_unit is not null
+        where is_electronic and responsible_unit is not null
         group by all
         order by overdue desc, responsible_unit
     """)
@@ -100,10 +105,40 @@ def overdue_by_district(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                count(*) filter (where is_open) as open,
                count(*) filter (where is_overdue) as overdue
         from marts.submissions
-        where district is not null
+        where is_electronic and district is not null
         group by all
         order by district
     """)
+
+
+def days_to_close(con: duckdb.DuckDBPyConnection, first: date, last: date
+                  ) -> tuple[int, float | None]:
+    """DK-03: the electronic submissions closed in the period (by the month of closed_at)
+    and their median days to close (None when none closed)."""
+    closed, median = con.execute("""
+        select count(*), median(days_to_close)
+        from marts.submissions
+        where is_electronic and days_to_close is not null
+          and cast(date_trunc('month', closed_at) as date) between ? and ?
+    """, [first, last]).fetchone()
+    return closed, None if median is None else float(median)
+
+
+def register_by_channel(con: duckdb.DuckDBPyConnection, first: date, last: date
+                        ) -> pl.DataFrame:
+    """The whole register (every channel) over the period: reports received per channel,
+    those still open at as_of, and the median days to close of those received in it."""
+    return read(con, """
+        select channel, is_electronic,
+               count(*) as submissions,
+               count(*) filter (where is_open) as open,
+               count(call_id) as from_calls,
+               median(days_to_close) as days_to_close
+        from marts.submissions
+        where received_month between ? and ?
+        group by all
+        order by is_electronic desc, submissions desc, channel
+    """, [first, last])
 
 
 def submission_months(con: duckdb.DuckDBPyConnection) -> list[date]:

@@ -11,15 +11,17 @@ from dashboards.queries.common import month_range, read
 
 WORKLOAD_MEASURES = ("tickets_requested", "tickets_handled", "escalations_received",
                      "calls_forwarded", "submissions_forwarded", "submissions_overdue",
-                     "publications_made")
+                     "kck_matters_forwarded", "publications_made")
 
 
 def org_units(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The tree: department → reporting line → unit."""
+    """The tree: department → reporting line → unit; the unit codes found in the data that
+    the reference data does not name (is_mapped false: no department, no reporting line)
+    last."""
     return read(con, """
-        select unit_code, name_pl, name_en, department, reporting_line, unit_kind
+        select unit_code, name_pl, name_en, department, reporting_line, unit_kind, is_mapped
         from marts.organisation_units
-        order by department, reporting_line, unit_code
+        order by is_mapped desc, department, reporting_line, unit_code
     """)
 
 

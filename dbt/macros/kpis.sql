@@ -121,3 +121,18 @@
         else least({{ var('kpi_score_cap') }}, {{ target }} / {{ value }})
     end
 {%- endmacro %}
+
+{#- The rows of its source mart a KPI counts (seeds/kpi_definitions.csv, `scope`), as a
+    condition on a row `relation` of that mart; `scope` is SQL (the registry's column):
+      all                 — every row;
+      electronic_channels — DK-03's work: the submissions that came through an electronic
+                            channel (is_electronic: portal, email, mobile_app, epuap), not
+                            reports by phone, in person, by letter or from staff.
+    A scope this macro does not know counts nothing (and the seed's accepted values test
+    fails first). -#}
+{% macro kpi_in_scope(scope, relation) -%}
+    coalesce(case {{ scope }}
+        when 'all' then true
+        when 'electronic_channels' then {{ relation }}.is_electronic
+    end, false)
+{%- endmacro %}

@@ -39,7 +39,8 @@ PROJECT_VARS_FILE = "project_vars.json"  # beside the served manifest: the vars 
 # writes the manifest the next build compares with)
 NOTHING_SELECTED = "tag:cityops-nothing-changed"
 # Sources every row of an incremental model reads (the IT service of each ticket gives its
-# clock and name): a new load of one rebuilds the incremental models from scratch.
+# clock and name): a new load of one rebuilds the incremental models from scratch — when
+# it changes what the built tickets read (catalogue_change_reason).
 REBUILD_ON_CHANGE = ("it_services",)
 
 
@@ -252,7 +253,9 @@ def refresh_reason(con: duckdb.DuckDBPyConnection, as_of: str) -> str | None:
         "where finished_at > ? and rows_loaded > 0 and contract in ("
         + ", ".join(f"'{c}'" for c in REBUILD_ON_CHANGE) + ")", [last[1]]).fetchone()[0]
     if changed:
-        return f"{changed} changed since the previous build (every ticket reads it)"
+        reason = catalogue_change_reason(con)
+        if reason:
+            return reason
     if previous == as_of:
         return None
     low, high = sorted((previous, as_of))
@@ -270,6 +273,42 @@ def refresh_reason(con: duckdb.DuckDBPyConnection, as_of: str) -> str | None:
                     f"and raw.{table} has rows the previous build already had with "
                     f"{column} between them")
     return None
+
+
+def catalogue_change_reason(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why a load of the IT service catalogue changes the tickets already built (None: it
+    does not): a service the served build's tickets use (marts.incident_sla) whose support
+    hours or Polish name in the catalogue — its latest row, as staging takes it — differ
+    from what those tickets hold. A service only the data knows (an importer kept its code
+    unmapped: on the default clock, named "niezmapowane: <code>") changes nothing until the
+    catalogue names it, and a catalogue delivered again unchanged, or adding services no
+    ticket uses yet, leaves the incremental models as they are (dbt/DECISIONS.md § 19)."""
+    served = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+    ).fetchall()}
+    if "incident_sla" not in served:
+        return "it_services changed since the previous build (every ticket reads it)"
+    rows = con.execute("""
+        with catalogue as (
+            select service_code, support_hours, name_pl from raw.it_services
+            qualify row_number() over (partition by service_code
+                                       order by _load_id desc, _source_row desc) = 1
+        ),
+        built as (
+            select distinct service_code, support_hours, service_name_pl
+            from marts.incident_sla
+        )
+        select distinct built.service_code from built
+        join catalogue on catalogue.service_code = built.service_code
+        where catalogue.support_hours is distinct from built.support_hours
+           or catalogue.name_pl is distinct from built.service_name_pl
+        order by 1
+    """).fetchall()
+    if not rows:
+        return None
+    codes = ", ".join(r[0] for r in rows[:5]) + (" …" if len(rows) > 5 else "")
+    return (f"it_services changed the clock or name of {len(rows)} service(s) built tickets "
+            f"use ({codes}) since the previous build")
 
 
 def data_changes(con: duckdb.DuckDBPyConnection, as_of: str,

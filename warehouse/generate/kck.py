@@ -361,4 +361,6 @@ def submissions(rng: np.random.Generator, period: Period, ref: Reference,
         .alias("submission_id"),
         *[wallclock(pl.col(c)).alias(c)
           for c in ("received_at", "forwarded_at", "unit_replied_at", "closed_at")],
+        # DK-03's electronic reports only: none was taken from a KCK call
+        pl.lit(None, dtype=pl.String).alias("call_id"),
     )

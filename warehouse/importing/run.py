@@ -69,9 +69,8 @@ def _sha256(path: Path) -> str:
 
 def _staged(contract: str, relation: str, label: str, digest: str, description: str,
             warnings: list[str], unmapped: frozenset[str]) -> Staged:
-    extra = {"unmapped": unmapped} if "unmapped" in Staged.__dataclass_fields__ else {}
     return Staged(CONTRACTS[contract], relation, label, digest, description=description,
-                  warnings=warnings, **extra)
+                  warnings=warnings, unmapped=unmapped)
 
 
 def _default_catalogue(con: duckdb.DuckDBPyConnection) -> str:

@@ -34,7 +34,16 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.contracts import CONTRACTS, EXTRACTED_AT, LOAD_ORDER, Contract, parent_key_sql
+from warehouse.contracts import (
+    CONTRACTS,
+    EXTRACTED_AT,
+    LOAD_ORDER,
+    REF_SERVICES,
+    REF_TOPICS,
+    REF_UNITS,
+    Contract,
+    parent_key_sql,
+)
 from warehouse.loading.reading import FIELD_PROBLEM, ROW
 from warehouse.loading.report import FileResult
 from warehouse.loading.validation import (
@@ -48,6 +57,8 @@ from warehouse.loading.validation import (
 from warehouse.loading.writing import CODES, fill_codes, insert_audit, write_checked
 
 CHECKED = "__checked"
+# the reference kinds whose unknown codes a reader may keep, flagged as unmapped
+UNMAPPABLE = frozenset({REF_UNITS, REF_SERVICES, REF_TOPICS})
 KEPT_REASONS = 20  # reject reasons kept per file in the report (all are in __rejected)
 
 
@@ -66,6 +77,19 @@ class Staged:
     # reader numbers the records after a blank line there
     after_read: Callable[[duckdb.DuckDBPyConnection, str, int], None] | None = None
     status: str = "loaded"  # of the audit row ("released": rows that waited for a parent)
+    # reference kinds (REF_UNITS, REF_SERVICES, REF_TOPICS of warehouse.contracts) whose
+    # unknown codes are kept as they come instead of rejected: the "unknown …" rule of
+    # every column referencing one of them does not run (an importer without a mapping;
+    # `cityops load` keeps the rejection). The build shows such codes as unmapped units,
+    # services and topics (dbt/DECISIONS.md § 19).
+    unmapped: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.unmapped, frozenset):
+            raise TypeError(f"Staged.unmapped is a frozenset, not {type(self.unmapped).__name__}")
+        if self.unmapped - UNMAPPABLE:
+            raise ValueError(f"Staged.unmapped: {sorted(self.unmapped - UNMAPPABLE)} cannot be "
+                             f"kept unmapped (only {sorted(UNMAPPABLE)})")
 
 
 @dataclass(frozen=True)
@@ -89,7 +113,7 @@ def check(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext) -> 
     refs = fill_codes(con, contract, load.seeds)
     ctx = FileContext(contract, staged.relation, CODES, refs,
                       loaded_at=load.loaded_at or datetime.now(),
-                      decimal_mark=staged.decimal_mark)
+                      decimal_mark=staged.decimal_mark, unmapped=staged.unmapped)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECKED} AS {checked_sql(ctx)}")
     (rows,) = con.execute(f"SELECT count(*) FROM {CHECKED}").fetchone()
     if staged.after_read is not None:
@@ -119,7 +143,8 @@ def commit(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext, ro
     contract = staged.contract
     written = write_checked(con, contract, CHECKED, staged.relation, load.load_id,
                             staged.source_file, load.pads, load.kept_reasons,
-                            load.extracted_at, load.loaded_at or started, staged.sha256)
+                            load.extracted_at, load.loaded_at or started, staged.sha256,
+                            staged.unmapped)
     loaded, rejected, reasons = written.loaded, written.rejected, written.reasons
     pending = written.pending
     con.execute(f"DROP TABLE {CHECKED}")
@@ -139,7 +164,8 @@ def commit(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext, ro
                  file_name=staged.source_file, sha256=staged.sha256, rows_read=rows,
                  rows_loaded=loaded, rows_rejected=rejected, rows_pending=pending,
                  status=status, message=message, started_at=started,
-                 finished_at=datetime.now(), extracted_at=written.extracted_at)
+                 finished_at=datetime.now(), extracted_at=written.extracted_at,
+                 unmapped=staged.unmapped)
     return FileResult(staged.source_file, contract.name, staged.sha256, rows, loaded,
                       rejected, status, message, reasons, list(staged.warnings),
                       extracted_at=written.extracted_at, older=written.older,
@@ -155,8 +181,9 @@ def release_pending(con: duckdb.DuckDBPyConnection, load: LoadContext
     """Load the waiting rows whose parent record has arrived (run after every file of a
     load): each file's released rows are staged again from their original text and go
     through every rule of the contract, as a file of their own under the original file's
-    name, extraction time and sha256 (newer-wins and whole-set replacement included), with
-    an audit row of status 'released'.  Returns the results and, per child contract, the
+    name, extraction time and sha256 (newer-wins and whole-set replacement included), its
+    unknown codes kept unmapped where its reader kept them, with an audit row of status
+    'released'.  Returns the results and, per child contract, the
     rows still waiting."""
     results, waiting = [], {}
     for name in LOAD_ORDER:
@@ -167,15 +194,18 @@ def release_pending(con: duckdb.DuckDBPyConnection, load: LoadContext
         parent_key = parent_key_sql(contract, lambda n: f"par.{q(n)}")
         arrived = (f"pending_key IN (SELECT {parent_key} FROM raw.{contract.parent} AS par)")
         groups = con.execute(
-            f"SELECT _load_id, _source_file, _sha256, {EXTRACTED_AT}, count(*) FROM {table} "
+            f"SELECT _load_id, _source_file, _sha256, {EXTRACTED_AT}, _unmapped, count(*) "
+            f"FROM {table} "
             f"WHERE {arrived} GROUP BY ALL ORDER BY {EXTRACTED_AT}, min(_load_id), "
             "_source_file").fetchall()
         cols = ", ".join(q(c.name) for c in contract.columns)
-        for load_id, source_file, sha256, extracted_at, _count in groups:
+        for load_id, source_file, sha256, extracted_at, unmapped, _count in groups:
             started = datetime.now()
             one = ("_load_id = $load AND _source_file = $file AND _sha256 IS NOT DISTINCT "
-                   f"FROM $sha AND {EXTRACTED_AT} = $e AND {arrived}")
-            params = {"load": load_id, "file": source_file, "sha": sha256, "e": extracted_at}
+                   f"FROM $sha AND {EXTRACTED_AT} = $e AND _unmapped IS NOT DISTINCT FROM "
+                   f"$unmapped AND {arrived}")
+            params = {"load": load_id, "file": source_file, "sha": sha256, "e": extracted_at,
+                      "unmapped": unmapped}
             con.execute(f"CREATE OR REPLACE TEMP TABLE {RELEASED} AS SELECT {cols}, "
                         f"_source_row AS {ROW}, NULL::VARCHAR AS {FIELD_PROBLEM} "
                         f"FROM {table} WHERE {one} ORDER BY _source_row", params)
@@ -184,7 +214,8 @@ def release_pending(con: duckdb.DuckDBPyConnection, load: LoadContext
                             description=f"released from {table}: their parent record "
                                         f"({contract.parent}) arrived (waiting since "
                                         f"load {load_id})",
-                            status="released")
+                            status="released",
+                            unmapped=frozenset(filter(None, (unmapped or "").split(","))))
             results.append(load_stage(con, staged, replace(load, extracted_at=extracted_at),
                                       started))
             con.execute(f"DROP TABLE {RELEASED}")

@@ -47,9 +47,9 @@ C-1,Infolinia,2025-03-03 08:00:05,2025-03-03 08:00:20,2025-03-03 08:04:00,A1,{CA
 C-2,Infolinia,2025-03-03 08:01:00,,2025-03-03 08:01:03,,{CALLER_NUMBERS[1]},,,,
 C-3,Podatki,2025-03-03 08:02:00,2025-03-03 08:02:40,2025-03-03 08:09:00,A2,{CALLER_NUMBERS[2]},problem,local_taxes,KP-01,false
 """,
-    "submissions": f"""submission_id,received_at,channel,kind,topic_code,district,submitter_email,forwarded_at,responsible_unit,unit_replied_at,closed_at,outcome
-S-1,2025-03-03 10:00:00,portal,problem,roads,5,{EMAILS[0]},2025-03-03 12:00:00,GD,2025-03-05 09:00:00,2025-03-05 10:00:00,resolved
-S-2,2025-03-04 11:00:00,email,idea,waste,,{EMAILS[1]},,,,,open
+    "submissions": f"""submission_id,received_at,channel,kind,topic_code,district,submitter_email,forwarded_at,responsible_unit,unit_replied_at,closed_at,outcome,call_id
+S-1,2025-03-03 10:00:00,portal,problem,roads,5,{EMAILS[0]},2025-03-03 12:00:00,GD,2025-03-05 09:00:00,2025-03-05 10:00:00,resolved,
+S-2,2025-03-04 11:00:00,email,idea,waste,,{EMAILS[1]},,,,,open,
 """,
     "publications": """publication_id,portal,portal_area,content_type,owner_unit,action,ready_at,published_at,service_card_id,editor_role
 P-1,KPUM,KPUM_INFO,service_card,KP-01,update,2025-03-03 09:00:00,2025-03-03 11:00:00,SC-1,redaktor

@@ -104,6 +104,13 @@ class FileContext:
     # the decimal mark of the file's dialect (reading.OpenedFile.decimal_mark): the other
     # mark in a number is refused as ambiguous ("1,500" is not 1.5)
     decimal_mark: str = "."
+    # reference kinds whose unknown codes are kept (core.Staged.unmapped): not checked
+    unmapped: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def checked_refs(self) -> frozenset[str]:
+        """The reference sets a code is checked against: held, and not kept unmapped."""
+        return self.refs - self.unmapped
 
     @property
     def other_mark(self) -> str:
@@ -334,7 +341,8 @@ def _column_rules(col: Column, ctx: FileContext) -> list[Rule]:
         rules.append(Rule(f"length({val}) > {col.max_chars}",
                           f"{lit(col.name + ' has ')} || length({val}) || "
                           f"{lit(f' characters, max {col.max_chars}')}"))
-    if col.ref is not None and col.ref in ctx.refs and not is_parent_key(ctx.contract, col):
+    if (col.ref is not None and col.ref in ctx.checked_refs
+            and not is_parent_key(ctx.contract, col)):
         rules.append(Rule(f"{val} IS NOT NULL AND NOT {_k(col.name)}",
                           _said(col, f"unknown {REF_LABELS.get(col.ref, col.ref)}")))
     return rules
@@ -462,7 +470,7 @@ def checked_sql(ctx: FileContext) -> str:
     if texts:
         source = f"(SELECT *, {', '.join(texts)} FROM {source})"
     source = f"(SELECT *, {', '.join(cleaned)} FROM {source})"
-    refs = [c for c in contract.columns if c.ref is not None and c.ref in ctx.refs]
+    refs = [c for c in contract.columns if c.ref is not None and c.ref in ctx.checked_refs]
     if refs:  # one join per reference column, on its cleaned value
         known = ", ".join(f"{q('r__' + c.name)}.code IS NOT NULL AS {_k(c.name)}" for c in refs)
         joins = " ".join(f"LEFT JOIN (SELECT DISTINCT code FROM {ctx.codes} WHERE ref = "

@@ -253,11 +253,11 @@ def _rejects(contract: Contract, checked: str, relation: str, hashed: dict[str, 
 
 def hold_pending(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
                  relation: str, *, load_id: str, source_file: str, sha256: str,
-                 extracted_at: datetime) -> int:
+                 extracted_at: datetime, unmapped: frozenset[str] = frozenset()) -> int:
     """Move the rows of ``checked`` that wait for their parent record into
     raw.<contract>__pending (their original text, the parent key, the file's extraction
-    time and sha256, so the release loads them as their file would have); returns how many.
-    """
+    time, sha256 and kept-unmapped reference kinds, so the release loads them as their file
+    would have); returns how many."""
     (waiting,) = con.execute(f"SELECT count(*) FROM {checked} WHERE {PENDING} IS NOT NULL"
                              ).fetchone()
     if not waiting:
@@ -266,10 +266,11 @@ def hold_pending(con: duckdb.DuckDBPyConnection, contract: Contract, checked: st
     key = parent_key_sql(contract, lambda n: f"c.{t(n)}")
     con.execute(
         f"INSERT INTO raw.{contract.name}__pending SELECT {text}, c.{PENDING}, {key}, "
-        f"$load_id, $file, c.{ROW}, $e, $sha FROM {checked} AS c JOIN (SELECT * FROM "
-        f"{relation} WHERE {ROW} IN (SELECT {ROW} FROM {checked} WHERE {PENDING} IS NOT "
-        f"NULL)) AS s USING ({ROW}) ORDER BY c.{ROW}",
-        {"load_id": load_id, "file": source_file, "e": extracted_at, "sha": sha256})
+        f"$load_id, $file, c.{ROW}, $e, $sha, $unmapped FROM {checked} AS c JOIN (SELECT * "
+        f"FROM {relation} WHERE {ROW} IN (SELECT {ROW} FROM {checked} WHERE {PENDING} IS "
+        f"NOT NULL)) AS s USING ({ROW}) ORDER BY c.{ROW}",
+        {"load_id": load_id, "file": source_file, "e": extracted_at, "sha": sha256,
+         "unmapped": ",".join(sorted(unmapped))})
     con.execute(f"DELETE FROM {checked} WHERE {PENDING} IS NOT NULL")
     return waiting
 
@@ -309,21 +310,24 @@ class Written:
 def write_checked(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str,
                   relation: str, load_id: str, source_file: str, pads: dict[str, bytes],
                   kept_reasons: int, extracted_at: datetime | None = None,
-                  loaded_at: datetime | None = None, sha256: str = "") -> Written:
+                  loaded_at: datetime | None = None, sha256: str = "",
+                  unmapped: frozenset[str] = frozenset()) -> Written:
     """Upsert the good rows of ``checked`` into raw.<contract> (those of an older extract
     than raw's into raw.<contract>__history), hold the rows waiting for their parent
     (:func:`hold_pending`) and append its rejected rows (original text, personal data
     hashed) to the rejects.
 
     ``extracted_at``: when the file was taken; default :func:`file_extracted_at`, else (no
-    good row has a moment) ``loaded_at``, the time of the load.
+    good row has a moment) ``loaded_at``, the time of the load. ``unmapped``: the reference
+    kinds whose unknown codes the file's reader keeps (remembered by waiting rows).
     """
     name = contract.name
     extracted_at = (extracted_at or file_extracted_at(con, contract, checked)
                     or loaded_at or datetime.now())
     params = {"load_id": load_id, "file": source_file, "e": extracted_at}
     pending = hold_pending(con, contract, checked, relation, load_id=load_id,
-                           source_file=source_file, sha256=sha256, extracted_at=extracted_at)
+                           source_file=source_file, sha256=sha256, extracted_at=extracted_at,
+                           unmapped=unmapped)
     hashed = hash_pii(con, contract, checked, pads)
     older, corrections, dropped = _decide(con, contract, checked, extracted_at)
     values, joins = _values(contract, hashed, "c")
@@ -361,13 +365,17 @@ def insert_audit(con: duckdb.DuckDBPyConnection, *, load_id: str, contract: str,
                  file_name: str, sha256: str, rows_read: int, rows_loaded: int,
                  rows_rejected: int, status: str, message: str, started_at: datetime,
                  finished_at: datetime, extracted_at: datetime | None = None,
-                 rows_pending: int = 0) -> None:
+                 rows_pending: int = 0, unmapped: frozenset[str] = frozenset()) -> None:
+    """One file's row of raw.load_audit; ``unmapped``: the reference kinds whose unknown
+    codes its reader kept (comma-separated; the raw suites of ``cityops check`` accept
+    them in that file's rows)."""
     assert rows_read == rows_loaded + rows_rejected + rows_pending, (
         file_name, rows_read, rows_loaded, rows_rejected, rows_pending)
     assert contract in CONTRACTS
     con.execute(
         "INSERT INTO raw.load_audit (load_id, contract, file_name, sha256, rows_read, "
         "rows_loaded, rows_rejected, rows_pending, status, message, started_at, finished_at, "
-        "extracted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "extracted_at, unmapped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [load_id, contract, file_name, sha256, rows_read, rows_loaded, rows_rejected,
-         rows_pending, status, message, started_at, finished_at, extracted_at])
+         rows_pending, status, message, started_at, finished_at, extracted_at,
+         ",".join(sorted(unmapped))])

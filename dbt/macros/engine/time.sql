@@ -61,6 +61,18 @@
     ((epoch_ms({{ end_col }}) - epoch_ms({{ start_col }})) / 86400000.0)
 {%- endmacro %}
 
+{#- Days (24 h of real elapsed time) between two instants as DECIMAL(18, 9): exact to
+    0.1 ms, not rounded to display precision (a median over them is taken exactly). -#}
+{% macro exact_elapsed_days(start_col, end_col) -%}
+    {{ return(adapter.dispatch('exact_elapsed_days', 'cityops')(start_col, end_col)) }}
+{%- endmacro %}
+{% macro default__exact_elapsed_days(start_col, end_col) -%}
+    {{ engine_not_implemented('exact_elapsed_days') }}
+{%- endmacro %}
+{% macro duckdb__exact_elapsed_days(start_col, end_col) -%}
+    cast((epoch_us({{ end_col }}) - epoch_us({{ start_col }})) / 86400000000.0 as decimal(18, 9))
+{%- endmacro %}
+
 {#- A local wall-clock TIMESTAMP: the DATE `date_expr` at the time of day `time_of_day`
     ('HH:MM:SS', a string such as the var office_day_start). -#}
 {% macro date_at_time(date_expr, time_of_day) -%}

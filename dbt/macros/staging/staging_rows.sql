@@ -155,6 +155,7 @@ known as (
         {{ as_known('closed_at') }} as closed_at,
         {{ as_known_with('closed_at', 'outcome', "case when closed_at is null then outcome else 'open' end") }}
             as outcome,
+        call_id,
         _load_id
     from deduplicated
     where {{ known_at_filter('submissions') }}
@@ -178,6 +179,7 @@ final as (
         closed_at,
         {{ to_instant('closed_at') }} as closed_instant,
         outcome,
+        call_id,
         _load_id
     from known
 )

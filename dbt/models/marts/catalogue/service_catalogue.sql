@@ -1,8 +1,43 @@
 {#- One row per IT service of the COI catalogue (IT-01-1) with its owner and the
-    service-desk outcome of its tickets. -#}
+    service-desk outcome of its tickets; and, flagged is_mapped = false, every service code
+    of the raw tickets the catalogue does not hold (kept by an importer without a mapping),
+    labelled "niezmapowane: <code>" and on the default clock, var default_support_hours
+    (DECISIONS.md § 19). -#}
 
-with services as (
+with catalogue as (
     select * from {{ ref('stg_catalogue__it_services') }}
+),
+
+unmapped as (
+    {{ codes_in_raw('it_services', 'select service_code from ' ~ ref('stg_catalogue__it_services')) }}
+),
+
+services as (
+    select
+        service_code,
+        name_pl,
+        name_en,
+        owner_unit,
+        criticality,
+        support_hours,
+        status,
+        valid_from,
+        valid_to,
+        true as is_mapped
+    from catalogue
+    union all
+    select
+        code as service_code,
+        {{ unmapped_name('code', 'pl') }} as name_pl,
+        {{ unmapped_name('code', 'en') }} as name_en,
+        cast(null as {{ dbt.type_string() }}) as owner_unit,
+        cast(null as integer) as criticality,
+        '{{ var("default_support_hours") }}' as support_hours,
+        cast(null as {{ dbt.type_string() }}) as status,
+        cast(null as date) as valid_from,
+        cast(null as date) as valid_to,
+        false as is_mapped
+    from unmapped
 ),
 
 units as (
@@ -32,12 +67,14 @@ final as (
         services.name_pl,
         services.name_en,
         services.owner_unit,
-        units.name_pl as owner_unit_name_pl,
+        coalesce(units.name_pl, {{ unmapped_name('services.owner_unit', 'pl') }})
+            as owner_unit_name_pl,
         services.criticality,
         services.support_hours,
         services.status,
         services.valid_from,
         services.valid_to,
+        services.is_mapped,
         coalesce(per_service.tickets, 0) as tickets,
         coalesce(per_service.incidents, 0) as incidents,
         coalesce(per_service.open_tickets, 0) as open_tickets,

@@ -22,7 +22,7 @@ publications as (
 ),
 
 units as (
-    select * from {{ ref('org_units') }}
+    select * from {{ ref('organisation_units') }}
 ),
 
 measures as (
@@ -79,6 +79,33 @@ measures as (
     where is_reply_late and responsible_unit is not null
     group by 1, 2
     union all
+    -- every matter KCK passed to the unit, once: the calls forwarded to it, and the
+    -- submissions forwarded to it except a report taken from a call (call_id) that was
+    -- itself forwarded to the unit: that call is the contact (DECISIONS.md § 19)
+    select
+        month_start,
+        forwarded_unit as unit_code,
+        'kck_matters_forwarded' as measure,
+        count(*) as n
+    from calls
+    where forwarded_unit is not null and offered_at <= {{ as_of_local() }}
+    group by 1, 2
+    union all
+    select
+        cast({{ dbt.date_trunc('month', 'submissions.forwarded_at') }} as date) as month_start,
+        submissions.responsible_unit as unit_code,
+        'kck_matters_forwarded' as measure,
+        count(*) as n
+    from submissions
+    left join calls as source_calls
+        on submissions.call_id = source_calls.call_id
+        and submissions.responsible_unit = source_calls.forwarded_unit
+        and source_calls.offered_at <= {{ as_of_local() }}
+    where submissions.forwarded_at <= {{ as_of_local() }}
+        and submissions.responsible_unit is not null
+        and source_calls.call_id is null
+    group by 1, 2
+    union all
     select
         published_month as month_start,
         owner_unit as unit_code,
@@ -99,6 +126,7 @@ pivoted as (
         sum(n) filter (where measure = 'calls_forwarded') as calls_forwarded,
         sum(n) filter (where measure = 'submissions_forwarded') as submissions_forwarded,
         sum(n) filter (where measure = 'submissions_overdue') as submissions_overdue,
+        sum(n) filter (where measure = 'kck_matters_forwarded') as kck_matters_forwarded,
         sum(n) filter (where measure = 'publications_made') as publications_made
     from measures
     group by 1, 2
@@ -117,6 +145,7 @@ final as (
         cast(coalesce(pivoted.calls_forwarded, 0) as bigint) as calls_forwarded,
         cast(coalesce(pivoted.submissions_forwarded, 0) as bigint) as submissions_forwarded,
         cast(coalesce(pivoted.submissions_overdue, 0) as bigint) as submissions_overdue,
+        cast(coalesce(pivoted.kck_matters_forwarded, 0) as bigint) as kck_matters_forwarded,
         cast(coalesce(pivoted.publications_made, 0) as bigint) as publications_made
     from pivoted
     left join units on pivoted.unit_code = units.unit_code

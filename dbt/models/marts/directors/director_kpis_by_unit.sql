@@ -16,7 +16,7 @@ kpis as (
 ),
 
 units as (
-    select * from {{ ref('org_units') }}
+    select * from {{ ref('organisation_units') }}
 ),
 
 final as (

@@ -115,8 +115,11 @@ spikes as (
         cast(baselined.calls as double) as value,
         cast(baselined.baseline as double) as baseline,
         cast(null as integer) as streak_months,
-        coalesce(topics.name_pl, baselined.topic_code) as subject_name_pl,
-        coalesce(topics.name_en, baselined.topic_code) as subject_name_en,
+        -- a topic the KCK register does not know (kept unmapped, DECISIONS.md § 19)
+        coalesce(topics.name_pl, {{ unmapped_name('baselined.topic_code', 'pl') }})
+            as subject_name_pl,
+        coalesce(topics.name_en, {{ unmapped_name('baselined.topic_code', 'en') }})
+            as subject_name_en,
         baselined.week_start as period_start
     from baselined
     left join topics on baselined.topic_code = topics.topic_code

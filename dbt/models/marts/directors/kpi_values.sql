@@ -27,6 +27,28 @@ submissions as (
     select * from {{ ref('submissions') }}
 ),
 
+-- the registry's definitions in force at as_of: the rows each KPI counts (its scope)
+definitions as (
+    select * from {{ ref('kpi_definitions') }}
+    where valid_from <= {{ as_of_local() }}
+),
+
+current_definitions as (
+    {{ latest_row_per_key('definitions', 'kpi_code', 'valid_from desc') }}
+),
+
+-- each submission once per KPI of the submissions mart whose scope it is in (DK-03's
+-- KPIs: the electronic channels only)
+scoped_submissions as (
+    select
+        current_definitions.kpi_code as scoped_kpi_code,
+        submissions.*
+    from submissions
+    inner join current_definitions
+        on current_definitions.source_mart = 'submissions'
+        and {{ kpi_in_scope('current_definitions.scope', 'submissions') }}
+),
+
 publications as (
     select * from {{ ref('publications') }}
 ),
@@ -145,8 +167,8 @@ others as (
         responsible_unit as unit_code,
         count(*) filter (where is_reply_late) as numerator,
         count(*) as denominator
-    from submissions
-    where reply_due_at <= {{ as_of_local() }}
+    from scoped_submissions
+    where scoped_kpi_code = 'submissions_overdue_pct' and reply_due_at <= {{ as_of_local() }}
     group by 1, 2, 3
     union all
     select
@@ -155,8 +177,8 @@ others as (
         responsible_unit as unit_code,
         {{ exact_duration_sum('days_to_forward', 'days') }} as numerator,
         count(*) as denominator
-    from submissions
-    where forwarded_at <= {{ as_of_local() }}
+    from scoped_submissions
+    where scoped_kpi_code = 'submission_days_to_forward' and forwarded_at <= {{ as_of_local() }}
     group by 1, 2, 3
     union all
     select

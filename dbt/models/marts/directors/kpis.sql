@@ -40,6 +40,7 @@ final as (
         d.period_basis,
         d.over_months,
         d.source_mart,
+        d.scope,
         d.owner_unit,
         d.valid_from,
         d.change_note,

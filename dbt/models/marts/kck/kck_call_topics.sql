@@ -31,9 +31,20 @@ final as (
     select
         aggregated.month_start,
         aggregated.topic_code,
-        coalesce(topics.name_pl, 'Bez tematu') as topic_name_pl,
-        coalesce(topics.name_en, 'Unclassified') as topic_name_en,
-        coalesce(topics.topic_group, 'unclassified') as topic_group,
+        -- a topic code the register does not know (kept unmapped by an importer) is
+        -- labelled as such, in topic_group unmapped (DECISIONS.md § 19)
+        case
+            when aggregated.topic_code = 'unclassified' then 'Bez tematu'
+            else coalesce(topics.name_pl, {{ unmapped_name('aggregated.topic_code', 'pl') }})
+        end as topic_name_pl,
+        case
+            when aggregated.topic_code = 'unclassified' then 'Unclassified'
+            else coalesce(topics.name_en, {{ unmapped_name('aggregated.topic_code', 'en') }})
+        end as topic_name_en,
+        case
+            when aggregated.topic_code = 'unclassified' then 'unclassified'
+            else coalesce(topics.topic_group, 'unmapped')
+        end as topic_group,
         aggregated.answered,
         {{ pct('aggregated.answered',
                'sum(aggregated.answered) over (partition by aggregated.month_start)') }}

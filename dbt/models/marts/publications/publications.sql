@@ -49,7 +49,8 @@ final as (
         publications.portal_area,
         publications.content_type,
         publications.owner_unit,
-        units.name_pl as owner_unit_name_pl,
+        coalesce(units.name_pl, {{ unmapped_name('publications.owner_unit', 'pl') }})
+            as owner_unit_name_pl,
         publications.action,
         publications.ready_at,
         publications.published_at,

@@ -70,8 +70,11 @@ sla_targets as (
 clocked as (
     select
         tickets.*,
-        coalesce(services.support_hours, 'business') as support_hours,
-        services.name_pl as service_name_pl
+        -- a service the catalogue does not hold (kept unmapped by an importer) runs on the
+        -- default clock, the UMK office hours (DECISIONS.md § 19)
+        coalesce(services.support_hours, '{{ var("default_support_hours") }}') as support_hours,
+        coalesce(services.name_pl, {{ unmapped_name('tickets.service_code', 'pl') }})
+            as service_name_pl
     from tickets
     left join services on tickets.service_code = services.service_code
 ),

@@ -1,5 +1,6 @@
-{#- One row per submission (problem or idea from an electronic channel, DK-03) with its
-    lead times and its state as of as_of. -#}
+{#- One row per submission (a citizen's problem or idea, from any channel: the register;
+    DK-03's work is its electronic channels, is_electronic) with its lead times and its
+    state as of as_of. -#}
 
 {{ config(
     materialized='incremental',
@@ -54,13 +55,17 @@ final as (
         states.received_at,
         cast({{ dbt.date_trunc('month', 'states.received_at') }} as date) as received_month,
         states.channel,
+        coalesce(states.channel in ({{ "'" ~ electronic_channels() | join("', '") ~ "'" }}), false)
+            as is_electronic,
+        states.call_id,
         states.kind,
         states.topic_code,
-        topics.name_pl as topic_name_pl,
+        coalesce(topics.name_pl, {{ unmapped_name('states.topic_code', 'pl') }}) as topic_name_pl,
         states.district,
         districts.name_pl as district_name,
         states.responsible_unit,
-        units.name_pl as responsible_unit_name_pl,
+        coalesce(units.name_pl, {{ unmapped_name('states.responsible_unit', 'pl') }})
+            as responsible_unit_name_pl,
         states.forwarded_at,
         states.unit_replied_at,
         states.closed_at,
@@ -69,6 +74,10 @@ final as (
             as days_to_forward,
         {{ elapsed_days('states.forwarded_instant', 'states.unit_replied_instant') }}
             as days_to_unit_reply,
+        -- calendar days (real elapsed time, 24 h each), exact to 9 decimals, not rounded:
+        -- NULL while open at as_of (closed_at is NULL until it is known)
+        {{ exact_elapsed_days('states.received_instant', 'states.closed_instant') }}
+            as days_to_close,
         states.reply_due_at,
         states.is_open,
         states.is_open and {{ as_of_local() }} > states.reply_due_at as is_overdue,

@@ -255,11 +255,11 @@ def kpi_tile(row: dict, lang: str, breakdowns: list[dict] | None = None) -> None
     definition = localized(row, "definition", lang) if "definition_pl" in row else None
     help_parts = [p for p in (definition, value_label("direction", row["direction"], lang))
                   if p]
-    if row.get("target_origin"):
+    if row.get("target_origin_pl"):
         assumed = f" ({t('target_is_assumption', lang)})" if row.get("target_is_assumption") \
             else ""
-        help_parts.append(t("target_origin", lang, origin=row["target_origin"],
-                            set_by=row.get("target_set_by") or "—") + assumed)
+        help_parts.append(t("target_origin", lang, origin=localized(row, "target_origin", lang),
+                            set_by=localized(row, "target_set_by", lang) or "—") + assumed)
     if moved:
         help_parts.append(t("change_noise_rule", lang))
     with st.container(border=True):

@@ -207,7 +207,7 @@ def render_html(pack: Pack) -> str:
         "source": d["source_mart"], "owner": d["owner_unit"],
         "target": fmt_value(d["target"], d["unit"], lang),
         "warning": fmt_value(d["warning"], d["unit"], lang),
-        "origin": d["target_origin"] or "—", "set_by": d["target_set_by"] or "—",
+        "origin": d[f"target_origin_{lang}"] or "—", "set_by": d[f"target_set_by_{lang}"] or "—",
         "assumption": bool(d["target_is_assumption"]),
         "valid_from": fmt_date(d["valid_from"], lang), "change_note": d["change_note"] or "",
     } for d in pack.definitions.iter_rows(named=True)]

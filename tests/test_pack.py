@@ -73,6 +73,11 @@ def test_the_pdf_holds_every_kpi_with_the_marts_value_in_polish(built_warehouse,
     annex = flat[flat.index("Aneks: definicje wskaźników"):]
     assert annex.count("Wzór") == len(kpis) and "numerator" in annex
     assert "miesiąc rozwiązania" in annex
+    # where each target comes from and who sets it, in Polish (the registry's own words)
+    for origin, set_by in q(built_warehouse, "select target_origin_pl, target_set_by_pl "
+                                             "from marts.kpis where target is not null"):
+        assert f"{origin}; {set_by}" in annex, origin
+    assert "Dyrektor COI" in annex and "COI Director" not in annex
 
 
 def test_the_pack_in_english_and_as_html(built_warehouse, month, tmp_path):
@@ -93,6 +98,7 @@ def test_the_pack_in_english_and_as_html(built_warehouse, month, tmp_path):
                          "where month_start = ? and kpi_code = 'kck_asa_seconds'", [month])
     assert name in html and judged_value(value, target, unit, "en") in html
     assert fmt_value(target, unit, "en") in html
+    assert "COI Director" in html and "Dyrektor COI" not in html
 
 
 def test_an_unknown_month_is_refused_naming_the_months_there(built_warehouse, tmp_path):

@@ -21,8 +21,8 @@ def kpi_tiles(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
         select k.kpi_code, k.kpi_name_pl, k.kpi_name_en, k.value, k.target, k.warning,
                k.unit, k.direction, k.is_on_target, k.target_status, k.value_target_status,
                k.breakdowns_missed, k.previous_value, k.change, k.is_change_notable,
-               d.definition_pl, d.definition_en, d.target_origin, d.target_is_assumption,
-               d.target_set_by
+               d.definition_pl, d.definition_en, d.target_origin_pl, d.target_origin_en,
+               d.target_is_assumption, d.target_set_by_pl, d.target_set_by_en
         from marts.director_kpis as k
         left join marts.kpis as d using (kpi_code)
         where k.month_start = ?

@@ -46,9 +46,11 @@ final as (
         d.change_note,
         cast(t.target as double) as target,
         cast(t.warning as double) as warning,
-        t.origin as target_origin,
+        t.origin_pl as target_origin_pl,
+        t.origin_en as target_origin_en,
         t.is_assumption as target_is_assumption,
-        t.set_by as target_set_by
+        t.set_by_pl as target_set_by_pl,
+        t.set_by_en as target_set_by_en
     from current_definitions as d
     left join current_targets as t on d.kpi_code = t.kpi_code
 )

@@ -192,7 +192,7 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
             "select count(*) from marts.incident_sla where ticket_id = 'BAD-1'").fetchone()[0] == 0
     # the pages and the pack say so, while they serve the last good build
     record = last_update(wh)
-    assert record["ok"] is False and "final_group_code" in record["message"]
+    assert record["ok"] is False and "accepted_values_incident_sla" in record["message"]
     assert not list(served.parent.glob("*.partial*"))
 
 

@@ -345,6 +345,31 @@ def test_servicenow_without_a_mapping_keeps_every_incident_flagged_unmapped(tmp_
     assert groups and groups <= set(df["assignment_group"].unique())
 
 
+
+def test_servicenow_without_a_mapping_builds_with_unmapped_and_unassigned_groups(tmp_path):
+    """A first import as it comes builds: its groups are unmapped units, and an incident no
+    group ever held (every row '?') counts as UNASSIGNED, under no unit in the drill-down."""
+    df = pl.read_csv(REAL / "servicenow_snapshot_150.csv", infer_schema=False)
+    inc = df["number"][0]
+    df = df.with_columns(assignment_group=pl.when(pl.col("number") == inc).then(pl.lit("?"))
+                         .otherwise(pl.col("assignment_group")))
+    df.write_csv(tmp_path / "sn.csv")
+    wh = tmp_path / "wh.duckdb"
+    import_files("servicenow", [tmp_path / "sn.csv"], wh, max_reject_pct=100)
+    build(wh, docs=False)
+    assert query(wh, "select final_group_code from marts.incident_sla where ticket_id = ?",
+                 [inc]) == [(None,)]
+    (opened,) = query(wh, "select sum(tickets_opened) from marts.incident_sla_monthly "
+                          "where group_code = 'UNASSIGNED'")[0]
+    assert opened == 1
+    # the groups and the requesters' locations (a ticket's, from its first snapshot), as
+    # the source writes them
+    first = df.group_by("number", maintain_order=True).first()
+    unmapped = {c for (c,) in query(wh, "select unit_code from marts.organisation_units "
+                                        "where not is_mapped")}
+    assert unmapped == (set(df["assignment_group"]) | set(first["location"])) - {"?"}
+
+
 def test_311_without_a_mapping_keeps_every_request_flagged_unmapped(tmp_path):
     """Without a mapping, complaint types and agencies are kept as the source writes them;
     only the requests closed before they were created are rejected."""

@@ -357,6 +357,80 @@ def test_open311_offsets_numbers_and_status_notes(tmp_path):
     assert len(got) == 10
 
 
+SUBMISSION_COLUMNS = ("submission_id, strftime(received_at, '%Y-%m-%d %H:%M:%S'), channel, "
+                      "topic_code, responsible_unit, strftime(closed_at, '%Y-%m-%d %H:%M:%S'), "
+                      "outcome, submitter_email_hash")
+
+
+def _submissions(tmp_path: Path, name: str, files: list[Path]) -> list[tuple]:
+    wh = tmp_path / f"{name}.duckdb"
+    import_files("open311", files, wh)  # no mapping: the codes are kept as written
+    return query(wh, f"select {SUBMISSION_COLUMNS} from raw.submissions order by 1")
+
+
+def _georeport_xml(requests: list[dict], root: str = "service_requests",
+                   record: str = "request") -> str:
+    """A GeoReport v2 XML response of ``requests`` (hand-written from the spec: an element
+    per field, empty for null, a nested element left in to be ignored)."""
+    from xml.sax.saxutils import escape
+
+    def field(key, value):
+        return f"<{key}>{'' if value is None else escape(str(value))}</{key}>"
+
+    body = "".join(f"<{record}>" + "".join(field(k, v) for k, v in r.items())
+                   + "<attributes><attribute><code>X</code></attribute></attributes>"
+                   f"</{record}>\n" for r in requests)
+    return f'<?xml version="1.0" encoding="utf-8"?>\n<{root}>\n{body}</{root}>\n'
+
+
+def test_open311_xml_and_a_wrapped_json_read_as_the_plain_json(tmp_path):
+    """GeoReport v2's required format is XML; some servers wrap the JSON array in an
+    object. Both give the rows the plain JSON array gives, field for field."""
+    import json
+
+    src = Path("tests/fixtures/real/open311_examples.json")
+    native = json.loads(src.read_text(encoding="utf-8"))
+    plain = _submissions(tmp_path, "plain", [src])
+    assert len(plain) == len(native) and any(r[5] for r in plain)
+    xml = _write(tmp_path / "requests.xml", _georeport_xml(native))
+    assert _submissions(tmp_path, "xml", [xml]) == plain
+    wrapped = _write(tmp_path / "wrapped.json",
+                     json.dumps({"service_requests": native}, ensure_ascii=False))
+    assert _submissions(tmp_path, "wrapped", [wrapped]) == plain
+
+
+def test_a_georeport_error_response_or_another_xml_is_refused_naming_it(tmp_path):
+    errors = _write(tmp_path / "errors.xml", _georeport_xml(
+        [{"code": 403, "description": "Invalid api_key"}], root="errors", record="error"))
+    other = _write(tmp_path / "other.xml", _georeport_xml([{"a": 1}], root="services",
+                                                          record="service"))
+    broken = _write(tmp_path / "broken.xml", "<service_requests><request>")
+    for path, says in ((errors, "the server answered with an error, not requests (403 "
+                                "Invalid api_key)"),
+                       (other, "not a GeoReport v2 response (root element <services>"),
+                       (broken, "cannot be read as XML: no element found")):
+        result = CliRunner().invoke(main, ["import", "open311", str(path), "--warehouse",
+                                           str(tmp_path / "wh.duckdb")])
+        assert result.exit_code == 2, result.output
+        assert f"{path.name}: {says}" in " ".join(result.output.split()), result.output
+
+
+def test_a_windows_1250_semicolon_csv_reads_as_its_utf8_original(tmp_path):
+    """Polish Excel writes CSV in Windows-1250 with ';': read as the same text (Polish
+    letters kept), and the import says how it was read."""
+    src = Path("tests/fixtures/real/open311_v2.csv")
+    text = src.read_text(encoding="utf-8")
+    assert "ą" in text
+    excel = tmp_path / "open311_excel.csv"
+    excel.write_bytes(text.replace(",", ";").encode("cp1250"))
+    plain = _submissions(tmp_path, "plain", [src])
+    assert _submissions(tmp_path, "excel", [excel]) == plain
+    assert any("Zarząd Dróg Miasta Krakowa" == r[4] for r in plain)
+    wh = tmp_path / "excel.duckdb"
+    assert query(wh, "select count(*) from raw.load_audit where message like "
+                     "'%read as Windows-1250%'") == [(1,)]
+
+
 # ---- the load: threshold, idempotence -------------------------------------------------
 
 def test_the_reject_threshold_refuses_the_import_and_swaps_nothing(tmp_path):
@@ -401,6 +475,23 @@ def test_a_load_rejecting_every_row_or_finding_nothing_never_exits_0(tmp_path):
     with pytest.raises(LoadRefused):
         load_directory(bad, tmp_path / "c.duckdb", max_reject_pct=100)
     load_directory(bad, tmp_path / "c.duckdb")  # the library's default keeps every load
+
+
+def test_the_daily_update_takes_the_reject_threshold_too(tmp_path):
+    """`cityops update` refuses as `cityops load` does: 1 bad row of 20 (5 %) passes the
+    default 10 % but not --max-reject-pct 1 — exit 2, nothing built or swapped in."""
+    opt = next(p for p in main.commands["update"].params if p.name == "max_reject_pct")
+    assert opt.default == DEFAULT_MAX_REJECT_PCT
+    src = tmp_path / "src"
+    src.mkdir()
+    good = [f"C{i},Q,2025-03-03 08:{i:02d}:00,,2025-03-03 08:{i:02d}:30" for i in range(19)]
+    _write(src / "calls.csv", "\n".join(["call_id,queue,offered_at,answered_at,ended_at",
+                                         *good, "C99,Q,2025-13-01 08:00:00,,"]) + "\n")
+    res = CliRunner().invoke(main, ["update", str(src), "--warehouse",
+                                    str(tmp_path / "wh.duckdb"), "--max-reject-pct", "1"])
+    assert res.exit_code == 2, res.output
+    assert "1 of 20 rows rejected" in " ".join(res.output.split())
+    assert current_file(tmp_path / "wh.duckdb") is None
 
 
 def test_event_seq_keeps_two_events_of_one_minute_apart(tmp_path):

@@ -214,8 +214,9 @@ def build(warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
               help="Rebuild everything from scratch (after changing raw.* other than by a "
                    "load, or upgrading the holidays package).")
 @extracted_at_option
+@max_reject_option
 def update(src_dir: Path, warehouse: Path, as_of: str | None, full_refresh: bool,
-           extracted_at) -> None:
+           extracted_at, max_reject_pct: float) -> None:
     """Load the extracts in SRC_DIR and build, in one step — the daily job.
 
     The same as `cityops load SRC_DIR` followed by `cityops build`, on one copy of the
@@ -229,7 +230,7 @@ def update(src_dir: Path, warehouse: Path, as_of: str | None, full_refresh: bool
 
     try:
         run(warehouse, as_of=as_of, full_refresh=full_refresh, load_from=src_dir,
-            extracted_at=extracted_at)
+            extracted_at=extracted_at, max_reject_pct=max_reject_pct)
     except LoadRefused as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

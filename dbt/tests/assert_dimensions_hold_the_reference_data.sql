@@ -3,18 +3,27 @@
 with counts as (
     select
         'organisation_units' as dimension,
-        (select count(*) from {{ ref('org_units') }}) as reference_rows,
-        (select count(*) from {{ ref('organisation_units') }} where is_mapped) as mapped_rows
+        (select count(*) as n from {{ ref('org_units') }}) as reference_rows,
+        (
+            select count(*) as n from {{ ref('organisation_units') }}
+            where is_mapped
+        ) as mapped_rows
     union all
     select
         'topics' as dimension,
-        (select count(*) from {{ ref('kck_topics') }}) as reference_rows,
-        (select count(*) from {{ ref('topics') }} where is_mapped) as mapped_rows
+        (select count(*) as n from {{ ref('kck_topics') }}) as reference_rows,
+        (
+            select count(*) as n from {{ ref('topics') }}
+            where is_mapped
+        ) as mapped_rows
     union all
     select
         'service_catalogue' as dimension,
-        (select count(*) from {{ ref('stg_catalogue__it_services') }}) as reference_rows,
-        (select count(*) from {{ ref('service_catalogue') }} where is_mapped) as mapped_rows
+        (select count(*) as n from {{ ref('stg_catalogue__it_services') }}) as reference_rows,
+        (
+            select count(*) as n from {{ ref('service_catalogue') }}
+            where is_mapped
+        ) as mapped_rows
 )
 
 select * from counts

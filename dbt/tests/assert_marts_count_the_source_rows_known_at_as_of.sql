@@ -21,7 +21,10 @@ with counts as (
     {% for mart, table, rows in one_row_per_source_row -%}
     select
         '{{ mart }} = raw.{{ table }} known at as_of' as relation,
-        (select count(*) as n from {{ ref(mart) }} where {{ rows }}) as mart_rows,
+        (
+            select count(*) as n from {{ ref(mart) }}
+            where {{ rows }}
+        ) as mart_rows,
         (
             select count(*) as n from {{ source('raw', table) }}
             where {{ known_at_filter(table) }}

@@ -106,11 +106,13 @@ def _log_build(path: Path, as_of: str, full_refresh: bool, reason: str | None) -
 def build(warehouse: Path, as_of: str | date | datetime | None = None,
           full_refresh: bool = False, console: Console | None = None,
           docs: bool = True, load_from: Path | None = None,
-          extracted_at: datetime | None = None) -> BuildResult:
+          extracted_at: datetime | None = None,
+          max_reject_pct: float | None = None) -> BuildResult:
     """Build staging → intermediate → marts with dbt on a copy of ``warehouse``; swap it in.
 
     ``load_from``: first load the extracts of that directory into the same copy
-    (``cityops update``, the daily job; ``extracted_at`` as for ``cityops load``): one copy,
+    (``cityops update``, the daily job; ``extracted_at`` and ``max_reject_pct`` as for
+    ``cityops load``): one copy,
     one swap, and readers never see new raw data under marts that do not include it yet.
     A refused load raises :class:`warehouse.load.LoadRefused`; the served warehouse is
     unchanged.
@@ -135,7 +137,8 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
 
                 t0 = time.perf_counter()
                 loaded = load_directory(load_from, warehouse, console=console, into=path,
-                                        extracted_at=extracted_at)
+                                        extracted_at=extracted_at,
+                                        max_reject_pct=max_reject_pct)
                 phases["load"] = time.perf_counter() - t0
             with console.status("Building the warehouse with dbt…"):
                 t0 = time.perf_counter()

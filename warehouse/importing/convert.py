@@ -20,7 +20,7 @@ import duckdb
 
 from warehouse.contracts import CONTRACTS
 from warehouse.importing.profile import CodeList, ColumnSpec, Profile, ProfileError, canonical
-from warehouse.loading.reading import LOCAL_ZONE
+from warehouse.loading.reading import LOCAL_ZONE, FileRefused, encoding_or_refuse, utf8_copy
 from warehouse.loading.validation import lit, q
 from warehouse.pii import hmac_sql
 
@@ -32,28 +32,112 @@ class NativeRefused(Exception):
     """A native file that cannot be imported at all (unreadable, not this profile)."""
 
 
-def read_native(con: duckdb.DuckDBPyConnection, path: Path, formats: tuple[str, ...]
-                ) -> dict[str, str]:
-    """Read ``path`` into ``__native``; returns canonical name -> the header as written."""
+def _xml_records(path: Path) -> tuple[str, list[dict[str, str]]]:
+    """The root element's tag and its records — one dict per child element (a GeoReport
+    ``<request>``) of its simple child elements' text; a nested element, such as an
+    extension's attributes, is left out."""
+    import xml.etree.ElementTree as ET
+
+    root, depth, records = "", 0, []
+    try:
+        for event, elem in ET.iterparse(path, events=("start", "end")):
+            if event == "start":
+                root = root or elem.tag
+                depth += 1
+                continue
+            depth -= 1
+            if depth == 1:  # a record, child of the root
+                records.append({c.tag: (c.text or "").strip() for c in elem if not len(c)})
+                elem.clear()
+    except ET.ParseError as exc:
+        raise NativeRefused(f"{path.name}: cannot be read as XML: {exc}") from None
+    return root, records
+
+
+def _xml_relation(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """A GeoReport v2 XML response (``<service_requests><request>…``) as a relation of
+    text columns (first-seen order); an ``<errors>`` response is refused with the server's
+    message."""
+    import polars as pl
+
+    root, records = _xml_records(path)
+    if root == "errors":
+        detail = "; ".join(f"{r.get('code', '?')} {r.get('description', '')}".strip()
+                           for r in records)
+        raise NativeRefused(f"{path.name}: the server answered with an error, not requests "
+                            f"({detail})")
+    if root == "service_requests" and not records:
+        raise NativeRefused(f"{path.name}: a GeoReport v2 response without any request")
+    if root != "service_requests":
+        raise NativeRefused(f"{path.name}: not a GeoReport v2 response (root element "
+                            f"<{root}>, not <service_requests>)")
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    frame = pl.DataFrame([[r.get(c) for c in columns] for r in records],
+                         schema={c: pl.String for c in columns}, orient="row")
+    con.register(f"{NATIVE}_xml", frame)
+    return f"{NATIVE}_xml"
+
+
+def _json_relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, list[str]]:
+    """A JSON array of records — or an object wrapping one (``{"service_requests": […]}``,
+    as some GeoReport servers answer) — as a relation of text columns, and its names."""
+    auto = f"read_json({lit(str(path))}, format = 'auto')"
+    described = con.execute(f"DESCRIBE SELECT * FROM {auto}").fetchall()
+    if len(described) == 1 and described[0][1].startswith("STRUCT(") \
+            and described[0][1].endswith("[]"):
+        wrapper = described[0][0]
+        names = [r[0] for r in con.execute(
+            f"DESCRIBE SELECT unnest({q(wrapper)}, recursive := true) FROM {auto}").fetchall()]
+        struct = "STRUCT(" + ", ".join(f"{q(n)} VARCHAR" for n in names) + ")[]"
+        typed = (f"read_json({lit(str(path))}, format = 'auto', "
+                 f"columns = {{{lit(wrapper)}: {lit(struct)}}})")
+        return f"(SELECT unnest({q(wrapper)}, recursive := true) FROM {typed})", names
+    names = [r[0] for r in described]
+    cols = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+    return f"read_json({lit(str(path))}, format = 'auto', columns = {cols})", names
+
+
+def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path, scratch: Path
+                  ) -> tuple[str, list[str], str]:
+    """A CSV file (UTF-8, or Windows-1250 as Polish Excel writes it; the separator
+    sniffed) as a relation of text columns, its names and its encoding."""
+    try:
+        encoding = encoding_or_refuse(path, path.name)
+    except FileRefused as exc:
+        raise NativeRefused(str(exc)) from None
+    readable = utf8_copy(path, scratch) if encoding == "cp1250" else path
+    source = (f"read_csv({lit(str(readable))}, all_varchar = true, header = true, "
+              f"auto_detect = true, null_padding = true)")
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    return source, names, encoding
+
+
+def read_native(con: duckdb.DuckDBPyConnection, path: Path, formats: tuple[str, ...],
+                scratch: Path) -> tuple[dict[str, str], list[str]]:
+    """Read ``path`` into ``__native``; returns canonical name -> the header as written,
+    and notes on how it was read (an encoding other than UTF-8). ``scratch``: where a
+    Windows-1250 file's UTF-8 copy goes."""
     suffix = path.suffix.lower().lstrip(".")
     fmt = suffix if suffix in formats else None
     if fmt is None:
         raise NativeRefused(f"{path.name}: a .{suffix} file; this profile reads "
                             f"{', '.join('.' + f for f in formats)}")
+    notes = []
     try:
-        if fmt == "json":
-            names = [r[0] for r in con.execute(
-                f"DESCRIBE SELECT * FROM read_json({lit(str(path))}, format = 'auto')"
-            ).fetchall()]
-            cols = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
-            source = f"read_json({lit(str(path))}, format = 'auto', columns = {cols})"
-        else:
-            source = (f"read_csv({lit(str(path))}, all_varchar = true, header = true, "
-                      f"auto_detect = true, null_padding = true)")
+        if fmt == "xml":
+            source = _xml_relation(con, path)
             names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        elif fmt == "json":
+            source, names = _json_relation(con, path)
+        else:
+            source, names, encoding = _csv_relation(con, path, scratch)
+            if encoding == "cp1250":
+                notes.append("read as Windows-1250 (not UTF-8)")
     except duckdb.Error as exc:
         raise NativeRefused(f"{path.name}: cannot be read as {fmt.upper()}: "
                             f"{str(exc).splitlines()[0][:300]}") from None
+    if set(names) <= {"code", "description"} and fmt != "csv":
+        raise NativeRefused(f"{path.name}: the server answered with an error, not records")
     canon: dict[str, str] = {}
     for name in names:
         c = canonical(name) or "unnamed"
@@ -64,7 +148,9 @@ def read_native(con: duckdb.DuckDBPyConnection, path: Path, formats: tuple[str, 
     select = ", ".join(f"CAST({q(orig)} AS VARCHAR) AS {q(c)}" for c, orig in canon.items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE {NATIVE} AS SELECT row_number() OVER () "
                 f"AS _source_row, {select} FROM {source}")
-    return canon
+    if fmt == "xml":
+        con.unregister(source)
+    return canon, notes
 
 
 def to_local_text(expr: str, zone: str) -> str:

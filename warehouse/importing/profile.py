@@ -5,7 +5,7 @@ contracts.  Both are TOML files (:mod:`tomllib`); the built-in profiles are such
 A **profile** (one source system's export format)::
 
     name = "socrata-311"
-    formats = ["csv"]                      # csv | json
+    formats = ["csv"]                      # csv | json | xml (GeoReport v2)
     timezone = "America/New_York"          # the wall clock the source writes
     null_tokens = ["", "N/A"]              # values that mean "empty"
     timestamp_formats = ["%m/%d/%Y %I:%M:%S %p", ...]   # DuckDB strptime, tried in order

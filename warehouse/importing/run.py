@@ -104,9 +104,10 @@ def _load_one(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext
 
 
 def _import_file(con: duckdb.DuckDBPyConnection, path: Path, profile_name: str,
-                 mapping: Path | None, load: LoadContext, result: ImportResult) -> None:
+                 mapping: Path | None, load: LoadContext, result: ImportResult,
+                 scratch: Path) -> None:
     base = load_profile(profile_name, mapping)
-    canon = read_native(con, path, base.formats)
+    canon, read_notes = read_native(con, path, base.formats, scratch)
     profile = load_profile(profile_name, mapping, set(canon))  # the file's variant
     label = f"{path.name} [{profile.name}]"
     warnings = []
@@ -129,10 +130,11 @@ def _import_file(con: duckdb.DuckDBPyConnection, path: Path, profile_name: str,
         result.missing.append((lst, canon.get(col, col), code, n))
     for name, codes in all_codes(con, conv).items():
         result.codes_seen.setdefault(name, set()).update(codes)
-    result.notes += [f"{path.name}: {n}" for n in shaped.notes]
+    result.notes += [f"{path.name}: {n}" for n in [*read_notes, *shaped.notes]]
     variant = f", variant {profile.variant}" if profile.variant else ""
     description = (f"imported by profile {profile.name}{variant} from {path.name} "
-                   f"(times of {profile.timezone} as Europe/Warsaw)")
+                   f"(times of {profile.timezone} as Europe/Warsaw"
+                   + "".join(f"; {n}" for n in read_notes) + ")")
     sha = _sha256(path)
     unmapped = frozenset(c.unmapped_ref for c in profile.codes.values() if c.unmapped_ref)
     contracts = sorted(shaped.relations, key=LOAD_ORDER.index)
@@ -233,11 +235,11 @@ def import_files(profile_name: str, files: list[Path], warehouse: Path, *,
 
     def work(con: duckdb.DuckDBPyConnection, load: LoadContext, scratch: Path,
              report: LoadReport) -> list[str]:
-        del scratch, report
+        del report
         refused = []
         for f in files:
             try:
-                _import_file(con, f, profile_name, mapping, load, result)
+                _import_file(con, f, profile_name, mapping, load, result, scratch)
             except (NativeRefused, ProfileError) as exc:
                 refused.append(str(exc))
         print_missing(result, profile, console)

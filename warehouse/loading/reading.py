@@ -373,7 +373,7 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _transcode(path: Path, scratch: Path) -> Path:
+def utf8_copy(path: Path, scratch: Path) -> Path:
     """A UTF-8 copy of a Windows-1250 file (single-byte: blocks decode independently)."""
     target = scratch / f"{path.name}.utf-8"
     with open(path, "rb") as src, open(target, "wb") as out:
@@ -442,7 +442,7 @@ class StagedCsv:
 def _csv_stage(con: duckdb.DuckDBPyConnection, opened: OpenedFile, view: str,
                scratch: Path) -> StagedCsv:
     source, sep = opened.source, opened.separator or ","
-    path = _transcode(source.path, scratch) if opened.encoding == "cp1250" else source.path
+    path = utf8_copy(source.path, scratch) if opened.encoding == "cp1250" else source.path
     n = len(opened.header)
     width = n + OVERFLOW_FIELDS
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"

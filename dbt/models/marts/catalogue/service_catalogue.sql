@@ -9,7 +9,9 @@ with catalogue as (
 ),
 
 unmapped as (
-    {{ codes_in_raw('it_services', 'select service_code from ' ~ ref('stg_catalogue__it_services')) }}
+    {{ codes_in_raw(
+        'it_services', 'select service_code from ' ~ ref('stg_catalogue__it_services')
+    ) }}
 ),
 
 services as (

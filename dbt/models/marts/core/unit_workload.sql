@@ -101,7 +101,8 @@ measures as (
         on submissions.call_id = source_calls.call_id
         and submissions.responsible_unit = source_calls.forwarded_unit
         and source_calls.offered_at <= {{ as_of_local() }}
-    where submissions.forwarded_at <= {{ as_of_local() }}
+    where
+        submissions.forwarded_at <= {{ as_of_local() }}
         and submissions.responsible_unit is not null
         and source_calls.call_id is null
     group by 1, 2

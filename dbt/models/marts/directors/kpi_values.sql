@@ -125,7 +125,8 @@ others as (
     select
         month_start,
         'incident_backlog' as kpi_code,
-        group_code as unit_code,
+        -- the backlog mart's UNASSIGNED (no group ever held the ticket) is no unit
+        nullif(group_code, 'UNASSIGNED') as unit_code,
         sum(backlog_at_month_end) as numerator,
         null as denominator
     from sla_monthly

@@ -196,6 +196,49 @@ def test_an_undeclared_native_column_is_dropped_with_a_warning(tmp_path, capsys)
 
 # ---- ServiceNow snapshot log ------------------------------------------------------------
 
+CATALOGUE = """
+[[catalogue]]
+service_code = "APP-EZD"
+name_pl = "Elektroniczne zarządzanie dokumentacją"
+name_en = "Electronic document management"
+owner_unit = "IT-02-4"
+criticality = 2
+support_hours = "24x7"
+status = "active"
+valid_from = "2020-01-01"
+"""
+
+
+def test_the_mappings_catalogue_is_loaded_before_the_tickets_once(tmp_path):
+    """A mapping's [[catalogue]] is the city's IT service catalogue: loaded (and checked)
+    before the tickets, instead of the default one; the next import skips it unchanged."""
+    mapping = _mapping(tmp_path, SN_MAPPING.replace('fallback = "APP"', 'fallback = "APP-EZD"')
+                       + CATALOGUE)
+    src = _write(tmp_path / "log.csv", "\n".join([SN_HEADER, _sn_row("INC1", "New", 0,
+                                                                     "1/3/2016 10:01")]) + "\n")
+    wh = tmp_path / "wh.duckdb"
+    first = import_files("servicenow", [src], wh, mapping=mapping)
+    assert first.report.files[0].file_name == "city.toml [catalogue]"
+    assert query(wh, "select service_code, support_hours, name_pl from raw.it_services") == [
+        ("APP-EZD", "24x7", "Elektroniczne zarządzanie dokumentacją")]
+    assert query(wh, "select service_code from raw.tickets") == [("APP-EZD",)]
+    second = import_files("servicenow", [src], wh, mapping=mapping)
+    assert second.report.files[0].status.startswith("skipped")
+    # its rows meet the catalogue's rules, rejected naming the row and the rule
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    result = import_files("servicenow", [src], tmp_path / "wrong.duckdb", max_reject_pct=100,
+                          mapping=_write(wrong / "city.toml", SN_MAPPING + CATALOGUE.replace(
+                              '"24x7"', '"weekends"')))
+    assert result.report.files[0].rows_rejected == 1
+    assert "row 1" in result.report.files[0].reject_reasons[0]
+    assert "support_hours='weekends'" in result.report.files[0].reject_reasons[0]
+    bad = _mapping(tmp_path, SN_MAPPING + CATALOGUE + 'unknown = "x"\n')
+    with pytest.raises(ProfileError, match=r"\[\[catalogue\]\] #1: \['unknown'\] are not "
+                                           "columns of it_services"):
+        load_profile("servicenow", bad)
+
+
 def test_snapshot_rules_give_the_events(tmp_path):
     """New → Active = acknowledged; Awaiting = on_hold; back to Active = resumed; Resolved
     then Active in the same minute = resolved, reopened in sys_mod_count order; a row

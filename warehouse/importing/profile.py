@@ -62,6 +62,18 @@ and an optional ``timezone``::
     map = { "Group 56" = "IT-02-4" }
 
 An empty target (``"Group 56" = ""``, as ``--write-mapping`` writes) is not yet mapped.
+A mapping may also carry the city's IT service catalogue, loaded before the tickets of
+each import (instead of the default one; the loader checks it as a catalogue file)::
+
+    [[catalogue]]
+    service_code = "APP-EZD"
+    name_pl = "Elektroniczne zarządzanie dokumentacją"
+    name_en = "Electronic document management"
+    owner_unit = "IT-02-4"
+    criticality = 2
+    support_hours = "business"
+    status = "active"
+    valid_from = "2020-01-01"
 """
 
 from __future__ import annotations
@@ -249,6 +261,9 @@ class Profile:
     variants: tuple[dict, ...] = ()
     raw: dict = field(default_factory=dict, repr=False)
     mapping: dict = field(default_factory=dict, repr=False)
+    mapping_path: Path | None = None
+    # the mapping's IT service catalogue: rows of the it_services contract
+    catalogue: tuple[dict, ...] = ()
 
 
 def builtin_profiles() -> list[str]:
@@ -309,8 +324,9 @@ def load_profile(name_or_path: str | Path, mapping: Path | None = None,
             raise ProfileError(f"{where}: [feeds.{contract}] is not a contract")
         feeds[contract] = _feed(contract, feed, f"{where}: feeds.{contract}")
     codes = {n: _code_list(n, t, f"{where}: [codes.{n}]") for n, t in doc.get("codes", {}).items()}
+    catalogue = _catalogue(mapped.get("catalogue", []), f"{mapping}: [[catalogue]]")
     for name, table in mapped.items():
-        if name == "timezone":
+        if name in ("timezone", "catalogue"):
             continue
         if not isinstance(table, dict):
             raise ProfileError(f"{mapping}: {name} = … is not a code list table")
@@ -335,4 +351,18 @@ def load_profile(name_or_path: str | Path, mapping: Path | None = None,
         timestamp_formats=tuple(doc.get("timestamp_formats", ("%Y-%m-%d %H:%M:%S",))),
         shape=shape, columns=columns, feeds=feeds, codes=codes,
         shape_options=dict(doc.get("shape_options", {})), variant=variant,
-        variants=tuple(raw.get("variants", ())), raw=raw, mapping=mapped)
+        variants=tuple(raw.get("variants", ())), raw=raw, mapping=mapped,
+        mapping_path=mapping, catalogue=catalogue)
+
+
+def _catalogue(rows: Any, where: str) -> tuple[dict, ...]:
+    """A mapping's ``[[catalogue]]``: one table per IT service, with the columns of the
+    it_services contract (the loader checks their values as in any catalogue file)."""
+    columns = set(CONTRACTS["it_services"].column_names)
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ProfileError(f"{where}: an array of tables ([[catalogue]]), one per service")
+    for i, row in enumerate(rows, 1):
+        if set(row) - columns:
+            raise ProfileError(f"{where} #{i}: {sorted(set(row) - columns)} are not columns "
+                               f"of it_services ({', '.join(sorted(columns))})")
+    return tuple(rows)

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 from rich.console import Console
 from rich.table import Table
 
@@ -73,19 +74,31 @@ def _staged(contract: str, relation: str, label: str, digest: str, description: 
                   warnings=warnings, unmapped=unmapped)
 
 
-def _default_catalogue(con: duckdb.DuckDBPyConnection) -> str:
-    """The default IT service catalogue (seed ``default_it_services``) as a staged
-    relation: a ticket's service needs a catalogue, and a first import has none."""
+def _catalogue(con: duckdb.DuckDBPyConnection, profile: Profile) -> tuple[str, str, str]:
+    """The IT service catalogue an import loads before its tickets, as a staged relation,
+    its label and its digest: the mapping's ``[[catalogue]]`` when it has one, else the
+    default one (seed ``default_it_services``) — a ticket's service needs a catalogue
+    entry for its clock and name, and a first import has none."""
     from warehouse import reference
 
-    df = reference.default_it_services()
+    if profile.catalogue:
+        names = CONTRACTS["it_services"].column_names
+        df = pl.DataFrame([[None if row.get(c) is None else str(row[c]) for c in names]
+                           for row in profile.catalogue],
+                          schema={c: pl.String for c in names}, orient="row")
+        label = f"{profile.mapping_path.name} [catalogue]"
+        digest = hashlib.sha256(df.write_csv().encode()).hexdigest()
+    else:
+        df = reference.default_it_services()
+        label = f"default_it_services.csv [{profile.name}]"
+        digest = hashlib.sha256(b"default_it_services").hexdigest()
     con.register("__catalogue_df", df)
     cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in df.columns)
     con.execute("CREATE OR REPLACE TEMP TABLE __import_catalogue AS SELECT "
                 f"row_number() OVER () AS _source_row, NULL::VARCHAR AS _field_problem, {cols} "
                 "FROM __catalogue_df")
     con.unregister("__catalogue_df")
-    return "__import_catalogue"
+    return "__import_catalogue", label, digest
 
 
 def _load_one(con: duckdb.DuckDBPyConnection, staged: Staged, load: LoadContext
@@ -138,14 +151,13 @@ def _import_file(con: duckdb.DuckDBPyConnection, path: Path, profile_name: str,
     sha = _sha256(path)
     unmapped = frozenset(c.unmapped_ref for c in profile.codes.values() if c.unmapped_ref)
     contracts = sorted(shaped.relations, key=LOAD_ORDER.index)
-    if "tickets" in contracts and not con.execute(
-            "SELECT count(*) FROM raw.it_services").fetchall()[0][0]:
-        digest = hashlib.sha256(b"default_it_services").hexdigest()
-        staged = _staged("it_services", _default_catalogue(con),
-                         f"default_it_services.csv [{profile.name}]", digest,
+    if "tickets" in contracts and (profile.catalogue or not con.execute(
+            "SELECT count(*) FROM raw.it_services").fetchall()[0][0]):
+        relation, catalogue_label, digest = _catalogue(con, profile)
+        staged = _staged("it_services", relation, catalogue_label, digest,
+                         "the mapping's IT service catalogue" if profile.catalogue else
                          "the default IT service catalogue: raw held none", [], frozenset())
-        load_result = _load_one(con, staged, load)
-        result.report.files.append(load_result)
+        result.report.files.append(_load_one(con, staged, load))
     for contract in contracts:
         digest = hashlib.sha256(f"{sha}|{profile.digest}|{contract}".encode()).hexdigest()
         notes = [n for n in shaped.notes if n.startswith(contract)]

@@ -145,6 +145,13 @@ def _trend_chart(trend: pl.DataFrame, name: str, unit: str, lang: str) -> str:
     if trend["target"].drop_nulls().len():
         fig.add_scatter(x=trend["month_start"], y=trend["target"], mode="lines",
                         name=t("target", lang), line={"color": GOOD, "dash": "dash"})
+    return chart_html(fig, lang, unit)
+
+
+def chart_html(fig: go.Figure, lang: str, unit: str) -> str:
+    """A monthly line chart for print: small, static, months on the x axis in the
+    language's form, the unit on the y axis; its HTML without plotly.js (the document
+    inlines that once)."""
     fig.update_layout(height=190, margin={"l": 40, "r": 10, "t": 10, "b": 30},
                       showlegend=False, template="plotly_white",
                       separators=",\u00a0" if lang == "pl" else ".,",
@@ -153,6 +160,13 @@ def _trend_chart(trend: pl.DataFrame, name: str, unit: str, lang: str) -> str:
     fig.update_yaxes(ticksuffix=" %" if unit == "%" else "")
     return fig.to_html(full_html=False, include_plotlyjs=False,
                        config={"staticPlot": True, "displayModeBar": False})
+
+
+def template_env(lang: str) -> Environment:
+    """The Jinja environment of the printed documents, ``t(key)`` in ``lang``."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+    env.globals["t"] = lambda key, **kw: t(key, lang, **kw)
+    return env
 
 
 def _kpi_rows(pack: Pack) -> list[dict]:
@@ -198,8 +212,7 @@ def _alert_lines(pack: Pack) -> list[dict]:
 def render_html(pack: Pack) -> str:
     """The pack as one self-contained HTML document."""
     lang = pack.lang
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-    env.globals["t"] = lambda key, **kw: t(key, lang, **kw)
+    env = template_env(lang)
     score = pack.score
     definitions = [{
         "name": d[f"kpi_name_{lang}"], "definition": d[f"definition_{lang}"],
@@ -252,15 +265,20 @@ def print_pdf(html: Path, pdf: Path) -> None:
 def write_pack(con: duckdb.DuckDBPyConnection, month: date, lang: str, out: Path,
                last: dict | None = None) -> Path:
     """Write the pack for ``month`` to ``out`` (.html or .pdf)."""
-    html = render_html(collect(con, month, lang, last))
+    return write_document(render_html(collect(con, month, lang, last)), out)
+
+
+def write_document(html: str, out: Path) -> Path:
+    """Write a printed document to ``out``: the HTML itself, or (.pdf) printed by
+    chromium."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".html":
         out.write_text(html, encoding="utf-8")
         return out
     if out.suffix.lower() != ".pdf":
-        raise PackError(f"{out}: the pack is written as .pdf or .html")
+        raise PackError(f"{out}: write it as .pdf or .html")
     with tempfile.TemporaryDirectory(prefix="cityops-pack-") as work:
-        page = Path(work) / "pack.html"
+        page = Path(work) / "document.html"
         page.write_text(html, encoding="utf-8")
         print_pdf(page, out)
     return out

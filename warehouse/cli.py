@@ -5,14 +5,20 @@ Each subcommand is a thin shell over a module function, so tests call the same c
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from warehouse.store import DEFAULT_WAREHOUSE, WarehouseError
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class CallerPath(click.Path):
@@ -277,9 +283,31 @@ def export(mart: str, warehouse: Path, fmt: str, dialect: str, out: Path) -> Non
     click.echo(f"{n} rows → {out}")
 
 
+@contextlib.contextmanager
+def _report_reading(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for a report; what goes wrong is named with exit 2 — no
+    warehouse, a report the data cannot give (PackError), an SMTP server that cannot be
+    reached or a file that cannot be written (OSError)."""
+    from dashboards.pack import PackError
+    from warehouse.store import connect_read_only
+
+    try:
+        con = connect_read_only(warehouse)
+    except (FileNotFoundError, WarehouseError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    try:
+        yield con
+    except (PackError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        con.close()
+
+
 @main.group()
 def report() -> None:
-    """Reports for directors: the monthly pack."""
+    """Reports for directors: the monthly pack, the yearly MPI report."""
 
 
 @report.command()
@@ -302,7 +330,7 @@ def monthly(warehouse: Path, month: str, lang: str, out: Path, mail_to: tuple[st
     from datetime import date
 
     from dashboards import pack
-    from warehouse.store import WarehouseError, connect_read_only, last_update
+    from warehouse.store import last_update
 
     today = date.today()  # the CLI may read the clock; the models never do
     if if_first_working_day and not pack.is_first_working_day(today):
@@ -315,25 +343,30 @@ def monthly(warehouse: Path, month: str, lang: str, out: Path, mail_to: tuple[st
         click.echo(f"error: --month {month!r}: write YYYY-MM (e.g. 2026-10) or 'previous'",
                    err=True)
         sys.exit(2)
-    try:
-        con = connect_read_only(warehouse)
-    except (FileNotFoundError, WarehouseError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    try:
+    with _report_reading(warehouse) as con:
         written = pack.write_pack(con, chosen, lang, out, last_update(warehouse))
         click.echo(f"{written}")
         if mail_to:
             pack.send_pack(written, list(mail_to), chosen, lang, pack.mail_settings(warehouse))
             click.echo(f"sent to {', '.join(mail_to)}")
-    except pack.PackError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except OSError as exc:  # the SMTP server cannot be reached, a file cannot be written
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    finally:
-        con.close()
+
+
+@report.command("mpi-annual")
+@warehouse_option
+@click.option("--year", "year", type=click.IntRange(2000, 2100), required=True,
+              help="The report's year: it covers 1 December of the year before to 30 "
+                   "November (ordinance 1447/2019 § 7: due by 31 December).")
+@click.option("--lang", type=click.Choice(["pl", "en"]), default="pl", show_default=True)
+@click.option("--out", "out", type=CallerPath(), required=True,
+              help="report.pdf (printed by Debian's chromium) or report.html.")
+def mpi_annual(warehouse: Path, year: int, lang: str, out: Path) -> None:
+    """The yearly report on the MPI platform "Magiczny Kraków": publications by portal,
+    area, unit and month, the share published without delay and its trend, the slowest
+    units, stale service cards."""
+    from dashboards import mpi_report
+
+    with _report_reading(warehouse) as con:
+        click.echo(f"{mpi_report.write_report(con, year, lang, out)}")
 
 
 @main.command()

@@ -99,7 +99,9 @@ def test_polish_and_english_formats():
 
     shown = format_frame(pl.DataFrame({"month_start": [date(2025, 3, 1)], "sla_met_pct": [85.25],
                                        "tickets_opened": [1200], "is_open": [True]}), "pl")
-    assert shown.columns == ["Miesiąc", "SLA dotrzymane (%)", "Otwarte", "Otwarte (2)"]
+    # tickets opened in the month and a ticket still open: two figures, two names
+    assert shown.columns == ["Miesiąc", "SLA dotrzymane (%)", "Zgłoszenia IT otwarte w miesiącu",
+                             "Otwarte (tak/nie)"]
     assert shown.row(0) == ("03.2025", "85,2", "1\u00a0200", "tak")
 
 
@@ -271,7 +273,8 @@ def test_incidents_page(wh):
                              "from marts.incident_sla_monthly "
                              "where month_start between ? and ? group by 1", [first, last]))
     group_table = next(d.value for d in at.dataframe if "Grupa" in d.value.columns)
-    shown = {g: parse_number(n) for g, n in zip(group_table["Grupa"], group_table["Otwarte"],
+    opened_column = group_table["Zgłoszenia IT otwarte w miesiącu"]
+    shown = {g: parse_number(n) for g, n in zip(group_table["Grupa"], opened_column,
                                                 strict=True)}
     assert shown == by_group
     # drill to the ticket list: filter by priority

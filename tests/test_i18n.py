@@ -34,6 +34,53 @@ from dashboards.i18n import localized, t, tn
 NBSP = "\u00a0"
 
 
+# ---------------------------------------------------------------- one name, one column
+
+# columns that are one identifier under two marts' names (a publication's service card is
+# a card of the catalogue): they may share a label
+SAME_FIGURE = [{"service_card_id", "card_id"}]
+
+
+def _language_variant(a: str, b: str) -> bool:
+    """``name`` and ``name_pl``, ``name_pl`` and ``name_en``: one column in its languages
+    (a page shows one of them, :func:`dashboards.i18n.localized`)."""
+    def base(c: str) -> str:
+        return c.removesuffix("_pl").removesuffix("_en")
+    return base(a) == base(b)
+
+
+def shared_labels(path: Path) -> list[tuple[str, list[str]]]:
+    """The column labels of a catalogue that name more than one figure."""
+    by_label: dict[str, list[str]] = {}
+    for m in read_po(path.open("rb")):
+        if m.context == "column" and m.string:
+            by_label.setdefault(m.string, []).append(m.id)
+    return [(label, sorted(columns)) for label, columns in sorted(by_label.items())
+            if len(columns) > 1 and not all(
+                _language_variant(a, b) or {a, b} in SAME_FIGURE
+                for a in columns for b in columns if a != b)]
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+def test_one_name_one_column(lang):
+    """A figure shown under one name is one mart column: no two columns share a label
+    (the DK-03 table's reports still unanswered past due are not the KPI's late answers,
+    tickets opened in the month are not tickets open now, an IT ticket is not a
+    citizen's report)."""
+    assert shared_labels(i18n.LOCALE_DIR / lang / "LC_MESSAGES" / "cityops.po") == []
+
+
+def test_two_columns_under_one_label_are_found(catalogue_copy):
+    path = catalogue_copy / "pl" / "LC_MESSAGES" / "cityops.po"
+    catalog = read_po(path.open("rb"))
+    catalog.get("tickets_opened", context="column").string = \
+        catalog.get("open_tickets", context="column").string
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=100, no_location=True)
+    assert shared_labels(path) == [("Zgłoszenia IT otwarte na dzień danych",
+                                    ["open_tickets", "tickets_opened"])]
+
+
 # ---------------------------------------------------------------- the key check
 
 def test_every_catalogue_has_every_key_used_and_none_other(built_warehouse):

@@ -33,12 +33,13 @@ from dashboards.i18n import (
     N_,
     column_label,
     drop_other_languages,
+    localized,
     localized_column,
     t,
     tn,
     value_labels,
 )
-from dashboards.queries import kck
+from dashboards.queries import common, kck
 from dashboards.state import lang, q
 from dashboards.verdicts import BAD
 
@@ -155,7 +156,11 @@ fig = px.bar(forwarded_plot, x="month_start", y="forwarded", color="kind_label",
              labels={"forwarded": column_label("forwarded", L),
                      "kind_label": column_label("kind", L)})
 chart(month_axis(style_figure(fig, t("kck_dk03", L, period=period), L), L), "dk03_forwarded")
-table(forwarded, f"dk03_{first}_{last}", "dk03_table", L)
+kpis = q(common.kpi_names)
+kpi_names = dict(zip(kpis["kpi_code"], localized(kpis, "kpi_name", L), strict=True))
+# the table's "unanswered past due" is not the KPI's late answers: the caption says how
+table(forwarded, f"dk03_{first}_{last}", "dk03_table", L,
+      caption=t("dk03_table_note", L, kpi=kpi_names.get("submissions_overdue_pct", "—")))
 closed, median_days = q(kck.days_to_close, first, last)
 st.metric(t("dk03_days_to_close", L, period=period), fmt_value(median_days, "days", L),
           help=tn("dk03_days_to_close_help", closed, L, n=fmt_number(closed, L)), border=True)

@@ -62,3 +62,9 @@ def kpi_formula(con: duckdb.DuckDBPyConnection, kpi: str, numerator: str, denomi
         raise KeyError(f"no KPI or formula kind {kpi!r} in marts.kpis")
     parts = {"numerator": numerator, "denominator": denominator}
     return _PARTS.sub(lambda m: f"({parts[m.group(1)]})", formula)
+
+
+def kpi_names(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The registry's KPI names (kpi_code, kpi_name_pl, kpi_name_en), for a page that names
+    a KPI beside a figure that counts something else."""
+    return read(con, "select kpi_code, kpi_name_pl, kpi_name_en from marts.kpis")

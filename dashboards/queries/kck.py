@@ -75,7 +75,7 @@ def submissions_forwarded(con: duckdb.DuckDBPyConnection, first: date, last: dat
         select received_month as month_start, kind,
                count(*) as submissions,
                count(forwarded_at) as forwarded,
-               count(*) filter (where is_overdue) as overdue,
+               count(*) filter (where is_overdue) as unanswered_past_due,
                median(days_to_forward) as days_to_forward
         from marts.submissions
         where is_electronic and received_month between ? and ?
@@ -88,13 +88,13 @@ def overdue_by_unit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read(con, """
         select responsible_unit, any_value(responsible_unit_name_pl) as responsible_unit_name_pl,
                count(*) filter (where forwarded_at is not null) as forwarded,
-               count(*) filter (where is_open) as open,
-               count(*) filter (where is_overdue) as overdue,
+               count(*) filter (where is_open) as still_open,
+               count(*) filter (where is_overdue) as unanswered_past_due,
                median(days_to_unit_reply) as days_to_unit_reply
         from marts.submissions
         where is_electronic and responsible_unit is not null
         group by all
-        order by overdue desc, responsible_unit
+        order by unanswered_past_due desc, responsible_unit
     """)
 
 
@@ -102,8 +102,8 @@ def overdue_by_district(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read(con, """
         select district, any_value(district_name) as district_name,
                count(*) as submissions,
-               count(*) filter (where is_open) as open,
-               count(*) filter (where is_overdue) as overdue
+               count(*) filter (where is_open) as still_open,
+               count(*) filter (where is_overdue) as unanswered_past_due
         from marts.submissions
         where is_electronic and district is not null
         group by all
@@ -131,7 +131,7 @@ def register_by_channel(con: duckdb.DuckDBPyConnection, first: date, last: date
     return read(con, """
         select channel, is_electronic,
                count(*) as submissions,
-               count(*) filter (where is_open) as open,
+               count(*) filter (where is_open) as still_open,
                count(call_id) as from_calls,
                median(days_to_close) as days_to_close
         from marts.submissions

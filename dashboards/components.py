@@ -6,6 +6,7 @@ import html
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
@@ -27,9 +28,9 @@ from dashboards.formats import (
 )
 from dashboards.i18n import localized, t, tn, value_label
 from dashboards.marts import empty_message
-from dashboards.queries.common import data_as_of
-from dashboards.state import lkey, warehouse_path
-from dashboards.verdicts import judged_value, verdict
+from dashboards.queries.common import data_as_of, kpi_definitions
+from dashboards.state import lkey, q, warehouse_path
+from dashboards.verdicts import judged_value, kpi_definition, verdict
 from warehouse.export import frame_to_csv_bytes, frame_to_xlsx_bytes
 
 PAGE_SIZE = 50
@@ -231,9 +232,38 @@ def escape_figure(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def chart(fig: go.Figure, key: str) -> None:
+@dataclass(frozen=True)
+class About:
+    """What a chart shows, opened under it: a director KPI of the registry (``kpi``: its
+    definition, formula, period basis, source, owner unit, target and its origin), or
+    ``counts`` (a message key saying what the chart counts) and the ``mart`` it reads."""
+
+    kpi: str | None = None
+    counts: str | None = None
+    mart: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kpi is None) == (self.counts is None) or (self.counts and not self.mart):
+            raise ValueError(f"About: a kpi, or what it counts and its mart: {self}")
+
+
+def about_lines(about: About, lang: str) -> list[str]:
+    """The definition of a chart, line by line (the first is its title)."""
+    if about.kpi is not None:
+        rows = q(kpi_definitions).filter(pl.col("kpi_code") == about.kpi).to_dicts()
+        if not rows:  # the registry holds no definition in force yet
+            return [about.kpi, t("def_missing", lang)]
+        return [localized(rows[0], "kpi_name", lang), *kpi_definition(rows[0], lang)]
+    return [t(about.counts, lang), t("def_source", lang, mart=f"marts.{about.mart}")]
+
+
+def chart(fig: go.Figure, key: str, lang: str, about: About) -> None:
+    """The chart, and under it its definition (what it counts, where from) to open."""
     config = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
     st.plotly_chart(escape_figure(fig), key=key, width="stretch", config=config)
+    title, *rest = about_lines(about, lang)
+    with st.expander(t("chart_definition", lang)):
+        st.markdown(f"**{md_text(title)}**\n\n" + "\n\n".join(md_text(r) for r in rest))
 
 
 def kpi_tile(row: dict, lang: str, breakdowns: list[dict] | None = None) -> None:

@@ -36,13 +36,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
 from dashboards.formats import fmt_change, fmt_date, fmt_month, fmt_number, fmt_value
-from dashboards.i18n import N_, t, tn
+from dashboards.i18n import t, tn
 from dashboards.queries import director
-from dashboards.queries.common import data_as_of, read
+from dashboards.queries.common import data_as_of, kpi_definitions, read
 from dashboards.verdicts import (
     BAD,
     GOOD,
     NEUTRAL,
+    PERIOD_BASIS,
     VERDICTS,
     WARN,
     alert_mark,
@@ -56,13 +57,6 @@ CHROMIUM = os.environ.get("CITYOPS_CHROMIUM", "/usr/bin/chromium")
 CONFIG_NAME = "cityops.toml"
 TREND_MONTHS = 13
 COLOURS = {"green": GOOD, "orange": WARN, "red": BAD}  # the verdicts' colour names
-# the registry's period bases (marts.kpis.period_basis, its accepted values) in words
-PERIOD_BASIS = {"resolved_month": N_("period_resolved_month"),
-                "escalated_month": N_("period_escalated_month"),
-                "month_end": N_("period_month_end"), "offered_month": N_("period_offered_month"),
-                "due_month": N_("period_due_month"),
-                "forwarded_month": N_("period_forwarded_month"),
-                "published_month": N_("period_published_month"), "as_of": N_("period_as_of")}
 
 
 class PackError(Exception):
@@ -112,7 +106,7 @@ def collect(con: duckdb.DuckDBPyConnection, month: date, lang: str,
         select kpi_code, unit_code, unit_name_pl, value, numerator, denominator
         from marts.director_kpis_by_unit where month_start = ?
         order by kpi_code, value desc nulls last, unit_code""", [month])
-    definitions = read(con, "select * from marts.kpis order by display_order")
+    definitions = kpi_definitions(con)
     previous_pack = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
     last_day = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     changed = definitions.filter(

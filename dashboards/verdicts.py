@@ -23,6 +23,33 @@ def verdict(status: str, lang: str) -> str:
     return f":{colour}[{shape} {t(key, lang)}]"
 
 
+# the registry's period bases (marts.kpis.period_basis, its accepted values) in words
+PERIOD_BASIS = {"resolved_month": N_("period_resolved_month"),
+                "escalated_month": N_("period_escalated_month"),
+                "month_end": N_("period_month_end"), "offered_month": N_("period_offered_month"),
+                "due_month": N_("period_due_month"),
+                "forwarded_month": N_("period_forwarded_month"),
+                "published_month": N_("period_published_month"), "as_of": N_("period_as_of")}
+
+
+def kpi_definition(d: dict, lang: str) -> list[str]:
+    """A KPI's definition from its registry row (marts.kpis) in ``lang``, line by line:
+    what it counts, the formula in words, the period basis, the source mart, the owner
+    unit, the target with where it comes from and who sets it."""
+    numerator, denominator = d[f"numerator_{lang}"], d[f"denominator_{lang}"]
+    formula = {"ratio": f"100 × ({numerator}) ÷ ({denominator})",
+               "mean": f"({numerator}) ÷ ({denominator})"}.get(d["kind"], numerator)
+    lines = [d[f"definition_{lang}"], t("def_formula", lang, formula=formula),
+             t("def_period", lang, period=t(PERIOD_BASIS[d["period_basis"]], lang)),
+             t("def_source", lang, mart=f"marts.{d['source_mart']}"),
+             t("def_owner", lang, unit=d["owner_unit"])]
+    if d.get("target") is not None:
+        lines.append(t("def_target", lang, target=fmt_value(d["target"], d["unit"], lang),
+                       origin=d[f"target_origin_{lang}"] or "—",
+                       set_by=d[f"target_set_by_{lang}"] or "—"))
+    return lines
+
+
 CROSSINGS = {"crossed_to_off_target": N_("alert_crossed_to_off_target"),
              "crossed_to_warning": N_("alert_crossed_to_warning")}
 

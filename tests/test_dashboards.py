@@ -5,6 +5,7 @@ pure helpers (formats, report SQL) and the serve commands."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import unicodedata
@@ -17,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import reports
+from dashboards.components import md_text
 from dashboards.formats import fmt_date, fmt_number, fmt_value, format_frame
 from dashboards.i18n import t, tn
 from dashboards.navigation import PAGES
@@ -260,6 +262,29 @@ def test_every_page_renders_in_both_languages(wh, lang):
         assert at.title[0].value == t(key, lang), page
         if page == "builder":  # its table's "N rows" caption is in the right plural form
             assert caption_count(at, lang)
+        # every chart opens its definition: what it counts and the mart it reads
+        charts = at.get("plotly_chart")
+        definitions = [e for e in at.expander if e.label == t("chart_definition", lang)]
+        assert len(definitions) == len(charts), page
+        source = t("def_source", lang, mart="").split(":")[0]
+        for e in definitions:
+            assert re.search(source + r"\\?: marts\\?\.[a-z_]+", e.markdown[0].value), page
+
+
+def test_a_kpi_chart_opens_the_registrys_definition_in_the_pages_language(wh):
+    """The SLA chart of the incidents page: the registry's definition, formula, period
+    basis, source, owner unit and target with its origin, in Polish."""
+    (definition, numerator, denominator, origin, target), = rows(wh, """
+        select definition_pl, numerator_pl, denominator_pl, target_origin_pl, target
+        from marts.kpis where kpi_code = 'incident_sla_met_pct'""")
+    at = open_page("incidents")
+    shown = next(e.markdown[0].value for e in at.expander
+                 if e.label == "Definicja i źródło" and "Zgłoszenia rozwiązane w SLA"
+                 in e.markdown[0].value)
+    for text in (definition, f"100 × ({numerator}) ÷ ({denominator})",
+                 "Okres: miesiąc rozwiązania", "Źródło: marts.incident_sla",
+                 "Odpowiada: IT-02-3", origin, f"Cel: {fmt_value(target, '%', 'pl')}"):
+        assert md_text(text) in shown, text
 
 
 def test_incidents_page(wh):

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import reports
-from dashboards.components import chart, month_axis, style_figure, table
+from dashboards.components import About, chart, month_axis, style_figure, table
 from dashboards.formats import fmt_number
 from dashboards.i18n import N_, column_label, t
 from dashboards.marts import mart_label
@@ -146,7 +146,8 @@ else:
                                                      if color else {})})
         if result.schema[x] == pl.Date:
             month_axis(fig, L)
-        chart(style_figure(fig, title, L), "b_chart_fig")
+        chart(style_figure(fig, title, L), "b_chart_fig", L,
+              About(counts=N_("about_builder"), mart=mart))
     table(shown, f"raport_{mart}", "b_table", L, caption=title)
 
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")

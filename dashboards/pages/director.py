@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import (
+    About,
     chart,
     empty_state,
     kpi_tile,
@@ -81,7 +82,7 @@ fig.add_scatter(x=trend["month_start"], y=trend["value"], mode="lines+markers",
 fig.add_scatter(x=trend["month_start"], y=trend["target"], mode="lines",
                 name=t("target", L), line={"color": GOOD, "dash": "dash"})
 chart(month_axis(style_figure(fig, t("trend_vs_target", L, kpi=names[kpi], period=period), L), L),
-      "director_trend")
+      "director_trend", L, About(kpi=kpi))
 
 if kpi in q(director.kpis_with_units):
     by_unit = q(director.kpi_by_unit, kpi, month)
@@ -92,7 +93,8 @@ if kpi in q(director.kpis_with_units):
     if target is not None:
         bar.add_vline(x=target, line_dash="dash", line_color=BAD)
     bar.update_yaxes(autorange="reversed")
-    chart(style_figure(bar, title, L, height=max(300, 28 * by_unit.height + 100)), "director_unit")
+    chart(style_figure(bar, title, L, height=max(300, 28 * by_unit.height + 100)), "director_unit",
+          L, About(kpi=kpi))
     table(by_unit, f"kpi_{kpi}_by_unit_{month}", "director_unit_table", L)
 else:
     st.caption(t("no_unit_breakdown", L))

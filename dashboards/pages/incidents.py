@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboards.components import (
     PALETTE,
+    About,
     as_of_text,
     chart,
     empty_state,
@@ -48,7 +49,8 @@ if target is not None:
     fig.add_hline(y=target, line_dash="dash", line_color=BAD,
                   annotation_text=f"{t('sla_target', L)}")
 fig.update_yaxes(ticksuffix=" %")
-chart(month_axis(style_figure(fig, t("inc_sla_by_priority", L, period=period), L), L), "inc_sla")
+chart(month_axis(style_figure(fig, t("inc_sla_by_priority", L, period=period), L), L), "inc_sla",
+      L, About(kpi="incident_sla_met_pct"))
 
 left, right = st.columns(2)
 with left:
@@ -61,7 +63,8 @@ with left:
     fig.add_bar(x=dist["month_start"], y=dist[f"p90_resolution_{clock}_minutes"],
                 name=t("p90", L))
     chart(month_axis(style_figure(fig, t("inc_resolution_dist", L, clock=t(CLOCKS[clock], L),
-                                         period=period), L, wrap=55), L), "inc_resolution")
+                                         period=period), L, wrap=55), L), "inc_resolution",
+          L, About(counts=N_("about_inc_resolution"), mart="incident_sla"))
 with right:
     st.write("")
     st.write("")
@@ -71,7 +74,7 @@ with right:
     fig.add_bar(x=dist["month_start"], y=dist["p90_response_business_minutes"],
                 name=t("p90", L))
     chart(month_axis(style_figure(fig, t("inc_response_dist", L, period=period), L, wrap=55), L),
-          "inc_response")
+          "inc_response", L, About(counts=N_("about_inc_response"), mart="incident_sla"))
 
 totals = q(incidents.monthly_totals, first, last)
 fig = go.Figure()
@@ -81,29 +84,31 @@ fig.add_bar(x=totals["month_start"], y=totals["escalations_without_comment"],
             name=column_label("escalations_without_comment", L), yaxis="y2", opacity=0.6)
 fig.update_layout(yaxis={"ticksuffix": " %"},
                   yaxis2={"overlaying": "y", "side": "right", "showgrid": False})
-chart(month_axis(style_figure(fig, t("inc_first_line", L, period=period), L), L), "inc_first")
+chart(month_axis(style_figure(fig, t("inc_first_line", L, period=period), L), L), "inc_first",
+      L, About(kpi="first_line_resolution_pct"))
 
 
 
 def bucket_bars(frame: pl.DataFrame, bucket: str, order: list[str], title: str,
-                key: str) -> None:
+                key: str, about: About) -> None:
     """Open tickets per bucket, stacked by priority, as of the data's date."""
     frame = frame.with_columns(pl.col("priority").cast(pl.String))
     fig = px.bar(frame, x=bucket, y="tickets", color="priority",
                  category_orders={bucket: order},
                  labels={bucket: column_label(bucket, L),
                          "tickets": column_label("tickets", L), "priority": t("priority", L)})
-    chart(style_figure(fig, title, L, wrap=55), key)
+    chart(style_figure(fig, title, L, wrap=55), key, L, about)
 
 
 left, right = st.columns(2)
 with left:
     bucket_bars(q(incidents.backlog_by_age), "age_bucket", list(incidents.AGE_BUCKETS),
-                t("inc_backlog_age", L, as_of=as_of), "inc_backlog")
+                t("inc_backlog_age", L, as_of=as_of), "inc_backlog",
+                About(counts=N_("about_inc_backlog_age"), mart="incident_sla"))
 with right:
     bucket_bars(q(incidents.near_breach), "target_used_bucket",
                 list(incidents.TARGET_USED_BUCKETS), t("inc_near_breach", L, as_of=as_of),
-                "inc_near")
+                "inc_near", About(counts=N_("about_inc_near_breach"), mart="incident_sla"))
 table(q(incidents.near_breach_tickets), "tickets_near_breach", "inc_near_table", L,
       caption=t("inc_near_breach", L, as_of=as_of))
 

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboards.components import (
     PALETTE,
+    About,
     as_of_text,
     chart,
     empty_state,
@@ -86,7 +87,7 @@ else:
                  labels={"answered": column_label("answered", L),
                          "group": column_label("topic_group", L)})
     chart(month_axis(style_figure(fig, t("kck_topics_trend", L, period=period), L), L),
-          "kck_topics")
+          "kck_topics", L, About(counts=N_("about_kck_topics"), mart="kck_call_topics"))
     ranked = shares.select(topic_col, "share_of_answered_pct", "answered")
     fig = px.bar(ranked, x="share_of_answered_pct", y=topic_col, orientation="h",
                  text_auto=".1f", hover_data={"answered": True},
@@ -95,7 +96,8 @@ else:
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(ticksuffix=" %")
     chart(style_figure(fig, t("kck_topics_share", L, period=period), L,
-                       height=120 + 22 * ranked.height), "kck_share")
+                       height=120 + 22 * ranked.height), "kck_share", L,
+          About(counts=N_("about_kck_topic_share"), mart="kck_call_topics"))
     table(drop_other_languages(shares, "topic_name", L), "kck_topics",
           "kck_topics_table", L, caption=t("kck_topics_share", L, period=period))
 
@@ -110,7 +112,8 @@ else:
         fig.add_hline(y=target, line_dash="dash", line_color=BAD,
                       annotation_text=column_label("target_service_level_pct", L))
     fig.update_yaxes(ticksuffix=" %")
-    chart(month_axis(style_figure(fig, t("kck_queue_sl", L, period=period), L), L), "kck_sl")
+    chart(month_axis(style_figure(fig, t("kck_queue_sl", L, period=period), L), L), "kck_sl", L,
+          About(kpi="kck_service_level_pct"))
     table(queues, f"kck_queues_{first}_{last}", "kck_queue_table", L,
           caption=t("kck_queue_table", L, period=period))
 
@@ -120,7 +123,7 @@ else:
     if not hourly.is_empty():
         with heat_col:
             chart(heat_grid(hourly, "offered", "Blues", t("kck_heatmap", L, period=period)),
-                  "kck_heat")
+                  "kck_heat", L, About(counts=N_("about_kck_heatmap"), mart="kck_calls_hourly"))
     if not staffing.is_empty():
         window = fmt_period_days(staffing["window_start"][0], staffing["window_end"][0])
         target = staffing["target_service_level_pct"].max()
@@ -128,7 +131,8 @@ else:
         with staff_col:
             chart(heat_grid(staffing, "agents_needed", "Oranges",
                             t("kck_staffing", L, target=fmt_percent(target, L, 0),
-                              seconds=threshold, window=window)), "kck_staffing")
+                              seconds=threshold, window=window)), "kck_staffing", L,
+                  About(counts=N_("about_kck_staffing"), mart="kck_staffing"))
         st.markdown(t("kck_staffing_assumptions", L, window=window,
                       weeks=((staffing["window_end"][0] - staffing["window_start"][0]).days
                              + 1) // 7,
@@ -155,8 +159,9 @@ forwarded_plot = forwarded.with_columns(
 fig = px.bar(forwarded_plot, x="month_start", y="forwarded", color="kind_label", barmode="group",
              labels={"forwarded": column_label("forwarded", L),
                      "kind_label": column_label("kind", L)})
-chart(month_axis(style_figure(fig, t("kck_dk03", L, period=period), L), L), "dk03_forwarded")
-kpis = q(common.kpi_names)
+chart(month_axis(style_figure(fig, t("kck_dk03", L, period=period), L), L), "dk03_forwarded", L,
+      About(counts=N_("about_dk03_forwarded"), mart="submissions"))
+kpis = q(common.kpi_definitions)
 kpi_names = dict(zip(kpis["kpi_code"], localized(kpis, "kpi_name", L), strict=True))
 # the table's "unanswered past due" is not the KPI's late answers: the caption says how
 table(forwarded, f"dk03_{first}_{last}", "dk03_table", L,

@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards.components import (
+    About,
     as_of_text,
     chart,
     empty_state,
@@ -34,7 +35,8 @@ else:
                   labels={"within_1wd_pct": column_label("within_1wd_pct", L),
                           "portal": column_label("portal", L)})
     fig.update_yaxes(ticksuffix=" %")
-    chart(month_axis(style_figure(fig, t("pub_by_portal", L, period=period), L), L), "pub_portal")
+    chart(month_axis(style_figure(fig, t("pub_by_portal", L, period=period), L), L), "pub_portal",
+          L, About(kpi="publications_within_1wd_pct"))
     table(by_portal, f"publications_by_portal_{first}_{last}", "pub_portal_table", L)
     by_unit = q(publications.by_unit, first, last)
     table(by_unit, f"publications_by_unit_{first}_{last}", "pub_unit_table", L,

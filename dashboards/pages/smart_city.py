@@ -16,6 +16,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import (
+    About,
     as_of_text,
     chart,
     empty_state,
@@ -24,7 +25,7 @@ from dashboards.components import (
     table,
 )
 from dashboards.formats import d3_date_format, fmt_date, fmt_month, fmt_percent, fmt_period
-from dashboards.i18n import rag_reason_label, t, value_labels
+from dashboards.i18n import N_, rag_reason_label, t, value_labels
 from dashboards.queries import smart_city
 from dashboards.queries.common import data_as_of
 from dashboards.state import lang, lkey, q
@@ -134,7 +135,7 @@ if not history.is_empty():
     period = fmt_period(all_months[0], all_months[-1], L)
     styled = month_axis(style_figure(fig, t("sc_history", L, period=period), L), L)
     styled.update_xaxes(dtick="M3" if len(all_months) <= 36 else "M6", tickangle=-45)
-    chart(styled, "sc_history")
+    chart(styled, "sc_history", L, About(kpi="sc_projects_red"))
     recon = sorted(m for m in reconstructed if m in all_months)
     if recon:
         st.caption(t("sc_history_reconstructed", L,
@@ -177,7 +178,8 @@ if not timeline.is_empty():
                            font={"color": NEUTRAL})
     n_projects = bars["project_id"].n_unique()
     chart(style_figure(fig, t("sc_gantt", L, as_of=as_of), L,
-                       height=max(360, 60 * n_projects + 160)), "sc_gantt")
+                       height=max(360, 60 * n_projects + 160)), "sc_gantt", L,
+          About(counts=N_("about_sc_gantt"), mart="smart_city_portfolio"))
 
 # ---------------------------------------------------------------- budget and spending
 spend = keep(projects).filter(pl.col("budget_pln").is_not_null()).sort("budget_pln")
@@ -195,7 +197,8 @@ if not spend.is_empty():
                 textposition="outside", cliponaxis=False)
     fig.update_layout(barmode="group")
     chart(style_figure(fig, t("sc_budget", L, as_of=as_of), L,
-                       height=max(360, 40 * spend.height + 160)), "sc_budget")
+                       height=max(360, 40 * spend.height + 160)), "sc_budget", L,
+          About(counts=N_("about_sc_budget"), mart="smart_city_portfolio"))
 
 # ---------------------------------------------------------------- the portfolio today
 shown = keep(projects).with_columns(

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import (
+    About,
     chart,
     empty_state,
     month_axis,
@@ -15,7 +16,7 @@ from dashboards.components import (
     table,
 )
 from dashboards.formats import fmt_period
-from dashboards.i18n import column_label, localized, t, value_label
+from dashboards.i18n import N_, column_label, localized, t, value_label
 from dashboards.queries import units
 from dashboards.state import lang, lkey, q
 
@@ -60,7 +61,8 @@ long = data.unpivot(index=["month_start"], on=list(units.WORKLOAD_MEASURES),
 fig = px.line(long, x="month_start", y="value", color="measure", markers=True,
               labels={"value": "", "measure": t("measure", L)})
 chart(month_axis(style_figure(fig, t("unit_over_time", L, unit=unit_label(unit), period=period),
-                              L, height=420), L), "units_over_time")
+                              L, height=420), L), "units_over_time", L,
+      About(counts=N_("about_unit_workload"), mart="unit_workload"))
 table(data.drop("unit_name_pl"), f"workload_{unit}_{first}_{last}", "units_table", L)
 
 st.divider()
@@ -78,6 +80,7 @@ if chosen:
                  y=measure, color="unit", barmode="group",
                  labels={measure: column_label(measure, L), "unit": t("unit", L)})
     chart(month_axis(style_figure(fig, t("units_side_by_side", L, measure=column_label(measure, L),
-                                         period=period), L), L), "units_compare_chart")
+                                         period=period), L), L), "units_compare_chart", L,
+          About(counts=N_("about_unit_workload"), mart="unit_workload"))
     table(q(units.workload_totals, tuple(chosen), first, last), f"units_compared_{first}_{last}",
           "units_compare_table", L, caption=f"{t('units_compare', L)}, {period}")

@@ -64,7 +64,6 @@ def kpi_formula(con: duckdb.DuckDBPyConnection, kpi: str, numerator: str, denomi
     return _PARTS.sub(lambda m: f"({parts[m.group(1)]})", formula)
 
 
-def kpi_names(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The registry's KPI names (kpi_code, kpi_name_pl, kpi_name_en), for a page that names
-    a KPI beside a figure that counts something else."""
-    return read(con, "select kpi_code, kpi_name_pl, kpi_name_en from marts.kpis")
+def kpi_definitions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The registry's definitions and targets in force (marts.kpis), one row per KPI."""
+    return read(con, "select * from marts.kpis order by display_order")

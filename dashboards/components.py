@@ -26,7 +26,7 @@ from dashboards.formats import (
     format_frame,
     plotly_separators,
 )
-from dashboards.i18n import localized, t, tn, value_label
+from dashboards.i18n import N_, localized, t, tn, value_label
 from dashboards.marts import empty_message
 from dashboards.queries.common import data_as_of, kpi_definitions
 from dashboards.state import lkey, q, warehouse_path
@@ -266,8 +266,16 @@ def chart(fig: go.Figure, key: str, lang: str, about: About) -> None:
         st.markdown(f"**{md_text(title)}**\n\n" + "\n\n".join(md_text(r) for r in rest))
 
 
-def kpi_tile(row: dict, lang: str, breakdowns: list[dict] | None = None) -> None:
-    """Value, target, change against the previous month; the verdict as colour, shape and
+# what a tile's change is against: (the change, its noise verdict, the words after it)
+COMPARISONS = {"previous_month": ("change", "is_change_notable", N_("vs_prev")),
+               "year_ago": ("change_year_ago", "is_change_year_ago_notable",
+                            N_("vs_year_ago"))}
+
+
+def kpi_tile(row: dict, lang: str, breakdowns: list[dict] | None = None,
+             compare: str = "previous_month") -> None:
+    """Value, target, change against the previous month (``compare``: or the same month a
+    year before); the verdict as colour, shape and
     words (green on target, orange within the warning band, red beyond it), taken on the
     unrounded value and shown with the precision that decides it; below it the breakdowns
     with targets of their own (the priorities), each with its verdict. The change is
@@ -275,10 +283,11 @@ def kpi_tile(row: dict, lang: str, breakdowns: list[dict] | None = None) -> None
     gives the KPI's definition, direction and where its target comes from."""
     name = localized(row, "kpi_name", lang)
     unit = row["unit"]
-    change = fmt_change(row.get("change"), unit, lang)
-    delta = None if change is None else f"{change} {t('vs_prev', lang)}"
+    change_column, notable_column, against = COMPARISONS[compare]
+    change = fmt_change(row.get(change_column), unit, lang)
+    delta = None if change is None else f"{change} {t(against, lang)}"
     moved = change is not None and change[:1] in "+-"
-    coloured = moved and bool(row.get("is_change_notable"))
+    coloured = moved and bool(row.get(notable_column))
     better_higher = row["direction"] == "higher_is_better"
     target = "—" if row.get("target") is None else fmt_value(row["target"], unit, lang)
     status = row.get("target_status")

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import reports
 from dashboards.components import md_text
-from dashboards.formats import fmt_date, fmt_number, fmt_value, format_frame
+from dashboards.formats import fmt_change, fmt_date, fmt_number, fmt_value, format_frame
 from dashboards.i18n import t, tn
 from dashboards.navigation import PAGES
 from dashboards.verdicts import judged_value
@@ -213,6 +213,52 @@ def test_director_tiles_judge_the_sla_on_every_priority(wh):
     assert status == expected
     assert (missed is None) == (expected == "on_target" and own == "on_target")
     assert f"{words[status]}] · cel: " in text
+
+
+def test_the_overview_gives_the_year_to_date_and_any_period(wh):
+    """The KPIs over the year to date and over a chosen period, as computed here from
+    marts.kpi_values: a flow's parts summed over the months, a stock's last month."""
+    months = [m for (m,) in rows(wh, "select distinct month_start from marts.director_kpis "
+                                     "order by 1")]
+    month = months[-1]
+    parts = rows(wh, "select month_start, kpi_code, numerator, denominator "
+                     "from marts.kpi_values where breakdown = 'all'")
+
+    def expected(kpi: str, first, last, stock: bool = False) -> float:
+        inside = sorted((m, n, d) for m, k, n, d in parts if k == kpi and first <= m <= last)
+        if stock:
+            return inside[-1][1]
+        return 100 * sum(n for _, n, _ in inside) / sum(d for _, _, d in inside)
+
+    def shown(at) -> dict[str, str]:
+        frame = next(d.value for d in at.dataframe if "Wartość rok wcześniej" in d.value.columns)
+        return dict(zip(frame["Wskaźnik"], frame["Wartość"], strict=True))
+
+    at = open_page()
+    at.selectbox(key="director_month__pl").set_value(month).run()
+    ytd = shown(at)
+    first = max(months[0], month.replace(month=1))
+    assert ytd["Zgłoszenia rozwiązane w SLA"] == fmt_value(
+        expected("incident_sla_met_pct", first, month), "%", "pl")
+    assert ytd["Zaległe zgłoszenia na koniec miesiąca"] == fmt_value(
+        expected("incident_backlog", first, month, stock=True), "count", "pl")
+    # a free period of three months
+    at.radio(key="director_span__pl").set_value("free").run()
+    at.select_slider(key="director_free_period__pl").set_value((months[-4], months[-2])).run()
+    assert not at.exception
+    assert shown(at)["Publikacje w ciągu 1 dnia roboczego"] == fmt_value(
+        expected("publications_within_1wd_pct", months[-4], months[-2]), "%", "pl")
+    # the tiles' change against the same month a year before, as the mart has it (the
+    # one-year sample has it for the KPIs with a longer history: cards, projects)
+    at.radio(key="director_compare__pl").set_value("year_ago").run()
+    assert not at.exception
+    changes = rows(wh, "select kpi_name_pl, unit, change_year_ago from marts.director_kpis "
+                       "where month_start = ?", [month])
+    deltas = {m.label: m.delta or None for m in at.metric}
+    assert any(c is not None for *_, c in changes)
+    for name, unit, change in changes:
+        want = None if change is None else f"{fmt_change(change, unit, 'pl')} r/r"
+        assert deltas[name] == want, name
 
 
 def test_director_drill_down_by_unit(wh):

@@ -13,11 +13,12 @@ from dashboards.components import (
     kpi_tile,
     md_text,
     month_axis,
+    period_selector,
     style_figure,
     table,
 )
 from dashboards.formats import fmt_change, fmt_month, fmt_number, fmt_period, fmt_value
-from dashboards.i18n import localized, t, tn, value_label
+from dashboards.i18n import N_, localized, t, tn, value_label
 from dashboards.queries import director
 from dashboards.queries.common import data_as_of
 from dashboards.state import lang, lkey, q, warehouse_path
@@ -32,8 +33,14 @@ if not months:
     empty_state("director_kpis", L)
     st.stop()
 
-month = st.selectbox(t("month", L), options=months[::-1], format_func=lambda m: fmt_month(m, L),
-                     key=lkey("director_month"))
+COMPARE = {"previous_month": N_("compare_previous_month"), "year_ago": N_("compare_year_ago")}
+pick_month, pick_compare = st.columns([1, 2])
+with pick_month:
+    month = st.selectbox(t("month", L), options=months[::-1],
+                         format_func=lambda m: fmt_month(m, L), key=lkey("director_month"))
+with pick_compare:
+    compare = st.radio(t("compare_with", L), options=list(COMPARE), horizontal=True,
+                       format_func=lambda c: t(COMPARE[c], L), key=lkey("director_compare"))
 for notice in data_notices(last_update(warehouse_path()), q(director.source_freshness).to_dicts(),
                           q(data_as_of), L):
     st.warning(notice, icon=":material/warning:")
@@ -67,7 +74,8 @@ for start in range(0, len(rows), per_row):
     cols = st.columns(per_row)
     for col, row in zip(cols, rows[start:start + per_row], strict=False):
         with col:
-            kpi_tile(row, L, priorities.filter(pl.col("kpi_code") == row["kpi_code"]).to_dicts())
+            kpi_tile(row, L, priorities.filter(pl.col("kpi_code") == row["kpi_code"]).to_dicts(),
+                     compare)
 
 st.divider()
 names = dict(zip(tiles["kpi_code"], localized(tiles, "kpi_name", L), strict=True))
@@ -114,3 +122,29 @@ shown = pl.DataFrame({
 })
 table(export, f"director_kpis_{month}", "director_table", L, shown_as=shown,
       caption=f"{t('page_director', L)}, {fmt_month(month, L)}")
+
+# the KPIs over more than a month: the year to date or any period, against the same months
+# a year before (a flow sums its months' parts, a stock is its last month's)
+st.divider()
+st.subheader(t("kpi_period_title", L))
+SPANS = {"ytd": N_("period_ytd"), "free": N_("period_free")}
+span = st.radio(t("period", L), options=list(SPANS), horizontal=True,
+                format_func=lambda s: t(SPANS[s], L), key=lkey("director_span"))
+if span == "ytd":
+    first, last = max(months[0], month.replace(month=1)), month
+else:
+    first, last = period_selector(months, L, key="director_free_period")
+over = q(director.kpi_period, first, last)
+over_shown = pl.DataFrame({
+    "kpi_name": localized(over, "kpi_name", L),
+    "value": [fmt_value(r["value"], r["unit"], L) for r in over.iter_rows(named=True)],
+    "target": [fmt_value(r["target"], r["unit"], L) for r in over.iter_rows(named=True)],
+    "year_ago_value": [fmt_value(r["year_ago_value"], r["unit"], L)
+                       for r in over.iter_rows(named=True)],
+    "change_year_ago": [fmt_change(r["change_year_ago"], r["unit"], L) or "—"
+                        for r in over.iter_rows(named=True)],
+})
+table(over.select(localized(over, "kpi_name", L), "value", "target", "year_ago_value",
+                  "change_year_ago", "unit"),
+      f"director_kpis_{first}_{last}", "director_period_table", L, shown_as=over_shown,
+      caption=t("kpi_period_caption", L, period=fmt_period(first, last, L)))

@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from dashboards.queries.common import month_range, read
+from dashboards.queries.common import kpi_formula, month_range, read
 
 
 def kpi_months(con: duckdb.DuckDBPyConnection) -> list[date]:
@@ -21,6 +21,7 @@ def kpi_tiles(con: duckdb.DuckDBPyConnection, month: date) -> pl.DataFrame:
         select k.kpi_code, k.kpi_name_pl, k.kpi_name_en, k.value, k.target, k.warning,
                k.unit, k.direction, k.is_on_target, k.target_status, k.value_target_status,
                k.breakdowns_missed, k.previous_value, k.change, k.is_change_notable,
+               k.year_ago_value, k.change_year_ago, k.is_change_year_ago_notable,
                d.definition_pl, d.definition_en, d.target_origin_pl, d.target_origin_en,
                d.target_is_assumption, d.target_set_by_pl, d.target_set_by_en
         from marts.director_kpis as k
@@ -96,3 +97,49 @@ def kpis_with_units(con: duckdb.DuckDBPyConnection) -> list[str]:
         "select distinct kpi_code from marts.director_kpis_by_unit order by 1"
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def kpi_period(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
+    """Every director KPI over the months ``first``..``last`` (a year to date, any period)
+    and over the same months a year before: a flow (the registry's over_months 'sum')
+    sums its parts over the months, a stock ('last') takes its last month's, and the
+    registry's formula values them (kpi_formula), so one month gives the tile's value.
+    The target is the one in force in the period's last month."""
+    value = "case p.kind " + " ".join(
+        f"when '{kind}' then {kpi_formula(con, kind, 'p.numerator', 'p.denominator')}"
+        for kind in ("ratio", "mean", "count")) + " end"
+    return read(con, f"""
+        with periods as (
+            select 'now' as period, $first::date as first_month, $last::date as last_month
+            union all
+            select 'year_ago', cast($first::date - interval 12 month as date),
+                   cast($last::date - interval 12 month as date)
+        ),
+        parts as (
+            select periods.period, k.kpi_code, k.kind, k.over_months,
+                   case when k.over_months = 'last'
+                        then arg_max(v.numerator, v.month_start) else sum(v.numerator)
+                   end as numerator,
+                   case when k.over_months = 'last'
+                        then arg_max(v.denominator, v.month_start) else sum(v.denominator)
+                   end as denominator,
+                   count(*) as months
+            from periods
+            join marts.kpi_values as v
+                on v.breakdown = 'all' and v.month_start between first_month and last_month
+            join marts.kpis as k on k.kpi_code = v.kpi_code
+            group by periods.period, k.kpi_code, k.kind, k.over_months
+        ),
+        valued as (
+            select p.kpi_code, p.period, {value} as value, p.months from parts as p
+        )
+        select d.kpi_code, d.kpi_name_pl, d.kpi_name_en, d.unit, d.direction, d.target,
+               cur.value, cur.months, year_ago.value as year_ago_value,
+               year_ago.months as year_ago_months, cur.value - year_ago.value as change_year_ago
+        from marts.director_kpis as d
+        left join valued as cur on cur.kpi_code = d.kpi_code and cur.period = 'now'
+        left join valued as year_ago
+            on year_ago.kpi_code = d.kpi_code and year_ago.period = 'year_ago'
+        where d.month_start = $last
+        order by d.display_order, d.kpi_code
+    """, {"first": first, "last": last})

@@ -9,7 +9,8 @@
     (value_target_status) and those of the breakdowns with targets of their own
     (director_kpis_by_priority): an average that P3 carries never hides a P1 miss.
     is_change_notable says whether the move against the previous month is more than noise
-    (macro is_change_notable). kpi_score is the KPI's CityScore-style score (macro
+    (macro is_change_notable); year_ago_value, change_year_ago and
+    is_change_year_ago_notable do the same against the same month a year before. kpi_score is the KPI's CityScore-style score (macro
     kpi_score), the worst of the city-wide value's and its priorities'. -#}
 
 with kpi_values as (
@@ -111,7 +112,11 @@ judged as (
         breakdowns.breakdown_score,
         lag(valued.value) over w as previous_value,
         lag(valued.numerator) over w as previous_numerator,
-        lag(valued.denominator) over w as previous_denominator
+        lag(valued.denominator) over w as previous_denominator,
+        -- every month from the KPI's first to its last is on the grid: 12 back is a year ago
+        lag(valued.value, 12) over w as year_ago_value,
+        lag(valued.numerator, 12) over w as year_ago_numerator,
+        lag(valued.denominator, 12) over w as year_ago_denominator
     from valued
     left join breakdowns
         on valued.month_start = breakdowns.month_start
@@ -146,6 +151,14 @@ final as (
                                           'coalesce(previous_numerator, 0)',
                                           'previous_denominator') }}
         end as is_change_notable,
+        cast(year_ago_value as double) as year_ago_value,
+        cast(value - year_ago_value as double) as change_year_ago,
+        case
+            when value is not null and year_ago_value is not null
+                then {{ is_change_notable('kind', 'coalesce(numerator, 0)', 'denominator',
+                                          'coalesce(year_ago_numerator, 0)',
+                                          'year_ago_denominator') }}
+        end as is_change_year_ago_notable,
         -- the score the city score averages: the worst of the value's and its priorities'
         cast(least(value_score, coalesce(breakdown_score, value_score)) as double) as kpi_score
     from judged

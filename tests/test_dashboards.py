@@ -275,6 +275,12 @@ def test_director_drill_down_by_unit(wh):
                                     "where kpi_code = ? and month_start = ?", [kpi, month])}
     table = at.dataframe[0].value
     assert set(table["Jednostka"]) == units
+    # its parts are named by what they count, in the registry's words
+    (numerator, denominator), = rows(wh, "select numerator_pl, denominator_pl from marts.kpis "
+                                         "where kpi_code = ?", [kpi])
+    for part in (numerator, denominator):
+        if part:
+            assert part[:1].upper() + part[1:] in table.columns, (part, table.columns)
 
 
 def test_english_switch(wh):

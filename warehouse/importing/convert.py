@@ -136,7 +136,7 @@ def read_native(con: duckdb.DuckDBPyConnection, path: Path, formats: tuple[str, 
     except duckdb.Error as exc:
         raise NativeRefused(f"{path.name}: cannot be read as {fmt.upper()}: "
                             f"{str(exc).splitlines()[0][:300]}") from None
-    if set(names) <= {"code", "description"} and fmt != "csv":
+    if names and set(names) <= {"code", "description"} and fmt != "csv":
         raise NativeRefused(f"{path.name}: the server answered with an error, not records")
     canon: dict[str, str] = {}
     for name in names:

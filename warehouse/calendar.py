@@ -3,9 +3,10 @@ holidays of every country they name (``raw.public_holidays``).
 
 A **working calendar** is the business clock of a source: the ISO weekdays it works, its
 day start and end — the *source's own* local wall clock, in its time zone (the mapping's
-or profile's ``timezone``), so 08:00–18:00 in São Paulo is 12:00–22:00 or 11:00–21:00 in
-Kraków as the two summer times move — and the country whose public holidays it does not
-work (a code the ``holidays`` package knows; none = no holidays). ``UMK`` is the default
+or profile's ``timezone``), so 08:00–18:00 in São Paulo is 11:00–21:00 in Kraków in
+January and 13:00–23:00 in July, as the two summer times move — and the country whose
+public holidays it does not work (a code the ``holidays`` package knows; none = no
+holidays). ``UMK`` is the default
 and no row of ``raw.working_calendars``: the UMK office calendar of dbt_project.yml
 (Mon–Fri ``office_day_start``–``office_day_end`` Europe/Warsaw, Polish holidays), the
 calendar of every ticket whose ``calendar_code`` is empty. dbt's ``int_working_periods``

@@ -6,10 +6,10 @@ day start and end — the *source's own* local wall clock, in its time zone (the
 or profile's ``timezone``), so 08:00–18:00 in São Paulo is 11:00–21:00 in Kraków in
 January and 13:00–23:00 in July, as the two summer times move — and the country whose
 public holidays it does not work (a code the ``holidays`` package knows; none = no
-holidays). ``UMK`` is the default
-and no row of ``raw.working_calendars``: the UMK office calendar of dbt_project.yml
-(Mon–Fri ``office_day_start``–``office_day_end`` Europe/Warsaw, Polish holidays), the
-calendar of every ticket whose ``calendar_code`` is empty. dbt's ``int_working_periods``
+holidays). ``UMK`` is the default and no row of ``raw.working_calendars``: the UMK office
+calendar of dbt_project.yml (Mon–Fri ``office_day_start``–``office_day_end``
+Europe/Warsaw, Polish holidays), the calendar of every ticket whose ``calendar_code`` is
+empty. dbt's ``int_working_periods``
 makes one period per working day of each calendar; dbt/DECISIONS.md § 2.
 
 The ``holidays`` package knows the Polish calendar, including 24 December as a public

@@ -344,8 +344,9 @@ CONTRACTS: dict[str, Contract] = {
                        doc="The COI unit that owns the service."),
                 Column("criticality", "int", min=1, max=3, doc="1 most critical … 3."),
                 Column("support_hours", "str", allowed=("business", "24x7"),
-                       doc="business: the SLA clock runs in office hours (Mon–Fri "
-                           "07:30–15:30, not on public holidays); 24x7: always."),
+                       doc="business: the SLA clock runs in the office hours of the "
+                           "ticket's working calendar (UMK's: Mon–Fri 07:30–15:30, not on "
+                           "Polish public holidays); 24x7: always."),
                 Column("status", "str", allowed=("active", "planned", "retired"),
                        doc="The service's state in the catalogue."),
                 Column("valid_from", "date", moment="plan",

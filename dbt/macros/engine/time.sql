@@ -86,18 +86,6 @@
     cast((epoch_us({{ end_col }}) - epoch_us({{ start_col }})) / 86400000000.0 as decimal(18, 9))
 {%- endmacro %}
 
-{#- A local wall-clock TIMESTAMP: the DATE `date_expr` at the time of day `time_of_day`
-    ('HH:MM:SS', a string such as the var office_day_start). -#}
-{% macro date_at_time(date_expr, time_of_day) -%}
-    {{ return(adapter.dispatch('date_at_time', 'cityops')(date_expr, time_of_day)) }}
-{%- endmacro %}
-{% macro default__date_at_time(date_expr, time_of_day) -%}
-    {{ engine_not_implemented('date_at_time') }}
-{%- endmacro %}
-{% macro duckdb__date_at_time(date_expr, time_of_day) -%}
-    {{ date_expr }} + cast('{{ time_of_day }}' as time)
-{%- endmacro %}
-
 {#- A wall-clock TIMESTAMP: `seconds` (an INTEGER expression, 0 … 86400) after the start
     of the DATE `date_expr` (86400: the midnight that ends it). -#}
 {% macro date_at_seconds(date_expr, seconds) -%}

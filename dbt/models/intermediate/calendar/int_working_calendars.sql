@@ -15,7 +15,7 @@ with declared as (
 ),
 
 umk_weekdays as (
-    select iso_weekday from (values (1), (2), (3), (4), (5)) as umk (iso_weekday)
+    select weekdays.iso_weekday from (values (1), (2), (3), (4), (5)) as weekdays (iso_weekday)
 ),
 
 umk as (

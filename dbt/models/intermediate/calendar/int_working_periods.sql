@@ -46,9 +46,8 @@ working_days as (
     from days
     inner join calendars on {{ iso_weekday('days.calendar_date') }} = calendars.iso_weekday
     left join holidays
-        on
-            days.calendar_date = holidays.holiday_date
-            and calendars.holiday_country = holidays.country_code
+        on days.calendar_date = holidays.holiday_date
+        and calendars.holiday_country = holidays.country_code
     where holidays.holiday_date is null
 ),
 

@@ -15,7 +15,8 @@
 {#- incremental: the staging rows of the tickets with a raw row from an unseen load only
     (the same rows as the staging view for those tickets, without deduplicating the
     whole history); of those, the tickets whose rows of an unseen load are known at as_of -#}
--- depends_on: {{ ref('stg_service_desk__ticket_events') }}, {{ ref('stg_service_desk__tickets') }}, {{ ref('build_info') }}
+-- depends_on: {{ ref('stg_service_desk__ticket_events') }}, {{ ref('build_info') }}
+-- depends_on: {{ ref('stg_service_desk__tickets') }}
 {% if is_incremental() %}
 with candidate_events as (
     -- event_instant is converted below for the events in scope only

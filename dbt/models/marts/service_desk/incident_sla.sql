@@ -1,4 +1,5 @@
-{#- One row per ticket: response and resolution on the clock of the ticket's service,
+{#- One row per ticket: response and resolution on the clock of the ticket's service
+    (business hours on the ticket's working calendar, calendar_code, or 24x7),
     SLA targets of its final priority, and the as_of-dependent state (open, age). -#}
 
 {{ config(
@@ -136,8 +137,8 @@ age_segments as (
     )
 ),
 
+-- on the ticket's working calendar
 age_office as (
-    -- on the ticket's working calendar
     {{ business_minutes_of_intervals('age_segments', ['ticket_id', 'event_seq'],
                                      calendar_col='calendar_code') }}
 ),

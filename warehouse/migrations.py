@@ -167,6 +167,7 @@ def _working_calendars(con: duckdb.DuckDBPyConnection) -> None:
     'PL' for every holiday held, the only country written before)."""
     _rebuild_contract(con, CONTRACTS["tickets"])
     con.execute(WORKING_CALENDARS_DDL)
+    con.execute(HOLIDAYS_DDL)  # (a raw layer written without a build has none yet)
     con.execute("ALTER TABLE raw.public_holidays ADD COLUMN IF NOT EXISTS country_code VARCHAR")
     con.execute("UPDATE raw.public_holidays SET country_code = 'PL' WHERE country_code IS NULL")
 

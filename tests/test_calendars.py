@@ -217,9 +217,10 @@ def imported(tmp_path_factory) -> dict:
     _contract_csv(named / "tickets.csv", "tickets", [
         {**TICKET, "ticket_id": "T-BR", "calendar_code": "BR-SP-08-18"},
         {**TICKET, "ticket_id": "T-UMK", "calendar_code": "UMK"},
+        {**TICKET, "ticket_id": "T-BR-OPEN", "calendar_code": "BR-SP-08-18"},
         {**TICKET, "ticket_id": "T-NOWHERE", "calendar_code": "NOWHERE"}])
     _contract_csv(named / "ticket_events.csv", "ticket_events",
-                  _events("T-BR") + _events("T-UMK"))
+                  _events("T-BR") + _events("T-UMK") + _events("T-BR-OPEN")[:1])
     report = load_directory(named, wh, max_reject_pct=100)
     built = build(wh, docs=False)
     return {"wh": wh, "import": result, "named": report, "build": built}
@@ -235,7 +236,7 @@ def test_the_import_declares_its_calendar_and_its_tickets_carry_it(imported):
     assert any("working calendar BR-SP-08-18: Mon, Tue, Wed, Thu, Fri 08:00–18:00 "
                "America/Sao_Paulo, holidays BR" in n for n in imported["import"].notes)
     assert query(wh, "select calendar_code, count(*) from raw.tickets group by 1 order by 1"
-                 ) == [("BR-SP-08-18", 151), ("UMK", 1), (None, 1)]
+                 ) == [("BR-SP-08-18", 152), ("UMK", 1), (None, 1)]
     # Brazil's holidays are written beside Poland's, for the same years
     years = query(wh, "select country_code, min(year(holiday_date)), max(year(holiday_date)) "
                       "from raw.public_holidays group by 1 order by 1")
@@ -286,7 +287,8 @@ def test_a_plain_load_keeps_the_umk_calendar(imported):
     """`cityops load` of a ticket without calendar_code (or with UMK) runs it on UMK's clock
     in the same warehouse: Thursday 6 Feb 2025 14:00 → Sunday 9 Feb 09:00 = 90 + 480 = 570
     minutes; the same ticket naming the imported calendar is on Brazil's week (10:00–18:00
-    and Friday 08:00–18:00 São Paulo = 1 080); a calendar nobody declared is rejected."""
+    and Friday 08:00–18:00 São Paulo = 1 080), and so is the age of one still open; a
+    calendar nobody declared is rejected."""
     wh = imported["wh"]
     got = dict(query(wh, "select ticket_id, resolution_business_minutes from "
                          "marts.incident_sla where ticket_id in ('T-PLAIN', 'T-UMK', 'T-BR')"))
@@ -297,8 +299,12 @@ def test_a_plain_load_keeps_the_umk_calendar(imported):
     assert query(wh, "select ticket_id, calendar_code from intermediate.int_ticket_intervals "
                      "where ticket_id in ('T-PLAIN', 'T-UMK') and event_seq = 1 order by 1"
                  ) == [("T-PLAIN", "UMK"), ("T-UMK", "UMK")]
+    # still open at as_of (the latest event, Sunday 09:00): it ages on its calendar too
+    assert query(wh, "select as_of_at from marts.build_info") == [(datetime(2025, 2, 9, 9),)]
+    assert query(wh, "select is_open, age_business_minutes from marts.incident_sla "
+                     "where ticket_id = 'T-BR-OPEN'") == [(True, 1080)]
     tickets = next(f for f in imported["named"].files if f.contract == "tickets")
-    assert (tickets.rows_loaded, tickets.rows_rejected) == (2, 1)
+    assert (tickets.rows_loaded, tickets.rows_rejected) == (3, 1)
     assert "calendar_code='NOWHERE' unknown working calendar" in tickets.reject_reasons[0]
 
 

@@ -3,8 +3,8 @@
 One suite per contract table ``raw.<contract>``: required columns not null, the column
 types, allowed sets, ranges, text lengths, the natural key unique, the order rules (a later
 timestamp never before an earlier one), foreign keys into the seeds (units, topics, portal
-areas) and into other raw tables (services, tickets, projects: an anti join, GX's
-UnexpectedRowsExpectation), PII stored only as a 32-hex keyed hash, at least one row; for
+areas) and into other raw tables (services, tickets, projects, working calendars: an anti
+join, GX's UnexpectedRowsExpectation), PII stored only as a 32-hex keyed hash, at least one row; for
 a contract with PII also ``raw.<contract>__rejected`` (the rejected rows keep their text,
 but PII only hashed); and ``raw.load_audit`` (rows_read = rows_loaded + rows_rejected +
 rows_pending).
@@ -18,6 +18,8 @@ from __future__ import annotations
 from warehouse import reference
 from warehouse.contracts import (
     CONTRACTS,
+    DEFAULT_CALENDAR,
+    REF_CALENDARS,
     REF_PORTAL_AREAS,
     REF_PROJECTS,
     REF_SERVICES,
@@ -116,6 +118,12 @@ def contract_suite(contract: Contract) -> Suite:
                 f'({", ".join(_sql_text(code) for code in codes)})',
                 name, f"a code of seeds/{col.ref}.csv{unless}")
                 if kept else in_set(name, set(codes)))
+        if col.ref == REF_CALENDARS:  # UMK, the default, is no row of the table
+            exps.append(unexpected_rows(
+                f'select c."{name}" from {{batch}} c anti join raw.working_calendars p '
+                f'on p.calendar_code = c."{name}" where c."{name}" is not null '
+                f"and c.\"{name}\" <> '{DEFAULT_CALENDAR}'",
+                name, f"{DEFAULT_CALENDAR} or a calendar of raw.working_calendars"))
         if col.ref in _RAW_REFS:
             parent, parent_col = _RAW_REFS[col.ref]
             exps.append(unexpected_rows(

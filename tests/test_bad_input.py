@@ -26,7 +26,8 @@ from warehouse.loading.samples import BASE, SEEDS, write_base
 from warehouse.store import current_file
 
 CALLS_HEADER = ",".join(CONTRACTS["calls"].column_names)
-TICKETS_HEADER = ",".join(CONTRACTS["tickets"].column_names)
+TICKETS_HEADER = ",".join(c for c in CONTRACTS["tickets"].column_names
+                          if c != "calendar_code")  # optional: UMK's
 EVENTS_HEADER = ",".join(c for c in CONTRACTS["ticket_events"].column_names
                          if c != "event_seq")  # the optional source order: left out
 CARDS_HEADER = ",".join(CONTRACTS["service_cards"].column_names)

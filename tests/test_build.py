@@ -170,8 +170,8 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
     with writable_copy(wh) as path:
         con = duckdb.connect(str(path))
         con.execute("""insert into raw.tickets select 'BAD-1', timestamp '2025-12-30 09:00',
-                       'incident', service_code, requester_unit, 'phone', 7, null, 'bad', 'f', 1,
-                       timestamp '2025-12-30 09:00' from raw.tickets limit 1""")
+                       'incident', service_code, requester_unit, 'phone', 7, null, null, 'bad',
+                       'f', 1, timestamp '2025-12-30 09:00' from raw.tickets limit 1""")
         con.execute("""insert into raw.ticket_events values ('BAD-1',
                        timestamp '2025-12-30 09:00', 'opened', 'IT-02-3', 7, 0, null, 'bad', 'f', 1,
                        timestamp '2025-12-30 09:00')""")

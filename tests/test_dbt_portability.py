@@ -58,7 +58,7 @@ DUCKDB_ONLY: tuple[Construct, ...] = (
     Construct("epoch / epoch_ms", r"\bepoch(?:_ms|_us|_ns)?\b",
               "Spark has unix_millis(), no epoch_ms()",
               ("elapsed_minutes", "elapsed_seconds", "elapsed_days",
-               "business_minutes_of_intervals"),
+               "business_minutes_of_intervals", "seconds_of_day"),
               "epoch_ms(end_instant) - epoch_ms(start_instant)"),
     Construct("select * exclude / replace / rename", r"\*\s*(?:exclude|replace|rename)\s*\(",
               "Apache Spark 4.0 has no * EXCEPT/EXCLUDE (Databricks has)", ("star_exclude",),
@@ -76,7 +76,7 @@ DUCKDB_ONLY: tuple[Construct, ...] = (
     Construct("to_months() / to_days() / … interval constructors",
               r"\bto_(?:years|months|weeks|days|hours|minutes|seconds|milliseconds"
               r"|microseconds)\s*\(",
-              "DuckDB functions", ("subtract_months", "add_days"),
+              "DuckDB functions", ("subtract_months", "add_days", "date_at_seconds"),
               "received_at + to_days(30)"),
     Construct("generate_series / range", r"\b(?:generate_series|range)\s*\(",
               "DuckDB table functions (Spark: sequence() with explode(); Spark's range() "
@@ -88,7 +88,7 @@ DUCKDB_ONLY: tuple[Construct, ...] = (
               "quantile_cont(resolution_business_minutes, 0.5)"),
     Construct("timezone()", r"\btimezone\s*\(",
               "Spark: from_utc_timestamp/to_utc_timestamp, and its DST choices differ",
-              ("to_instant", "to_local"),
+              ("to_instant", "to_local", "to_instant_in_zone"),
               "timezone('Europe/Warsaw', cast(event_at as timestamp))"),
     Construct("AT TIME ZONE", r"\bat\s+time\s+zone\b",
               "the wall clock <-> instant conversion and its DST rules are engine-specific",
@@ -124,7 +124,7 @@ DUCKDB_ONLY: tuple[Construct, ...] = (
               r"(?:\bas\s+|::\s*)(?:timetz|time|varchar|text|hugeint|uhugeint|ubigint"
               r"|uinteger|usmallint|utinyint|blob|uuid|json)\s*(?:\)|$)",
               "no TIME type in Spark 4.0, VARCHAR needs a length there",
-              ("date_at_time", "dbt.type_string"),
+              ("seconds_of_day", "dbt.type_string"),
               "calendar_date + cast('07:30:00' as time)"),
     Construct("error()", r"\berror\s*\(", "Spark: raise_error()", (), "error('bad row')"),
     Construct("unnest()", r"\bunnest\s*\(", "Spark: explode()", (),

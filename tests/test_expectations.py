@@ -93,6 +93,10 @@ EXTRA_PLANTS: list[tuple[str, str, str]] = [
     ("raw.tickets",
      f"update raw.tickets set service_code = 'NO-SUCH-SERVICE' where {_first('raw.tickets')}",
      "service_code"),
+    # a working calendar no import declared (UMK, the default, is none of raw's)
+    ("raw.tickets",
+     f"update raw.tickets set calendar_code = 'NO-SUCH-CALENDAR' where {_first('raw.tickets')}",
+     "calendar_code"),
     # a unit or topic code the seeds lack, in a file whose reader kept none unmapped
     ("raw.ticket_events",
      f"update raw.ticket_events set group_code = 'NO-SUCH-UNIT' "

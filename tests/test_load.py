@@ -176,7 +176,7 @@ def test_absent_files_leave_empty_tables(tmp_path: Path) -> None:
         f"{c}__history" for c in CONTRACTS} | {
         f"{c}__pending" for c, contract in CONTRACTS.items() if contract.parent} | {
         "load_audit", "build_log", "public_holidays", "schema_version",
-        "sc_projects__snapshots"}
+        "sc_projects__snapshots", "working_calendars"}
     for contract in CONTRACTS:
         expected = 3 if contract == "calls" else 0
         assert q(wh, f"SELECT count(*) FROM raw.{contract}") == [(expected,)]

@@ -22,9 +22,12 @@ import yaml
 from warehouse import generated
 from warehouse.contracts import (
     CONTRACTS,
+    DEFAULT_CALENDAR,
+    DEFAULT_CALENDAR_HOLIDAYS,
     ELECTRONIC_CHANNELS,
     EXTRACTED_AT,
     LOAD_ORDER,
+    REF_CALENDARS,
     REF_PORTAL_AREAS,
     REF_PROJECTS,
     REF_SERVICES,
@@ -51,6 +54,8 @@ REF_TEXT = {
                  "event waits for it)",
     REF_PROJECTS: "a project_id of sc_projects (loaded before, in the same load, or later: "
                   "the milestone waits for it)",
+    REF_CALENDARS: "`UMK` or a calendar_code of raw.working_calendars (declared by an "
+                   "import's [calendar])",
 }
 TYPE_TEXT = {
     "str": "text",
@@ -187,11 +192,38 @@ def render_sources_yml() -> str:
         })
     tables.append({
         "name": "public_holidays",
-        "description": "Polish public holidays from the `holidays` package for the years "
-                       "of the data's events ±1, written by warehouse/calendar.py before "
-                       "each build.",
+        "description": "Public holidays from the `holidays` package for the years of the "
+                       "data's events ±1, of Poland (the UMK calendar's) and of every "
+                       "country a working calendar names, written by warehouse/calendar.py "
+                       "before each build.",
         "columns": [{"name": "holiday_date", "description": "The holiday."},
-                    {"name": "name", "description": "Its name."}],
+                    {"name": "name", "description": "Its name."},
+                    {"name": "country_code",
+                     "description": "Its country (ISO 3166-1 alpha-2; PL for Poland)."}],
+    })
+    tables.append({
+        "name": "working_calendars",
+        "description": "The working calendars imports declared (a profile's or mapping's "
+                       "[calendar], warehouse/calendar.py): one row per calendar and ISO "
+                       "weekday it works, the newest declaration of a code winning. UMK, "
+                       "the default, is not here: Mon–Fri, the office hours of "
+                       "dbt_project.yml, Polish holidays.",
+        "meta": {"key": ["calendar_code", "iso_weekday"]},
+        "columns": [
+            {"name": "calendar_code", "description": "The calendar (tickets.calendar_code)."},
+            {"name": "iso_weekday", "description": "A day it works: 1 = Monday … 7 = Sunday."},
+            {"name": "day_start", "description": "When its working day starts: the source's "
+                                                 "local wall clock in `timezone`."},
+            {"name": "day_end", "description": "When it ends (24:00:00 = the midnight after "
+                                               "the day)."},
+            {"name": "timezone", "description": "The IANA zone of its hours (the source's)."},
+            {"name": "holiday_country",
+             "description": "The country whose public holidays it does not work "
+                            "(raw.public_holidays.country_code); NULL: none."},
+            {"name": "declared_in", "description": "The profile or mapping that declared it."},
+            {"name": "declared_at", "description": "When the import wrote this definition."},
+            {"name": "_load_id", "description": "The load of that import."},
+        ],
     })
     projects = CONTRACTS["sc_projects"]
     tables.append({
@@ -255,6 +287,14 @@ def render_macro() -> str:
             "them). -#}\n"
             "{% macro electronic_channels() -%}\n"
             f"    {{{{ return({list(ELECTRONIC_CHANNELS)!r}) }}}}\n"
+            "{%- endmacro %}\n\n"
+            "{#- The default working calendar (an empty tickets.calendar_code) and the country "
+            "of its\n    public holidays. -#}\n"
+            "{% macro default_calendar() -%}\n"
+            f"    {{{{ return({DEFAULT_CALENDAR!r}) }}}}\n"
+            "{%- endmacro %}\n\n"
+            "{% macro default_calendar_holidays() -%}\n"
+            f"    {{{{ return({DEFAULT_CALENDAR_HOLIDAYS!r}) }}}}\n"
             "{%- endmacro %}\n")
 
 

@@ -48,6 +48,12 @@ REF_TOPICS = "kck_topics"  # seeds/kck_topics.csv topic_code
 REF_PORTAL_AREAS = "portal_areas"  # seeds/portal_areas.csv area_code
 REF_TICKETS = "tickets"  # raw.tickets / tickets file of the same load
 REF_PROJECTS = "sc_projects"
+# raw.working_calendars (written by `cityops import` from a profile's or mapping's
+# [calendar]) plus DEFAULT_CALENDAR, which is no row of it: UMK's office calendar (Mon–Fri,
+# the office hours of dbt_project.yml, Polish public holidays) — what an empty code means
+REF_CALENDARS = "working_calendars"
+DEFAULT_CALENDAR = "UMK"
+DEFAULT_CALENDAR_HOLIDAYS = "PL"  # the country whose public holidays UMK does not work
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,13 @@ CONTRACTS: dict[str, Contract] = {
                        doc="Priority at registration, 1 highest; events may change it."),
                 Column("summary", "str", required=False, max_chars=4000,
                        doc="Short description (free text)."),
+                Column("calendar_code", "str", required=False, ref=REF_CALENDARS,
+                       max_chars=40,
+                       doc="The working calendar its business clock runs on (weekdays, "
+                           "hours, holidays of its source; `cityops import` fills it from "
+                           "the profile's or mapping's [calendar]). Empty or UMK: the UMK "
+                           "office calendar (Mon–Fri 07:30–15:30, Polish public "
+                           "holidays)."),
             ),
             key=("ticket_id",),
             description="One row per service-desk ticket as registered by IT-02-3.",
@@ -331,8 +344,9 @@ CONTRACTS: dict[str, Contract] = {
                        doc="The COI unit that owns the service."),
                 Column("criticality", "int", min=1, max=3, doc="1 most critical … 3."),
                 Column("support_hours", "str", allowed=("business", "24x7"),
-                       doc="business: the SLA clock runs in office hours (Mon–Fri "
-                           "07:30–15:30, not on public holidays); 24x7: always."),
+                       doc="business: the SLA clock runs in the office hours of the "
+                           "ticket's working calendar (UMK's: Mon–Fri 07:30–15:30, not on "
+                           "Polish public holidays); 24x7: always."),
                 Column("status", "str", allowed=("active", "planned", "retired"),
                        doc="The service's state in the catalogue."),
                 Column("valid_from", "date", moment="plan",

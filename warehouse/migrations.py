@@ -36,7 +36,23 @@ from warehouse.snapshots import keep_all_versions, snapshots_table_ddl
 
 BUILD_LOG_DDL = ("CREATE TABLE IF NOT EXISTS raw.build_log "
                  "(built_at TIMESTAMP, as_of TIMESTAMP, full_refresh BOOLEAN, reason VARCHAR)")
-HOLIDAYS_DDL = "CREATE TABLE IF NOT EXISTS raw.public_holidays (holiday_date DATE, name VARCHAR)"
+HOLIDAYS_DDL = ("CREATE TABLE IF NOT EXISTS raw.public_holidays "
+                "(holiday_date DATE, name VARCHAR, country_code VARCHAR)")
+# the working calendars imports declare (warehouse/calendar.py): one row per calendar and
+# weekday it works, newest declaration wins; UMK's is not here (dbt_project.yml's vars)
+WORKING_CALENDARS_DDL = """
+CREATE TABLE IF NOT EXISTS raw.working_calendars (
+  calendar_code VARCHAR,
+  iso_weekday INTEGER,
+  day_start TIME,
+  day_end TIME,
+  timezone VARCHAR,
+  holiday_country VARCHAR,
+  declared_in VARCHAR,
+  declared_at TIMESTAMP,
+  _load_id VARCHAR
+)
+"""
 SCHEMA_VERSION_DDL = """
 CREATE TABLE IF NOT EXISTS raw.schema_version (
   version INTEGER,
@@ -143,6 +159,19 @@ def _kept_unmapped(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"UPDATE {table} SET _unmapped = '' WHERE _unmapped IS NULL")
 
 
+def _working_calendars(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 8: working calendars per source. A ticket names the calendar of its
+    business clock (``tickets.calendar_code``; NULL on every row kept = UMK, the only
+    calendar there was), the calendars an import declares are kept in
+    raw.working_calendars, and each public holiday says its country (``country_code``:
+    'PL' for every holiday held, the only country written before)."""
+    _rebuild_contract(con, CONTRACTS["tickets"])
+    con.execute(WORKING_CALENDARS_DDL)
+    con.execute(HOLIDAYS_DDL)  # (a raw layer written without a build has none yet)
+    con.execute("ALTER TABLE raw.public_holidays ADD COLUMN IF NOT EXISTS country_code VARCHAR")
+    con.execute("UPDATE raw.public_holidays SET country_code = 'PL' WHERE country_code IS NULL")
+
+
 # version -> (what it changes, the step from version - 1); in order, without gaps
 MIGRATIONS: dict[int, tuple[str, Migration]] = {
     2: ("extraction times (_extracted_at, raw.load_audit.extracted_at) and history tables",
@@ -157,6 +186,8 @@ MIGRATIONS: dict[int, tuple[str, Migration]] = {
         "call_id", _submissions_register),
     7: ("the codes a reader kept unmapped, per file (raw.load_audit.unmapped) and waiting "
         "row (raw.<contract>__pending._unmapped)", _kept_unmapped),
+    8: ("working calendars per source: tickets.calendar_code, raw.working_calendars, "
+        "raw.public_holidays.country_code", _working_calendars),
 }
 
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
@@ -165,15 +196,16 @@ assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
 
 def _create_current(con: duckdb.DuckDBPyConnection) -> None:
     """Every raw table at the current version (CREATE … IF NOT EXISTS): the contracts and
-    their rejects, the load audit, the build log, the holiday calendar, the portfolio's
-    snapshots."""
+    their rejects, the load audit, the build log, the holiday calendar, the working
+    calendars, the portfolio's snapshots."""
     for contract in CONTRACTS.values():
         con.execute(raw_table_ddl(contract))
         con.execute(rejected_table_ddl(contract))
         con.execute(history_table_ddl(contract))
         if contract.parent is not None:
             con.execute(pending_table_ddl(contract))
-    for ddl in (LOAD_AUDIT_DDL, BUILD_LOG_DDL, HOLIDAYS_DDL, snapshots_table_ddl()):
+    for ddl in (LOAD_AUDIT_DDL, BUILD_LOG_DDL, HOLIDAYS_DDL, WORKING_CALENDARS_DDL,
+                snapshots_table_ddl()):
         con.execute(ddl)
 
 

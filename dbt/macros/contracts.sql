@@ -5,7 +5,7 @@
     (codes_in_raw). -#}
 {% macro raw_contract(table) -%}
     {%- set contracts = {
-        'tickets': {'key': ['ticket_id'], 'known_at': 'opened_at', 'freshness_days': 14, 'refs': {'service_code': 'it_services', 'requester_unit': 'org_units'}},
+        'tickets': {'key': ['ticket_id'], 'known_at': 'opened_at', 'freshness_days': 14, 'refs': {'service_code': 'it_services', 'requester_unit': 'org_units', 'calendar_code': 'working_calendars'}},
         'ticket_events': {'key': ['ticket_id', 'event_at', 'event', 'event_seq'], 'known_at': 'event_at', 'freshness_days': 14, 'refs': {'ticket_id': 'tickets', 'group_code': 'org_units'}},
         'calls': {'key': ['call_id'], 'known_at': 'coalesce(ended_at, answered_at, offered_at)', 'freshness_days': 14, 'refs': {'topic_code': 'kck_topics', 'forwarded_unit': 'org_units'}},
         'submissions': {'key': ['submission_id'], 'known_at': 'received_at', 'freshness_days': 14, 'refs': {'topic_code': 'kck_topics', 'responsible_unit': 'org_units'}},
@@ -32,4 +32,14 @@
 {#- DK-03's electronic channels of the submissions register (its KPIs keep to them). -#}
 {% macro electronic_channels() -%}
     {{ return(['portal', 'email', 'mobile_app', 'epuap']) }}
+{%- endmacro %}
+
+{#- The default working calendar (an empty tickets.calendar_code) and the country of its
+    public holidays. -#}
+{% macro default_calendar() -%}
+    {{ return('UMK') }}
+{%- endmacro %}
+
+{% macro default_calendar_holidays() -%}
+    {{ return('PL') }}
 {%- endmacro %}

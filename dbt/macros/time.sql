@@ -36,3 +36,10 @@
 {% macro far_future_instant() -%}
     {{ to_instant("cast('9999-12-31 00:00:00' as timestamp)") }}
 {%- endmacro %}
+
+{#- The seconds after midnight of a time of day written 'HH:MM[:SS]' (a var such as
+    office_day_start), as an integer literal. -#}
+{% macro seconds_of_time_text(text) -%}
+    {%- set parts = (text ~ ':0').split(':') -%}
+    {{ parts[0] | int * 3600 + parts[1] | int * 60 + parts[2] | int }}
+{%- endmacro %}

@@ -5,7 +5,8 @@ that are there now; ``raw.load_audit`` and ``raw.build_log`` say what data came 
 whether as_of moved. From those:
 
 - :func:`refresh_reason` — the incremental models cannot be reused at this as_of (it moved
-  across data an earlier build already had, or the IT service catalogue changed);
+  across data an earlier build already had, or the IT service catalogue or the working
+  calendars changed what built tickets read);
 - :func:`data_changes` — the raw tables with rows loaded since the served build, and
   whether as_of moved;
 
@@ -31,6 +32,7 @@ from typing import Any
 import duckdb
 
 from warehouse.build.as_of import AS_OF_COLUMNS
+from warehouse.contracts import DEFAULT_CALENDAR
 
 AS_OF_MACRO = "macro.cityops.build_as_of"  # as_of enters the SQL there only (build_info)
 PROJECT = "cityops"
@@ -256,6 +258,9 @@ def refresh_reason(con: duckdb.DuckDBPyConnection, as_of: str) -> str | None:
         reason = catalogue_change_reason(con)
         if reason:
             return reason
+    reason = calendar_change_reason(con, last[1])
+    if reason:
+        return reason
     if previous == as_of:
         return None
     low, high = sorted((previous, as_of))
@@ -311,11 +316,97 @@ def catalogue_change_reason(con: duckdb.DuckDBPyConnection) -> str | None:
             f"use ({codes}) since the previous build")
 
 
+def _calendars_declared_since(con: duckdb.DuckDBPyConnection, since: Any) -> bool:
+    """Whether an import wrote a working calendar's definition after ``since``."""
+    return con.execute("select count(*) > 0 from raw.working_calendars where declared_at > ?",
+                       [since]).fetchone()[0]
+
+
+def calendar_change_reason(con: duckdb.DuckDBPyConnection, since: Any) -> str | None:
+    """Why what came after the served build (built at ``since``) changes the business clock
+    of tickets it already built (None: it does not). Every segment of a ticket is measured
+    on its working calendar (intermediate.int_ticket_intervals.calendar_code), and the
+    incremental models recompute only the tickets with new events; so a full refresh is
+    needed when a calendar built tickets run on has another definition in
+    raw.working_calendars than the one the served build used
+    (intermediate.int_working_calendars: other weekdays, hours, zone or holidays), or a
+    ticket delivered since names another calendar than its built segments. A new calendar,
+    one no built ticket uses, or one declared again unchanged changes nothing (UMK's
+    definition is the project's vars: vars_change_reason)."""
+    built = {(t, c) for t, c in con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema "
+        "= 'intermediate' and table_name in ('int_ticket_intervals', 'int_working_calendars') "
+        "and column_name = 'calendar_code'").fetchall()}
+    if len(built) < 2:
+        return None  # built before working calendars: its code differs, a full refresh anyway
+    if _calendars_declared_since(con, since):
+        rows = con.execute(f"""
+            with used as (
+                select distinct calendar_code from intermediate.int_ticket_intervals
+                where calendar_code <> '{DEFAULT_CALENDAR}'
+            ),
+            served as (
+                select calendar_code, iso_weekday, day_start_second, day_end_second,
+                       timezone, holiday_country
+                from intermediate.int_working_calendars
+                where calendar_code in (select calendar_code from used)
+            ),
+            declared as (
+                select calendar_code, iso_weekday, cast(epoch(day_start) as integer),
+                       cast(epoch(day_end) as integer), timezone, holiday_country
+                from raw.working_calendars
+                where calendar_code in (select calendar_code from used)
+            )
+            select distinct calendar_code from (
+                (select * from served except select * from declared)
+                union all (select * from declared except select * from served)
+            ) order by 1
+        """).fetchall()
+        if rows:
+            codes = ", ".join(r[0] for r in rows)
+            return (f"the definition of working calendar(s) {codes} that built tickets run "
+                    "on changed since the previous build")
+    tickets = con.execute("""
+        select count(*) > 0 from raw.load_audit
+        where contract = 'tickets' and finished_at > ? and rows_loaded > 0""",
+                          [since]).fetchone()[0]
+    if not tickets:
+        return None
+    # the latest raw row of each ticket delivered since (as staging takes it) against the
+    # calendar its built segments ran on
+    (moved, example) = con.execute(f"""
+        with delivered as (
+            select distinct ticket_id from raw.tickets
+            where _load_id in (select load_id from raw.load_audit
+                               where contract = 'tickets' and finished_at > ?)
+        ),
+        latest as (
+            select ticket_id, coalesce(calendar_code, '{DEFAULT_CALENDAR}') as calendar_code
+            from raw.tickets
+            where ticket_id in (select ticket_id from delivered)
+            qualify row_number() over (partition by ticket_id
+                                       order by _load_id desc, _source_row desc) = 1
+        ),
+        built as (
+            select distinct ticket_id, calendar_code from intermediate.int_ticket_intervals
+            where ticket_id in (select ticket_id from delivered)
+        )
+        select count(distinct latest.ticket_id), min(latest.ticket_id)
+        from latest inner join built on built.ticket_id = latest.ticket_id
+        where built.calendar_code <> latest.calendar_code
+    """, [since]).fetchone()
+    if moved:
+        return (f"{moved} built ticket(s) moved to another working calendar since the "
+                f"previous build (e.g. {example})")
+    return None
+
+
 def data_changes(con: duckdb.DuckDBPyConnection, as_of: str,
                  holidays_rewritten: bool) -> DataChanges | None:
     """The raw tables with rows loaded since the last build (``raw.load_audit``; every
-    write to raw.* but the holiday table goes through the loader) and whether as_of moved
-    (``raw.build_log``); None when no build is recorded."""
+    write to raw.* but the holiday table and the working calendars goes through the
+    loader; an import stamps the calendars it declares, ``declared_at``) and whether as_of
+    moved (``raw.build_log``); None when no build is recorded."""
     last = con.execute("select as_of, built_at from raw.build_log order by built_at desc "
                        "limit 1").fetchone()
     if last is None:
@@ -325,6 +416,8 @@ def data_changes(con: duckdb.DuckDBPyConnection, as_of: str,
         "and rows_loaded > 0", [last[1]]).fetchall()}
     if holidays_rewritten:
         loaded.add("public_holidays")
+    if _calendars_declared_since(con, last[1]):
+        loaded.add("working_calendars")
     return DataChanges(sources=frozenset(loaded),
                        as_of_moved=last[0].strftime("%Y-%m-%d %H:%M:%S") != as_of)
 

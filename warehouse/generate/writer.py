@@ -28,7 +28,9 @@ _POLARS_TYPES: dict[str, pl.DataType] = {
 
 # optional columns the generator's sources do not have, so its files leave them out (a
 # file without them keeps the loader's behaviour before they existed)
-NOT_GENERATED: dict[str, frozenset[str]] = {"ticket_events": frozenset({"event_seq"})}
+NOT_GENERATED: dict[str, frozenset[str]] = {"ticket_events": frozenset({"event_seq"}),
+                                            # UMK's tickets: the default calendar
+                                            "tickets": frozenset({"calendar_code"})}
 
 
 def conform(name: str, df: pl.DataFrame) -> pl.DataFrame:

@@ -74,6 +74,21 @@ each import (instead of the default one; the loader checks it as a catalogue fil
     support_hours = "business"
     status = "active"
     valid_from = "2020-01-01"
+
+A profile (or one of its variants) or a mapping may declare the source's **working
+calendar** — the business clock of the tickets it feeds (``tickets.calendar_code``); the
+mapping's ``[calendar]`` replaces the profile's whole, and without either the tickets run
+on UMK's (Mon–Fri 07:30–15:30, Polish holidays; ``code = "UMK"`` alone says so)::
+
+    [calendar]
+    code = "IL-SUN-THU"
+    weekdays = [7, 1, 2, 3, 4]             # ISO: 1 = Monday … 7 = Sunday
+    day_start = "07:00"                    # the source's own wall clock (its timezone,
+    day_end = "24:00"                      # or the calendar's `timezone`); 24:00 = midnight
+    holidays = "IL"                        # a country of the holidays package; "" = none
+
+The import writes it to raw.working_calendars (the newest declaration of a code wins)
+before the tickets that name it (:mod:`warehouse.calendar`; dbt/DECISIONS.md § 2).
 """
 
 from __future__ import annotations
@@ -85,6 +100,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from warehouse.calendar import CalendarError, WorkingCalendar, parse_calendar
 from warehouse.contracts import CONTRACTS, REF_SERVICES, REF_TOPICS, REF_UNITS
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
@@ -264,6 +280,10 @@ class Profile:
     mapping_path: Path | None = None
     # the mapping's IT service catalogue: rows of the it_services contract
     catalogue: tuple[dict, ...] = ()
+    # the working calendar of the source's business clock (None: UMK's) and who declared
+    # it (the mapping's [calendar] replaces the profile's)
+    calendar: WorkingCalendar | None = None
+    calendar_declared_in: str | None = None
 
 
 def builtin_profiles() -> list[str]:
@@ -325,8 +345,17 @@ def load_profile(name_or_path: str | Path, mapping: Path | None = None,
         feeds[contract] = _feed(contract, feed, f"{where}: feeds.{contract}")
     codes = {n: _code_list(n, t, f"{where}: [codes.{n}]") for n, t in doc.get("codes", {}).items()}
     catalogue = _catalogue(mapped.get("catalogue", []), f"{mapping}: [[catalogue]]")
+    timezone = mapped.get("timezone", doc.get("timezone", "Europe/Warsaw"))
+    calendar, declared_in = _calendar(doc, mapped, where, mapping, timezone)
+    if calendar is not None and "tickets" in feeds \
+            and "calendar_code" not in feeds["tickets"].columns:
+        # the tickets it feeds carry it (a profile may map the column itself)
+        tickets = feeds["tickets"]
+        feeds["tickets"] = Feed({**tickets.columns,
+                                 "calendar_code": ColumnSpec(value=calendar.code)},
+                                tickets.rows)
     for name, table in mapped.items():
-        if name in ("timezone", "catalogue"):
+        if name in ("timezone", "catalogue", "calendar"):
             continue
         if not isinstance(table, dict):
             raise ProfileError(f"{mapping}: {name} = … is not a code list table")
@@ -346,13 +375,33 @@ def load_profile(name_or_path: str | Path, mapping: Path | None = None,
     return Profile(
         name=raw.get("name", path.stem), path=path, digest=digest,
         formats=tuple(doc.get("formats", ("csv",))),
-        timezone=mapped.get("timezone", doc.get("timezone", "Europe/Warsaw")),
+        timezone=timezone,
         null_tokens=tuple(doc.get("null_tokens", ("",))),
         timestamp_formats=tuple(doc.get("timestamp_formats", ("%Y-%m-%d %H:%M:%S",))),
         shape=shape, columns=columns, feeds=feeds, codes=codes,
         shape_options=dict(doc.get("shape_options", {})), variant=variant,
         variants=tuple(raw.get("variants", ())), raw=raw, mapping=mapped,
-        mapping_path=mapping, catalogue=catalogue)
+        mapping_path=mapping, catalogue=catalogue, calendar=calendar,
+        calendar_declared_in=declared_in)
+
+
+def _calendar(doc: dict, mapped: dict, where: str, mapping: Path | None, timezone: str
+              ) -> tuple[WorkingCalendar | None, str | None]:
+    """The source's working calendar — the mapping's ``[calendar]``, else the profile's
+    (its variant's), else none (UMK's) — and who declared it. Its hours are the source's
+    wall clock: in ``timezone`` (the mapping's or profile's) unless it names its own."""
+    if "calendar" in mapped:
+        table, source = mapped["calendar"], f"{mapping.name} [calendar]" if mapping else None
+        at = f"{mapping}: [calendar]"
+    elif "calendar" in doc:
+        table, source, at = doc["calendar"], f"profile {where} [calendar]", f"{where}: [calendar]"
+    else:
+        return None, None
+    try:
+        calendar = parse_calendar(table, at, timezone)
+    except CalendarError as exc:
+        raise ProfileError(str(exc)) from None
+    return calendar, source if calendar is not None else None
 
 
 def _catalogue(rows: Any, where: str) -> tuple[dict, ...]:

@@ -9,6 +9,9 @@ hashing, audit and atomic swap.  The audit row names the native file and the pro
 the profile, the mapping and the contract together, so the same file imported again
 adds nothing, and imported with a changed mapping it is converted again.
 
+A profile's or mapping's ``[calendar]`` is written to raw.working_calendars before the
+tickets of each file, which carry its code (:mod:`warehouse.calendar`).
+
 Before anything is loaded each import prints the source codes the mapping does not map,
 with counts and what happens to them; ``--write-mapping FILE`` writes a mapping skeleton
 (every code list of the profile, every source code of the files) to fill in.
@@ -27,6 +30,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from warehouse.calendar import declare_calendar
 from warehouse.contracts import CONTRACTS, LOAD_ORDER
 from warehouse.importing.convert import (
     NATIVE,
@@ -158,6 +162,18 @@ def _import_file(con: duckdb.DuckDBPyConnection, path: Path, profile_name: str,
                          "the mapping's IT service catalogue" if profile.catalogue else
                          "the default IT service catalogue: raw held none", [], frozenset())
         result.report.files.append(_load_one(con, staged, load))
+    if profile.calendar is not None:
+        if "tickets" in contracts:  # before the tickets, which name it
+            changed = declare_calendar(con, profile.calendar, profile.calendar_declared_in,
+                                       load.load_id)
+            result.notes.append(
+                f"{path.name}: the tickets' business clock is working calendar "
+                f"{profile.calendar.describe()} ({profile.calendar_declared_in}"
+                + ("" if changed else "; held unchanged") + ")")
+        else:
+            result.notes.append(
+                f"{path.name}: working calendar {profile.calendar.code} not used: "
+                f"{', '.join(contracts)} measure no business time")
     for contract in contracts:
         digest = hashlib.sha256(f"{sha}|{profile.digest}|{contract}".encode()).hexdigest()
         notes = [n for n in shaped.notes if n.startswith(contract)]

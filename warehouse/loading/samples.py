@@ -27,10 +27,10 @@ BASE: dict[str, str] = {
 APP-EZD,Elektroniczne Zarządzanie Dokumentacją,E-document management,IT-02-4,1,business,active,2020-01-01,
 NET,Sieć miejska,City network,IT-04-1,1,24x7,active,2020-01-01,
 """,
-    "tickets": """ticket_id,opened_at,ticket_type,service_code,requester_unit,channel,priority,summary
-T-1,2025-03-03 08:10:00,incident,APP-EZD,GD,phone,3,Nie działa podpis w EZD
-T-2,2025-03-03 09:00:00,service_request,NET,WS,portal,4,Nowe gniazdo sieciowe
-T-3,2025-03-04 10:30:00,incident,NET,DK-02,monitoring,1,Awaria łącza
+    "tickets": """ticket_id,opened_at,ticket_type,service_code,requester_unit,channel,priority,summary,calendar_code
+T-1,2025-03-03 08:10:00,incident,APP-EZD,GD,phone,3,Nie działa podpis w EZD,UMK
+T-2,2025-03-03 09:00:00,service_request,NET,WS,portal,4,Nowe gniazdo sieciowe,
+T-3,2025-03-04 10:30:00,incident,NET,DK-02,monitoring,1,Awaria łącza,
 """,
     "ticket_events": """ticket_id,event_at,event,group_code,priority,comment_chars
 T-1,2025-03-03 08:10:00,opened,IT-02-3,3,0

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from warehouse.contracts import (
+    REF_CALENDARS,
     REF_PORTAL_AREAS,
     REF_PROJECTS,
     REF_SERVICES,
@@ -69,7 +70,8 @@ SPAN_RULES: tuple[tuple[str, str, str, timedelta, str], ...] = (
 
 REF_LABELS = {REF_UNITS: "unit code", REF_TOPICS: "topic code",
               REF_PORTAL_AREAS: "portal area", REF_SERVICES: "service code",
-              REF_PROJECTS: "project", REF_TICKETS: "ticket"}
+              REF_PROJECTS: "project", REF_TICKETS: "ticket",
+              REF_CALENDARS: "working calendar"}
 
 TYPE_RULES = {"int": "not an integer", "float": "not a number",
               "bool": "not a boolean (true/false/1/0/tak/nie)",

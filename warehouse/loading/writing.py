@@ -37,7 +37,9 @@ import duckdb
 
 from warehouse.contracts import (
     CONTRACTS,
+    DEFAULT_CALENDAR,
     EXTRACTED_AT,
+    REF_CALENDARS,
     REF_PORTAL_AREAS,
     REF_PROJECTS,
     REF_SERVICES,
@@ -89,7 +91,9 @@ def fill_codes(con: duckdb.DuckDBPyConnection, contract: Contract,
     sets it holds.
 
     raw.* already contains this load's earlier files (contracts load in LOAD_ORDER), so
-    services in it_services.csv of the same load count for tickets.csv.
+    services in it_services.csv of the same load count for tickets.csv; the working
+    calendars are those imports declared (an import declares its own before its tickets)
+    and UMK.
     """
     refs = {c.ref for c in contract.columns if c.ref}
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CODES} (ref VARCHAR, code VARCHAR)")
@@ -100,11 +104,14 @@ def fill_codes(con: duckdb.DuckDBPyConnection, contract: Contract,
                         [ref, sorted(seeds[ref])])
             held.add(ref)
     for ref, table, column in ((REF_SERVICES, "it_services", "service_code"),
-                               (REF_PROJECTS, "sc_projects", "project_id")):
+                               (REF_PROJECTS, "sc_projects", "project_id"),
+                               (REF_CALENDARS, "working_calendars", "calendar_code")):
         if ref in refs and table != contract.parent:  # a parent is joined itself
             con.execute(f"INSERT INTO {CODES} SELECT DISTINCT ?, {q(column)} FROM raw.{table} "
                         f"WHERE {q(column)} IS NOT NULL", [ref])
             held.add(ref)
+    if REF_CALENDARS in held:  # the default calendar is no row of raw.working_calendars
+        con.execute(f"INSERT INTO {CODES} VALUES (?, ?)", [REF_CALENDARS, DEFAULT_CALENDAR])
     return frozenset(held)
 
 

@@ -16,6 +16,19 @@
     timezone('Europe/Warsaw', cast({{ col }} as timestamp))
 {%- endmacro %}
 
+{#- A wall-clock TIMESTAMP of the time zone `zone` (SQL: an IANA name, e.g. a column) ->
+    instant, by the same rules as to_instant (a working calendar's hours are its source's
+    wall clock). -#}
+{% macro to_instant_in_zone(col, zone) -%}
+    {{ return(adapter.dispatch('to_instant_in_zone', 'cityops')(col, zone)) }}
+{%- endmacro %}
+{% macro default__to_instant_in_zone(col, zone) -%}
+    {{ engine_not_implemented('to_instant_in_zone') }}
+{%- endmacro %}
+{% macro duckdb__to_instant_in_zone(col, zone) -%}
+    timezone({{ zone }}, cast({{ col }} as timestamp))
+{%- endmacro %}
+
 {#- Instant -> local wall-clock TIMESTAMP (for display and export). -#}
 {% macro to_local(col) -%}
     {{ return(adapter.dispatch('to_local', 'cityops')(col)) }}
@@ -73,16 +86,27 @@
     cast((epoch_us({{ end_col }}) - epoch_us({{ start_col }})) / 86400000000.0 as decimal(18, 9))
 {%- endmacro %}
 
-{#- A local wall-clock TIMESTAMP: the DATE `date_expr` at the time of day `time_of_day`
-    ('HH:MM:SS', a string such as the var office_day_start). -#}
-{% macro date_at_time(date_expr, time_of_day) -%}
-    {{ return(adapter.dispatch('date_at_time', 'cityops')(date_expr, time_of_day)) }}
+{#- A wall-clock TIMESTAMP: `seconds` (an INTEGER expression, 0 … 86400) after the start
+    of the DATE `date_expr` (86400: the midnight that ends it). -#}
+{% macro date_at_seconds(date_expr, seconds) -%}
+    {{ return(adapter.dispatch('date_at_seconds', 'cityops')(date_expr, seconds)) }}
 {%- endmacro %}
-{% macro default__date_at_time(date_expr, time_of_day) -%}
-    {{ engine_not_implemented('date_at_time') }}
+{% macro default__date_at_seconds(date_expr, seconds) -%}
+    {{ engine_not_implemented('date_at_seconds') }}
 {%- endmacro %}
-{% macro duckdb__date_at_time(date_expr, time_of_day) -%}
-    {{ date_expr }} + cast('{{ time_of_day }}' as time)
+{% macro duckdb__date_at_seconds(date_expr, seconds) -%}
+    {{ date_expr }} + to_seconds({{ seconds }})
+{%- endmacro %}
+
+{#- Seconds after midnight (INTEGER) of a time of day stored as TIME (24:00:00 = 86400). -#}
+{% macro seconds_of_day(col) -%}
+    {{ return(adapter.dispatch('seconds_of_day', 'cityops')(col)) }}
+{%- endmacro %}
+{% macro default__seconds_of_day(col) -%}
+    {{ engine_not_implemented('seconds_of_day') }}
+{%- endmacro %}
+{% macro duckdb__seconds_of_day(col) -%}
+    cast(epoch({{ col }}) as integer)
 {%- endmacro %}
 
 {#- The local TIMESTAMP `n` calendar months before `ts` (wall-clock arithmetic: 31 March

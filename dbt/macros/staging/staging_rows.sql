@@ -125,6 +125,8 @@ final as (
         cast(priority as integer) as initial_priority,
         opened_at,
         {{ to_instant('opened_at') }} as opened_instant,
+        -- the working calendar of its business clock: empty = the default, UMK's
+        coalesce(calendar_code, '{{ default_calendar() }}') as calendar_code,
         _load_id
     from deduplicated
     where {{ known_at_filter('tickets') }}

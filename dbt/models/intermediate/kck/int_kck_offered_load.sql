@@ -14,8 +14,10 @@ with calls as (
     select * from {{ ref('int_calls_measured') }}
 ),
 
+-- KCK works on the UMK calendar: Polish holidays (calls carry no calendar of their own)
 holidays as (
     select * from {{ ref('stg_calendar__public_holidays') }}
+    where country_code = '{{ default_calendar_holidays() }}'
 ),
 
 {% set as_of_day -%}

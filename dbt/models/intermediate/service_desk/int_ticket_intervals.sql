@@ -5,15 +5,18 @@
 ) }}
 {#- One row per ticket event = the segment from that event to the ticket's next event,
     with the state the ticket is in during it and the minutes of that segment on both
-    clocks (office calendar and real elapsed time). Independent of as_of and of the
-    service catalogue, so it can be built incrementally: a load touching a ticket
-    recomputes all of that ticket's segments (delete+insert on ticket_id); tickets with
-    no new events are not read again. -#}
+    clocks (the office clock of the ticket's working calendar, calendar_code, and real
+    elapsed time). Independent of as_of and of the service catalogue, so it can be built
+    incrementally: a load touching a ticket's events recomputes all of that ticket's
+    segments (delete+insert on ticket_id); tickets with no new events are not read again
+    (a load giving a built ticket another calendar, or another definition of a calendar
+    built tickets use, makes warehouse.build refresh fully: changes.calendar_change_reason). -#}
 
 {#- incremental: the staging rows of the tickets with a raw row from an unseen load only
     (the same rows as the staging view for those tickets, without deduplicating the
     whole history); of those, the tickets whose rows of an unseen load are known at as_of -#}
 -- depends_on: {{ ref('stg_service_desk__ticket_events') }}, {{ ref('build_info') }}
+-- depends_on: {{ ref('stg_service_desk__tickets') }}
 {% if is_incremental() %}
 with candidate_events as (
     -- event_instant is converted below for the events in scope only
@@ -38,17 +41,33 @@ events_in_scope_local as (
     from candidate_events
     inner join changed_tickets on changed_tickets.ticket_id = candidate_events.ticket_id
 ),
+
+-- the calendars of these tickets only (the staging rows of their keys)
+tickets as (
+    select * from ({{ stg_service_desk__tickets_rows(
+        only_keys='select ticket_id from changed_tickets') }}) as staged
+),
 {% else %}
 with events_in_scope_local as (
     -- event_instant is converted below (one conversion for both branches)
     select {{ star_exclude(['event_instant'], ref('stg_service_desk__ticket_events')) }}
     from {{ ref('stg_service_desk__ticket_events') }}
 ),
+
+tickets as (
+    select * from {{ ref('stg_service_desk__tickets') }}
+),
 {% endif %}
 
 events_in_scope as (
-    select *, {{ to_instant('event_at') }} as event_instant
+    select
+        events_in_scope_local.*,
+        -- the working calendar of the ticket's business clock (a ticket not known at
+        -- as_of: the default)
+        coalesce(tickets.calendar_code, '{{ default_calendar() }}') as calendar_code,
+        {{ to_instant('events_in_scope_local.event_at') }} as event_instant
     from events_in_scope_local
+    left join tickets on events_in_scope_local.ticket_id = tickets.ticket_id
 ),
 
 sequenced as (
@@ -68,6 +87,7 @@ segments as (
     select
         ticket_id,
         event_seq,
+        calendar_code,
         event_instant as start_instant,
         next_event_instant as end_instant
     from sequenced
@@ -75,7 +95,8 @@ segments as (
 ),
 
 office_minutes as (
-    {{ business_minutes_of_intervals('segments', ['ticket_id', 'event_seq']) }}
+    {{ business_minutes_of_intervals('segments', ['ticket_id', 'event_seq'],
+                                     calendar_col='calendar_code') }}
 ),
 
 final as (
@@ -91,6 +112,7 @@ final as (
         sequenced.group_code,
         sequenced.priority,
         sequenced.comment_chars,
+        sequenced.calendar_code,
         sequenced.next_event_instant is null as is_last_event,
         office_minutes.business_minutes as office_minutes,
         {{ elapsed_minutes('sequenced.event_instant', 'sequenced.next_event_instant') }}

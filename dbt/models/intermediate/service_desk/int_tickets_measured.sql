@@ -1,5 +1,6 @@
 {#- One row per ticket that has events: the measures of its history known at as_of,
-    on both clocks (office = Mon-Fri 07:30-15:30 without holidays; elapsed = every
+    on both clocks (office = the ticket's working calendar, UMK's Mon-Fri 07:30-15:30 without
+    Polish holidays by default; elapsed = every
     minute). incident_sla picks the clock of the ticket's service. -#}
 
 {{ config(

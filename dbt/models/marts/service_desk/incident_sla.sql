@@ -1,4 +1,5 @@
-{#- One row per ticket: response and resolution on the clock of the ticket's service,
+{#- One row per ticket: response and resolution on the clock of the ticket's service
+    (business hours on the ticket's working calendar, calendar_code, or 24x7),
     SLA targets of its final priority, and the as_of-dependent state (open, age). -#}
 
 {{ config(
@@ -94,7 +95,8 @@ open_tickets as (
     select
         clocked.ticket_id,
         clocked.opened_instant,
-        clocked.support_hours
+        clocked.support_hours,
+        clocked.calendar_code
     from clocked
     left join state_as_of on clocked.ticket_id = state_as_of.ticket_id
     where
@@ -107,6 +109,7 @@ age_segments as (
     select
         open_tickets.ticket_id,
         open_tickets.support_hours,
+        open_tickets.calendar_code,
         intervals.event_seq,
         intervals.state,
         intervals.start_instant,
@@ -122,6 +125,7 @@ age_segments as (
     select
         open_tickets.ticket_id,
         open_tickets.support_hours,
+        open_tickets.calendar_code,
         0 as event_seq,
         'open' as state,
         open_tickets.opened_instant as start_instant,
@@ -133,8 +137,10 @@ age_segments as (
     )
 ),
 
+-- on the ticket's working calendar
 age_office as (
-    {{ business_minutes_of_intervals('age_segments', ['ticket_id', 'event_seq']) }}
+    {{ business_minutes_of_intervals('age_segments', ['ticket_id', 'event_seq'],
+                                     calendar_col='calendar_code') }}
 ),
 
 {% set segment_minutes -%}

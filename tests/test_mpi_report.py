@@ -97,11 +97,29 @@ def test_the_monthly_shares_are_the_director_kpis(built_warehouse, year, report)
         assert fmt_percent(stale, "pl", 1).replace("\u00a0", " ") in row, (month, row)
 
 
-def test_the_stale_cards_and_the_slowest_units(built_warehouse, report):
+def test_the_stale_cards_and_the_slowest_units(built_warehouse, year, report):
     stale, cards = q(built_warehouse, "select count(*) filter (where is_stale), count(*) "
                                       "from marts.service_card_freshness")[0]
     assert f"{stale} z {cards} kart usług nie przeglądano od ponad 12 miesięcy" in report
-    assert "Komórki publikujące najwolniej" in report and "co najmniej 20 publikacjami" in report
+    # the slowest units, ranked here from the publications of the period: the lowest share
+    # within one working day among units with 20 or more, then the longer median
+    pubs = pl.DataFrame(q(built_warehouse, """
+        select owner_unit, is_published_within_1_working_day as within,
+               working_days_to_publish as days
+        from marts.publications
+        where is_published and published_month between ? and ?""",
+                          [date(year - 1, 12, 1), date(year, 11, 1)]),
+                        schema=["unit", "within", "days"], orient="row")
+    ranked = (pubs.group_by("unit")
+              .agg(pl.len().alias("n"), pl.col("within").mean().alias("share"),
+                   pl.col("days").median().alias("days"))
+              .filter(pl.col("n") >= 20)
+              .sort(["share", "days", "unit"], descending=[False, True, False]))
+    assert ranked.height >= 3
+    section = report[report.index("Komórki publikujące najwolniej"):
+                     report.index("Publikacje według obszaru portalu")]
+    places = [section.index(f"({unit})") for unit in ranked["unit"].head(3)]
+    assert places == sorted(places), (ranked.head(3), section[:400])
 
 
 def test_in_english_as_html_and_a_year_without_data_is_refused(built_warehouse, year,

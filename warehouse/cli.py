@@ -121,15 +121,6 @@ def generate(out_dir: Path, years: int, scale: float, seed: int, fmt: str, start
     run(out_dir=out_dir, years=years, scale=scale, seed=seed, fmt=fmt, start=start_date)
 
 
-extracted_at_option = click.option(
-    "--extracted-at", "extracted_at",
-    type=click.DateTime(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
-    default=None,
-    help="When the extracts were taken (local time). Newer means extracted later: a row "
-         "from an older extract than raw's is kept in raw.<contract>__history, not "
-         "applied. Default: each file's latest timestamp.")
-
-
 @main.command()
 @click.argument("src_dir", type=CallerPath())
 @warehouse_option

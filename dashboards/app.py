@@ -1,7 +1,10 @@
 """CityOps dashboards — the entry point (`cityops serve` runs `streamlit run` on this file).
 
-It sets the page, the language switch and the navigation; each page in pages/ only lays
-out what the query functions in dashboards/queries return.
+It sets the page, the language switch and the navigation; each page in views/ only lays
+out what the query functions in dashboards/queries return. The page files are not in a
+folder called ``pages``: Streamlit would then also run its legacy multipage mode, which serves
+each file at its own address (``/incidents``) without this script — no sign-in, no language
+switch, developer file names in the sidebar.
 """
 
 from __future__ import annotations

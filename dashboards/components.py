@@ -51,14 +51,17 @@ def empty_state(mart: str, lang: str) -> None:
     st.info(empty_message(mart, lang, warehouse_path()), icon="ℹ️")
 
 
-def period_selector(months: list[date], lang: str, key: str, default_months: int = 12
-                    ) -> tuple[date, date]:
-    """A month range slider; the default is the last ``default_months`` months."""
+def period_selector(months: list[date], lang: str, key: str, until: date | None = None,
+                    default_months: int = 12) -> tuple[date, date]:
+    """A month range slider over ``months``; the default is the last ``default_months``
+    months up to ``until`` (the newest month of the page's own sources,
+    queries.common.newest_month), or up to the last month when that is not given."""
     if len(months) == 1:
         return months[0], months[0]
-    first_default = months[max(0, len(months) - default_months)]
+    end = max(0, sum(1 for m in months if until is None or m <= until) - 1)
     first, last = st.select_slider(
-        t("period", lang), options=months, value=(first_default, months[-1]),
+        t("period", lang), options=months,
+        value=(months[max(0, end + 1 - default_months)], months[end]),
         format_func=lambda m: fmt_month(m, lang), key=lkey(key),
     )
     return first, last

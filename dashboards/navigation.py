@@ -8,7 +8,7 @@ applies the registry's formulas); the report builder reads every mart.
 ``python -m dashboards.navigation`` writes the exposures; ``--check`` (run by the tests)
 fails while they are stale.
 
-A new page: its file ``dashboards/pages/<name>.py``, its queries
+A new page: its file ``dashboards/views/<name>.py``, its queries
 ``dashboards/queries/<name>.py``, a row here, its title in the catalogues
 (``page_<name>``), then ``python -m dashboards.navigation``.
 """
@@ -32,7 +32,7 @@ EVERY_MART = "*"
 
 
 class Page(NamedTuple):
-    name: str  # dashboards/pages/<name>.py
+    name: str  # dashboards/views/<name>.py
     title_key: str  # its title in the catalogues
     url_path: str  # the address under the app (the first page is also served at /)
     icon: str
@@ -43,7 +43,7 @@ class Page(NamedTuple):
 
     @property
     def file(self) -> str:
-        return f"pages/{self.name}.py"
+        return f"views/{self.name}.py"
 
 
 PAGES: tuple[Page, ...] = (

@@ -136,8 +136,12 @@ def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
         assert page.locator('[data-testid="stException"]').count() == 0, url_path
         if url_path != BUILDER:
             page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)  # a chart is drawn
-        # no developer chrome for readers
+        # no developer chrome for readers; opened by its address, a page still has the app's
+        # Polish navigation (not Streamlit's list of file names) and language switch
         assert page.get_by_text("Deploy", exact=True).count() == 0
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert all(t(p.title_key, "pl") in nav for p in navigation.PAGES), (url_path, nav)
+        assert page.get_by_text("English", exact=True).count() == 1, url_path
         _screenshot(page, shot)
 
         if url_path == "":
@@ -152,6 +156,10 @@ def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
                 header.startswith("kpi_code;"), header
             assert ARTIFACTS.exists()
             shutil.copy(target, ARTIFACTS / target.name)
+    # a page file's name is no address: the app's first page, never the file run on its own
+    page.goto(f"{app_url}/incidents")
+    _wait_rendered(page, t("page_director", "pl"))
+    assert page.get_by_role("heading", name=t("page_incidents", "pl")).count() == 0
     # English switch changes the page title
     page.goto(f"{app_url}/")
     _wait_rendered(page, t("page_director", "pl"))

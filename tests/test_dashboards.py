@@ -59,7 +59,7 @@ def open_page(page: str | None = None, lang: str = "pl") -> AppTest:
     if lang != "pl":
         at.radio(key="lang").set_value(lang).run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -294,7 +294,7 @@ def test_english_switch(wh):
         assert shown[name] == judged_value(value, target, unit, "en"), name
     month_box = at.selectbox(key="director_month__en")
     assert month_box.value == month and month_box.options[0] == month.strftime("%Y-%m")
-    at.switch_page("pages/incidents.py").run()
+    at.switch_page("views/incidents.py").run()
     assert not at.exception
     assert at.title[0].value == "IT-02-3 — incident SLAs"
     at.radio(key="lang").set_value("pl").run()  # and back, keeping the period chosen
@@ -437,7 +437,7 @@ def test_the_date_of_the_data_is_the_builds_whatever_was_loaded(calls_only, monk
     assert stale.label.endswith(f"na {shown}")
     assert any(f"{t('data_as_of', 'pl')}: {shown}" in c.value for c in at.sidebar.caption)
     for page in ("incidents", "kck", "smart_city"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert not at.exception, page
         texts = [m.value for m in at.markdown] + [c.value for c in at.caption]
         assert not any(text.rstrip().endswith(" na") for text in texts), page
@@ -557,12 +557,12 @@ def test_empty_marts_show_what_is_missing(wh, tmp_path, monkeypatch):
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert "wskaźników dla dyrekcji" in at.info[0].value
-    at.switch_page("pages/kck.py").run()
+    at.switch_page("views/kck.py").run()
     assert not at.exception
     assert any("Brak danych o połączeniach KCK w hurtowni — wczytaj plik calls.csv" in i.value
                for i in at.info)
     for page in ("incidents", "units", "publications", "smart_city", "builder"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert not at.exception, page
 
 
@@ -624,7 +624,9 @@ def test_the_page_list_is_one_list():
     from dashboards import navigation
     from dashboards.i18n import has_key
 
-    files = {p.stem for p in (ROOT / "dashboards" / "pages").glob("*.py")}
+    files = {p.stem for p in (ROOT / "dashboards" / "views").glob("*.py")}
+    # a pages/ folder beside app.py turns on Streamlit's legacy multipage mode (see app.py)
+    assert not (ROOT / "dashboards" / "pages").exists()
     assert files == {page.name for page in PAGES}
     assert all(has_key(page.title_key, "pl") and has_key(page.title_key, "en") for page in PAGES)
     assert navigation.outputs() and not navigation.generated.stale(navigation.outputs()), \
@@ -732,7 +734,7 @@ def test_source_text_never_renders_as_html_in_charts(wh, tmp_path, monkeypatch):
         "&lt;/a&gt;" in text
     assert "<a " not in text and "<b>" not in text
     for page in ("director", "incidents", "kck", "units", "publications", "builder"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert not at.exception, page
         for element in at.get("plotly_chart"):
             text = _figure_texts(element)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from warehouse.importing import import_files
 from warehouse.store import connect_read_only, writable_copy
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # the README's samples
 WARSAW = ZoneInfo("Europe/Warsaw")
 UTC = ZoneInfo("UTC")
 
@@ -431,9 +432,48 @@ def test_every_profile_into_one_warehouse_and_every_page_renders(tmp_path, monke
         at = AppTest.from_file(str(app), default_timeout=120)
         at.run()
         if page:
-            at.switch_page(f"pages/{page}.py").run()
+            at.switch_page(f"views/{page}.py").run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
+
+
+def test_each_page_opens_on_its_own_sources_last_months(tmp_path, monkeypatch):
+    """A 2016 ServiceNow log beside 2025 reports: the build's date is the reports' newest,
+    yet the IT-02-3 page opens on the twelve months up to the log's last update — it opened
+    on the empty months before the build's date, which the incidents never closed in the
+    log (the README's sample has some) carry on into — and DK-03 on the reports' months."""
+    from streamlit.testing.v1 import AppTest
+
+    wh = tmp_path / "wh.duckdb"
+    sample = SAMPLES / "incident_event_log_sample.csv"
+    import_files("servicenow", [sample], wh)
+    import_files("open311", [REAL / "open311_examples.json"], wh)
+    build(wh, docs=False)
+    assert query(wh, "select max(month_start) from marts.incident_sla_monthly")[0][0] > \
+        date(2017, 1, 1)  # the months of the open incidents' backlog
+    native = pl.read_csv(sample, infer_schema=False, null_values="?")
+    stamps = {c: native[c].str.to_datetime("%d/%m/%Y %H:%M").dt.date()
+              for c in ("opened_at", "sys_updated_at")}
+    last = stamps["sys_updated_at"].max().replace(day=1)
+    year_before = last.replace(year=last.year - 1, month=last.month % 12 + 1) \
+        if last.month < 12 else last.replace(month=1)
+    first = max(stamps["opened_at"].min().replace(day=1), year_before)
+    reports = json.loads((REAL / "open311_examples.json").read_text())
+    newest_report = max(r["requested_datetime"][:7] for r in reports)
+    assert newest_report > f"{last:%Y-%m}"  # the build's date is the reports'
+
+    monkeypatch.setenv("CITYOPS_WAREHOUSE", str(wh))
+    monkeypatch.setenv("CITYOPS_REPORTS_DIR", str(tmp_path / "reports"))
+    app = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.run()
+    at.switch_page("views/incidents.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.select_slider(key="inc_period__pl").value == (first, last)
+    at.switch_page("views/kck.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    dk03 = at.select_slider(key="dk03_period__pl").value
+    assert f"{dk03[1]:%Y-%m}" == newest_report
 
 
 def test_events_waiting_for_their_ticket_keep_their_unmapped_group_when_released(tmp_path):

@@ -116,7 +116,7 @@ def test_the_kck_page_shows_the_marts_agents_beside_the_heat_map(built_warehouse
     monkeypatch.setenv("CITYOPS_WAREHOUSE", str(built_warehouse))
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.run()
-    at.switch_page("pages/kck.py").run()
+    at.switch_page("views/kck.py").run()
     assert not at.exception, [e.value for e in at.exception]
     column = column_label("agents_needed", "pl")
     table = next(d.value for d in at.dataframe if column in d.value.columns)

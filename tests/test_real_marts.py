@@ -402,11 +402,11 @@ def test_the_dk03_page_counts_electronic_channels_and_shows_days_to_close(import
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py"),
                            default_timeout=90)
     at.run()
-    at.switch_page("pages/kck.py").run()
+    at.switch_page("views/kck.py").run()
     assert not at.exception, [e.value for e in at.exception]
     metric = next(m for m in at.metric if m.label.startswith("DK-03: mediana dni"))
     assert metric.value == fmt_value(median, "days", "pl")
-    at.switch_page("pages/units.py").run()
+    at.switch_page("views/units.py").run()
     assert not at.exception, [e.value for e in at.exception]
     departments = at.selectbox(key="units_dept")
     assert departments.options[-1] == "Niezmapowane (kody spoza danych referencyjnych)"

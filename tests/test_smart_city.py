@@ -39,7 +39,7 @@ def wh(built_warehouse):
 def open_page(page: str) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.run()
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

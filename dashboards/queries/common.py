@@ -46,6 +46,17 @@ def month_range(con: duckdb.DuckDBPyConnection, mart: str, column: str = "month_
     return [r[0] for r in rows]
 
 
+def newest_month(con: duckdb.DuckDBPyConnection, contracts: tuple[str, ...]) -> date | None:
+    """The month of the newest row the sources ``contracts`` hold (marts.source_freshness).
+
+    A page's period ends there by default: in a warehouse whose sources end at different
+    dates (a 2016 ServiceNow log beside this year's reports), each page opens on its own
+    source's last months instead of on the empty months up to the build's date."""
+    return scalar(con, "select date_trunc('month', max(newest_known_at))::date "
+                       "from marts.source_freshness where list_contains($c, contract)",
+                  {"c": list(contracts)})
+
+
 _PARTS = re.compile(r"\b(numerator|denominator)\b")
 
 

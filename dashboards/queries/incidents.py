@@ -10,6 +10,9 @@ import polars as pl
 
 from dashboards.queries.common import kpi_formula, month_range, read, scalar
 
+# the sources the page's period follows (queries.common.newest_month)
+SOURCES = ("tickets", "ticket_events")
+
 MINUTES_PER_WORKING_DAY = 480  # UMK office hours 07:30–15:30
 AGE_BUCKETS = ["< 1", "1–3", "3–5", "5–10", "≥ 10"]  # working days
 TARGET_USED_BUCKETS = ["50–75 %", "75–90 %", "90–100 %", "≥ 100 %"]

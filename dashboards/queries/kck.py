@@ -13,6 +13,10 @@ import polars as pl
 
 from dashboards.queries.common import kpi_formula, month_range, read
 
+# the sources the periods of the calls and of DK-03 follow (queries.common.newest_month)
+CALL_SOURCES = ("calls",)
+SUBMISSION_SOURCES = ("submissions",)
+
 
 def call_months(con: duckdb.DuckDBPyConnection) -> list[date]:
     return month_range(con, "kck_queue_service")

@@ -9,6 +9,9 @@ import polars as pl
 
 from dashboards.queries.common import kpi_formula, month_range, read
 
+# the source the page's period follows (queries.common.newest_month)
+SOURCES = ("publications",)
+
 
 def publication_months(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Months with publications: a publication counts in the month it was published, as

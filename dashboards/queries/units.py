@@ -9,6 +9,9 @@ import polars as pl
 
 from dashboards.queries.common import month_range, read
 
+# the sources the page's period follows (queries.common.newest_month)
+SOURCES = ("tickets", "ticket_events", "calls", "submissions", "publications")
+
 WORKLOAD_MEASURES = ("tickets_requested", "tickets_handled", "escalations_received",
                      "calls_forwarded", "submissions_forwarded", "submissions_overdue",
                      "kck_matters_forwarded", "publications_made")

@@ -18,6 +18,7 @@ from dashboards.components import (
 from dashboards.formats import fmt_period
 from dashboards.i18n import N_, column_label, localized, t, value_label
 from dashboards.queries import units
+from dashboards.queries.common import newest_month
 from dashboards.state import lang, lkey, q
 
 L = lang()
@@ -52,7 +53,8 @@ in_line = in_dept.filter(pl.col("reporting_line").eq_missing(line))
 unit = c3.selectbox(t("unit", L), in_line["unit_code"].to_list(), format_func=unit_label,
                     key=lkey("units_unit"))
 
-first, last = period_selector(months, L, key="units_period")
+first, last = period_selector(months, L, key="units_period",
+                              until=q(newest_month, units.SOURCES))
 period = fmt_period(first, last, L)
 data = q(units.workload, (unit,), first, last)
 long = data.unpivot(index=["month_start"], on=list(units.WORKLOAD_MEASURES),

@@ -18,6 +18,7 @@ from dashboards.components import (
 from dashboards.formats import fmt_period
 from dashboards.i18n import column_label, t
 from dashboards.queries import publications
+from dashboards.queries.common import newest_month
 from dashboards.state import lang, q
 
 L = lang()
@@ -28,7 +29,8 @@ months = q(publications.publication_months)
 if not months:
     empty_state("publications", L)
 else:
-    first, last = period_selector(months, L, key="pub_period")
+    first, last = period_selector(months, L, key="pub_period",
+                                  until=q(newest_month, publications.SOURCES))
     period = fmt_period(first, last, L)
     by_portal = q(publications.by_portal_month, first, last)
     fig = px.line(by_portal, x="month_start", y="within_1wd_pct", color="portal", markers=True,

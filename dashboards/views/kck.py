@@ -73,7 +73,8 @@ months = q(kck.call_months)
 if not months:
     empty_state("kck_queue_service", L)
 else:
-    first, last = period_selector(months, L, key="kck_period")
+    first, last = period_selector(months, L, key="kck_period",
+                                  until=q(common.newest_month, kck.CALL_SOURCES))
     period = fmt_period(first, last, L)
     shares = q(kck.topic_shares, first, last)
     topic_col = localized_column(shares.columns, "topic_name", L)
@@ -149,7 +150,8 @@ sub_months = q(kck.submission_months)
 if not sub_months:
     empty_state("submissions", L)
     st.stop()
-first, last = period_selector(sub_months, L, key="dk03_period")
+first, last = period_selector(sub_months, L, key="dk03_period",
+                              until=q(common.newest_month, kck.SUBMISSION_SOURCES))
 period = fmt_period(first, last, L)
 forwarded = q(kck.submissions_forwarded, first, last)
 KIND_SERIES = {"problem": N_("dk03_problems"), "idea": N_("dk03_ideas")}  # legend: plural

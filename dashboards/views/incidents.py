@@ -22,6 +22,7 @@ from dashboards.components import (
 from dashboards.formats import fmt_period
 from dashboards.i18n import N_, column_label, t
 from dashboards.queries import incidents
+from dashboards.queries.common import newest_month
 from dashboards.state import fresh, lang, lkey, q
 from dashboards.verdicts import BAD
 
@@ -33,7 +34,8 @@ if not months:
     empty_state("incident_sla", L)
     st.stop()
 
-first, last = period_selector(months, L, key="inc_period")
+first, last = period_selector(months, L, key="inc_period",
+                              until=q(newest_month, incidents.SOURCES))
 period = fmt_period(first, last, L)
 as_of = as_of_text(L)
 target = q(incidents.sla_target_pct)

@@ -35,8 +35,8 @@ import polars as pl
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
-from dashboards.formats import fmt_change, fmt_date, fmt_month, fmt_number, fmt_value
-from dashboards.i18n import t, tn
+from dashboards.formats import fmt_change, fmt_date, fmt_month, fmt_number, fmt_period, fmt_value
+from dashboards.i18n import column_label, t, tn
 from dashboards.queries import director
 from dashboards.queries.common import data_as_of, kpi_definitions, read
 from dashboards.verdicts import (
@@ -74,6 +74,8 @@ class Pack:
     score: dict | None
     alerts: pl.DataFrame
     kpis: pl.DataFrame
+    ytd: pl.DataFrame  # the KPIs over the year to date and the same months a year before
+    ytd_first: date
     priorities: pl.DataFrame
     trends: pl.DataFrame
     units: pl.DataFrame
@@ -93,11 +95,7 @@ def collect(con: duckdb.DuckDBPyConnection, month: date, lang: str,
         raise PackError(t("pack_no_month", lang, month=fmt_month(month, lang), months=shown))
     first = months[max(0, months.index(month) - (TREND_MONTHS - 1))]
     scores = director.city_score(con, month).filter(pl.col("month_start") == month)
-    kpis = director.kpi_tiles(con, month).join(
-        read(con, "select kpi_code, value as value_year_ago from marts.director_kpis "
-                  "where month_start = ? - interval 12 month", [month]),
-        on="kpi_code", how="left")
-    kpis = kpis.join(read(con, "select kpi_code, owner_unit, display_order from marts.kpis"),
+    kpis = director.kpi_tiles(con, month).join(read(con, "select kpi_code, owner_unit, display_order from marts.kpis"),
                      on="kpi_code", how="left")
     trends = read(con, """
         select kpi_code, month_start, value, target from marts.director_kpis
@@ -106,6 +104,8 @@ def collect(con: duckdb.DuckDBPyConnection, month: date, lang: str,
         select kpi_code, unit_code, unit_name_pl, value, numerator, denominator
         from marts.director_kpis_by_unit where month_start = ?
         order by kpi_code, value desc nulls last, unit_code""", [month])
+    ytd_first, _ = director.year_to_date(months, month)
+    ytd = director.kpi_period(con, ytd_first, month)
     definitions = kpi_definitions(con)
     previous_pack = (month.replace(day=1) - timedelta(days=1)).replace(day=1)
     last_day = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -117,7 +117,8 @@ def collect(con: duckdb.DuckDBPyConnection, month: date, lang: str,
     as_of = data_as_of(con)
     notices = data_notices(last, director.source_freshness(con).to_dicts(), as_of, lang)
     return Pack(month, lang, as_of, scores.row(0, named=True) if scores.height
-                else None, director.alerts(con, month), kpis, director.kpi_priorities(
+                else None, director.alerts(con, month), kpis, ytd, ytd_first,
+                director.kpi_priorities(
                     con, month), trends, units, definitions, changed,
                 [(o, names.get(o, o)) for o in owners], notices)
 
@@ -160,6 +161,7 @@ def template_env(lang: str) -> Environment:
     """The Jinja environment of the printed documents, ``t(key)`` in ``lang``."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
     env.globals["t"] = lambda key, **kw: t(key, lang, **kw)
+    env.globals["column"] = lambda name: column_label(name, lang)  # a table's header
     return env
 
 
@@ -175,7 +177,7 @@ def _kpi_rows(pack: Pack) -> list[dict]:
             "target": fmt_value(k["target"], unit, lang),
             "verdict": _verdict(k["target_status"], lang),
             "change": fmt_change(k["change"], unit, lang) or "—",
-            "year_ago": fmt_value(k["value_year_ago"], unit, lang),
+            "year_ago": fmt_value(k["year_ago_value"], unit, lang),
             "definition": k[f"definition_{lang}"],
             "priorities": [{"name": f"P{p['priority']}",
                             "value": judged_value(p["value"], p["target"], unit, lang),
@@ -192,6 +194,17 @@ def _kpi_rows(pack: Pack) -> list[dict]:
                       .head(8).iter_rows(named=True)],
         })
     return out
+
+
+def _ytd_rows(pack: Pack) -> list[dict]:
+    """The year to date of each KPI beside the same months a year before (as the overview's
+    period table has them: queries.director.kpi_period)."""
+    lang = pack.lang
+    return [{"name": k[f"kpi_name_{lang}"], "value": fmt_value(k["value"], k["unit"], lang),
+             "target": fmt_value(k["target"], k["unit"], lang),
+             "year_ago": fmt_value(k["year_ago_value"], k["unit"], lang),
+             "change": fmt_change(k["change_year_ago"], k["unit"], lang) or "—"}
+            for k in pack.ytd.iter_rows(named=True)]
 
 
 def _alert_lines(pack: Pack) -> list[dict]:
@@ -231,6 +244,7 @@ def render_html(pack: Pack) -> str:
             "scored": tn("city_score_kpis", score["kpis_scored"], lang,
                          n=score["kpis_scored"], below=score["kpis_below_target"])},
         alerts=_alert_lines(pack), kpis=_kpi_rows(pack), sections=pack.sections,
+        ytd=_ytd_rows(pack), ytd_period=fmt_period(pack.ytd_first, pack.month, lang),
         notices=pack.notices,
         definitions=definitions, changed=len(changed), plotlyjs=get_plotlyjs())
 

@@ -57,6 +57,9 @@ def test_the_pdf_holds_every_kpi_with_the_marts_value_in_polish(built_warehouse,
     assert len(kpis) >= 10
     flat = " ".join(text.split())  # pdftotext gives a non-breaking space as a space
     summary = flat[flat.index("Wskaźniki miesiąca"):]
+    ytd_start = summary.index("Od początku roku:")  # its table has the same names
+    ytd_end = summary.index("mają kafelki miesiąca.", ytd_start)
+    summary = summary[:ytd_start] + summary[ytd_end:]
     words = {"on_target": "w celu", "warning": "blisko celu", "off_target": "poza celem"}
     for name, value, target, unit, status in kpis:
         assert name in summary, name
@@ -78,6 +81,41 @@ def test_the_pdf_holds_every_kpi_with_the_marts_value_in_polish(built_warehouse,
                                              "from marts.kpis where target is not null"):
         assert f"{origin}; {set_by}" in annex, origin
     assert "Dyrektor COI" in annex and "COI Director" not in annex
+
+
+def test_the_pdf_holds_the_year_to_date_beside_the_same_months_a_year_before(
+        built_warehouse, month, polish_pdf):
+    """A flow KPI sums its months' parts from January, a stock takes its last month — here
+    summed by the test from marts.kpi_values, not by the pack's query."""
+    flat = " ".join(_pdf_text(polish_pdf).split())
+    section = flat[flat.index(f"Od początku roku: 01.{month:%Y}–{month:%m.%Y}"):]
+    section = section[:section.index("mają kafelki miesiąca.")]
+
+    def parts(kpi: str, first: date, last: date) -> list[tuple]:
+        return q(built_warehouse, "select numerator, denominator from marts.kpi_values "
+                                  "where kpi_code = ? and breakdown = 'all' and month_start "
+                                  "between ? and ? order by month_start", [kpi, first, last])
+
+    jan, year_ago = month.replace(month=1), (month.replace(year=month.year - 1),
+                                             month.replace(year=month.year - 1, month=1))
+    for kpi, name in (("incident_sla_met_pct", "Zgłoszenia rozwiązane w SLA"),
+                      ("kck_service_level_pct", None)):
+        now, before = parts(kpi, jan, month), parts(kpi, year_ago[1], year_ago[0])
+        assert len(now) == month.month
+        value = 100 * sum(n for n, _ in now) / sum(d for _, d in now)
+        (label, target), = q(built_warehouse, "select kpi_name_pl, target from marts.kpis "
+                                              "where kpi_code = ?", [kpi])
+        assert name is None or label == name
+        row = section[section.index(label) + len(label):][:80].replace("\u00a0", " ").strip()
+        # the fixture's data begin in January: a year before, nothing to compare with
+        ago = (fmt_value(100 * sum(n for n, _ in before) / sum(d for _, d in before), "%", "pl")
+               .replace("\u00a0", " ") if before else "— —")
+        expected = " ".join((fmt_value(value, "%", "pl"), fmt_value(target, "%", "pl"), ago))
+        assert row.startswith(expected.replace("\u00a0", " ")), (kpi, row)
+    (last_red,) = parts("sc_projects_red", month, month)[0][:1]
+    label = q(built_warehouse, "select kpi_name_pl from marts.kpis "
+                               "where kpi_code = 'sc_projects_red'")[0][0]
+    assert section[section.index(label):][len(label):].split()[0] == f"{last_red:.0f}"
 
 
 def test_the_pack_in_english_and_as_html(built_warehouse, month, tmp_path):

@@ -99,6 +99,11 @@ def kpis_with_units(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def year_to_date(months: list[date], month: date) -> tuple[date, date]:
+    """The year to date of ``month``: from January (or the first month the KPIs have)."""
+    return max(months[0], month.replace(month=1)), month
+
+
 def kpi_period(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
     """Every director KPI over the months ``first``..``last`` (a year to date, any period)
     and over the same months a year before: a flow (the registry's over_months 'sum')

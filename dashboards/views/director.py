@@ -139,7 +139,7 @@ SPANS = {"ytd": N_("period_ytd"), "free": N_("period_free")}
 span = st.radio(t("period", L), options=list(SPANS), horizontal=True,
                 format_func=lambda s: t(SPANS[s], L), key=lkey("director_span"))
 if span == "ytd":
-    first, last = max(months[0], month.replace(month=1)), month
+    first, last = director.year_to_date(months, month)
 else:
     first, last = period_selector(months, L, key="director_free_period")
 over = q(director.kpi_period, first, last)

@@ -95,8 +95,9 @@ def collect(con: duckdb.DuckDBPyConnection, month: date, lang: str,
         raise PackError(t("pack_no_month", lang, month=fmt_month(month, lang), months=shown))
     first = months[max(0, months.index(month) - (TREND_MONTHS - 1))]
     scores = director.city_score(con, month).filter(pl.col("month_start") == month)
-    kpis = director.kpi_tiles(con, month).join(read(con, "select kpi_code, owner_unit, display_order from marts.kpis"),
-                     on="kpi_code", how="left")
+    kpis = director.kpi_tiles(con, month).join(
+        read(con, "select kpi_code, owner_unit, display_order from marts.kpis"),
+        on="kpi_code", how="left")
     trends = read(con, """
         select kpi_code, month_start, value, target from marts.director_kpis
         where month_start between ? and ? order by kpi_code, month_start""", [first, month])

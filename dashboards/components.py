@@ -53,18 +53,26 @@ def empty_state(mart: str, lang: str) -> None:
 
 def period_selector(months: list[date], lang: str, key: str, until: date | None = None,
                     default_months: int = 12) -> tuple[date, date]:
-    """A month range slider over ``months``; the default is the last ``default_months``
-    months up to ``until`` (the newest month of the page's own sources,
-    queries.common.newest_month), or up to the last month when that is not given."""
+    """A month range slider over ``months``; the default is the ``default_months``
+    calendar months up to ``until`` (the newest month of the page's own sources,
+    queries.common.newest_month), or up to the last month when that is not given — calendar
+    months, not list entries: a source with gaps does not stretch the default over years."""
     if len(months) == 1:
         return months[0], months[0]
-    end = max(0, sum(1 for m in months if until is None or m <= until) - 1)
     first, last = st.select_slider(
-        t("period", lang), options=months,
-        value=(months[max(0, end + 1 - default_months)], months[end]),
+        t("period", lang), options=months, value=default_period(months, until, default_months),
         format_func=lambda m: fmt_month(m, lang), key=lkey(key),
     )
     return first, last
+
+
+def default_period(months: list[date], until: date | None, default_months: int
+                   ) -> tuple[date, date]:
+    """The months of ``months`` (sorted) in the ``default_months`` calendar months up to
+    ``until`` (or the last month): the first and the last of them."""
+    end = max(0, sum(1 for m in months if until is None or m <= until) - 1)
+    back = months[end].year * 12 + months[end].month - default_months
+    return next(m for m in months if m.year * 12 + m.month > back), months[end]
 
 
 def slug(text: str) -> str:

@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import reports
-from dashboards.components import md_text
+from dashboards.components import default_period, md_text
 from dashboards.formats import fmt_change, fmt_date, fmt_number, fmt_value, format_frame
 from dashboards.i18n import t, tn
 from dashboards.navigation import PAGES
@@ -105,6 +105,23 @@ def test_polish_and_english_formats():
     assert shown.columns == ["Miesiąc", "SLA dotrzymane (%)", "Zgłoszenia IT otwarte w miesiącu",
                              "Otwarte (tak/nie)"]
     assert shown.row(0) == ("03.2025", "85,2", "1\u00a0200", "tak")
+
+
+def test_the_default_period_is_twelve_calendar_months_up_to_the_pages_sources():
+    months = [date(2016, 5, 1), date(2019, 3, 1), date(2025, 1, 1), date(2025, 2, 1),
+              date(2025, 11, 1), date(2026, 1, 1)]
+    # twelve calendar months, not twelve entries of a list with gaps
+    assert default_period(months, None, 12) == (date(2025, 2, 1), date(2026, 1, 1))
+    # up to the page's own sources' newest month
+    assert default_period(months, date(2025, 11, 1), 12) == (date(2025, 1, 1),
+                                                             date(2025, 11, 1))
+    assert default_period(months, date(2020, 6, 1), 12) == (date(2019, 3, 1),
+                                                            date(2019, 3, 1))
+    # sources newer than the list, or older than all of it
+    assert default_period(months, date(2030, 1, 1), 3) == (date(2025, 11, 1),
+                                                           date(2026, 1, 1))
+    assert default_period(months, date(2010, 1, 1), 12) == (date(2016, 5, 1),
+                                                            date(2016, 5, 1))
 
 
 def test_report_sql_uses_whitelisted_identifiers_and_parameters():

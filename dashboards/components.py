@@ -6,7 +6,7 @@ import html
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 
@@ -26,12 +26,12 @@ from dashboards.formats import (
     format_frame,
     plotly_separators,
 )
-from dashboards.i18n import N_, localized, t, tn, value_label
+from dashboards.i18n import DEFAULT_LANG, N_, localized, t, tn, value_label
 from dashboards.marts import empty_message
 from dashboards.queries.common import data_as_of, kpi_definitions
 from dashboards.state import lkey, q, warehouse_path
 from dashboards.verdicts import judged_value, kpi_definition, verdict
-from warehouse.export import frame_to_csv_bytes, frame_to_xlsx_bytes
+from warehouse.export import ExportAbout, frame_to_csv_bytes, frame_to_xlsx_bytes
 
 PAGE_SIZE = 50
 PALETTE = ["#1f4e79", "#e08a00", "#2e7d32", "#8e44ad", "#c62828", "#00838f", "#6d4c41",
@@ -79,23 +79,29 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "tabela"
 
 
-def _csv(fetch: Callable[[], pl.DataFrame], dialect: str) -> bytes:
-    return frame_to_csv_bytes(fetch(), dialect)
+def _csv(fetch: Callable[[], pl.DataFrame], dialect: str, lang: str = DEFAULT_LANG,
+         about: ExportAbout | None = None) -> bytes:
+    return frame_to_csv_bytes(fetch(), dialect, lang, about)
 
 
-def _xlsx(fetch: Callable[[], pl.DataFrame]) -> bytes:
-    return frame_to_xlsx_bytes(fetch())
+def _xlsx(fetch: Callable[[], pl.DataFrame], lang: str = DEFAULT_LANG,
+          about: ExportAbout | None = None) -> bytes:
+    return frame_to_xlsx_bytes(fetch(), lang=lang, about=about)
 
 
-def downloads(df: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str, lang: str
-              ) -> None:
+def downloads(df: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str, lang: str,
+              about: ExportAbout | None = None) -> None:
     """Three download buttons for the full table; files are generated on click.
 
-    ``df`` is the table, or a callable that fetches it (for tables shown a page at a time)."""
+    ``df`` is the table, or a callable that fetches it (for tables shown a page at a time).
+    ``about``: what the table holds (title, period, filters, source mart) — the files say
+    it with the data's as-of (the excel-pl CSV's ``#`` block, the XLSX's second sheet;
+    warehouse/export.py)."""
     fetch = df if callable(df) else (lambda: df)
+    about = replace(about or ExportAbout(), as_of=as_of_text(lang))
     row = st.container(horizontal=True, wrap=True, gap="small")
     row.download_button(
-        t("download_csv_pl", lang), data=partial(_csv, fetch, "excel-pl"),
+        t("download_csv_pl", lang), data=partial(_csv, fetch, "excel-pl", lang, about),
         file_name=f"{slug(name)}.csv", mime="text/csv", key=f"{key}_csvpl",
         on_click="ignore", icon=":material/download:",
     )
@@ -105,7 +111,7 @@ def downloads(df: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str
         on_click="ignore", icon=":material/download:",
     )
     row.download_button(
-        t("download_xlsx", lang), data=partial(_xlsx, fetch),
+        t("download_xlsx", lang), data=partial(_xlsx, fetch, lang, about),
         file_name=f"{slug(name)}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx", on_click="ignore", icon=":material/download:",
@@ -113,10 +119,13 @@ def downloads(df: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str
 
 
 def table(df: pl.DataFrame, name: str, key: str, lang: str, page_size: int = PAGE_SIZE,
-          caption: str | None = None, shown_as: pl.DataFrame | None = None) -> None:
+          caption: str | None = None, shown_as: pl.DataFrame | None = None,
+          about: ExportAbout | None = None) -> None:
     """A formatted table (a page of it when long) with downloads of the whole table.
 
-    ``shown_as``: an already formatted copy to display (same rows) instead of ``df``."""
+    ``shown_as``: an already formatted copy to display (same rows) instead of ``df``;
+    ``about``: what it holds, for the downloads (the caption is its title unless it has
+    one)."""
     if caption:
         st.markdown(f"**{caption}**")
     if df.is_empty():
@@ -131,7 +140,9 @@ def table(df: pl.DataFrame, name: str, key: str, lang: str, page_size: int = PAG
                  height=min(38 + 35 * shown.height, 38 + 35 * 15))
     st.caption(rows_caption(df.height, lang) +
                (f" · {t('page_n', lang)} {page}/{pages}" if pages > 1 else ""))
-    downloads(df, name, key, lang)
+    about = about or ExportAbout()
+    downloads(df, name, key, lang, about if about.title or not caption
+              else replace(about, title=caption))
 
 
 def rows_caption(n: int, lang: str) -> str:
@@ -155,7 +166,7 @@ def wrap_title(title: str, width: int) -> str:
 
 def paged_table(total: int, fetch_page: Callable[[int, int], pl.DataFrame],
                 fetch_all: Callable[[], pl.DataFrame], name: str, key: str, lang: str,
-                page_size: int = PAGE_SIZE) -> None:
+                page_size: int = PAGE_SIZE, about: ExportAbout | None = None) -> None:
     """A long table read one page at a time from the warehouse; downloads fetch it whole."""
     if total == 0:
         st.caption(t("empty_filter", lang))
@@ -167,7 +178,7 @@ def paged_table(total: int, fetch_page: Callable[[int, int], pl.DataFrame],
                  height=min(38 + 35 * shown.height, 38 + 35 * 15))
     st.caption(rows_caption(total, lang) +
                (f" · {t('page_n', lang)} {page}/{pages}" if pages > 1 else ""))
-    downloads(fetch_all, name, key, lang)
+    downloads(fetch_all, name, key, lang, about)
 
 
 def style_figure(fig: go.Figure, title: str, lang: str, height: int = 380, wrap: int = 120

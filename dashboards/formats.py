@@ -185,18 +185,40 @@ def weekday_names(lang: str) -> tuple[str, ...]:
 
 _D3 = {"y": "%Y", "yyyy": "%Y", "yy": "%y", "MM": "%m", "M": "%-m", "dd": "%d", "d": "%-d",
        "HH": "%H", "H": "%-H", "mm": "%M"}
+# Excel's number-format codes (a month after an hour is its minutes)
+_EXCEL = {"y": "yyyy", "yyyy": "yyyy", "yy": "yy", "MM": "mm", "M": "m", "dd": "dd", "d": "d",
+          "HH": "hh", "H": "h", "mm": "mm"}
+
+
+def _convert(pattern: str, fields: dict[str, str], name: str, percent: str) -> str:
+    """A CLDR date pattern in another notation (``fields``: CLDR field → its code there)."""
+    fmt = parse_pattern(pattern).format  # e.g. '%(MM)s.%(y)s', literal % as '%%'
+
+    def field(m: re.Match[str]) -> str:
+        if m.group(1) not in fields:
+            raise ValueError(f"date field {m.group(1)!r} of {pattern!r} has no {name} "
+                             "equivalent")
+        return fields[m.group(1)]
+
+    return re.sub(r"%\((\w+)\)s", field, fmt.replace("%%", percent))
 
 
 def _d3(pattern: str) -> str:
     """A CLDR date pattern as a d3 (plotly) time format: ``MM.y`` → ``%m.%Y``."""
-    fmt = parse_pattern(pattern).format  # e.g. '%(MM)s.%(y)s', literal % as '%%'
+    return _convert(pattern, _D3, "d3", "%%")
 
-    def field(m: re.Match[str]) -> str:
-        if m.group(1) not in _D3:
-            raise ValueError(f"date field {m.group(1)!r} of {pattern!r} has no d3 equivalent")
-        return _D3[m.group(1)]
 
-    return re.sub(r"%\((\w+)\)s", field, fmt)
+def excel_date_format(lang: str, kind: str = "date") -> str:
+    """Excel's number format for a date (``kind``: ``month``, ``datetime``) as
+    :func:`fmt_date` / :func:`fmt_month` write it: ``dd.mm.yyyy``, ``mm.yyyy``,
+    ``dd.mm.yyyy hh:mm`` in Polish."""
+    def excel(pattern: str) -> str:
+        return _convert(pattern, _EXCEL, "Excel", '"%"')
+
+    if kind == "month":
+        return excel(month_pattern(lang))
+    day = excel(date_pattern(lang))
+    return f"{day} {excel(time_pattern(lang))}" if kind == "datetime" else day
 
 
 def d3_date_format(lang: str, month: bool = False) -> str:
@@ -207,7 +229,7 @@ def d3_date_format(lang: str, month: bool = False) -> str:
 
 # ---------------------------------------------------------------- tables
 
-def _decimals(series: pl.Series) -> int:
+def column_decimals(series: pl.Series) -> int:
     """0 for integers and for floats that hold whole numbers only, else 1."""
     if series.dtype.is_integer():
         return 0
@@ -221,36 +243,67 @@ def _as_text(col: str, fmt, return_dtype=pl.String) -> pl.Expr:
     return pl.col(col).map_elements(fmt, return_dtype=return_dtype, skip_nulls=True)
 
 
-def format_frame(df: pl.DataFrame, lang: str = DEFAULT_LANG) -> pl.DataFrame:
-    """A display copy of ``df``: numbers, dates and booleans as text in ``lang``, values of
-    enumerated columns as words, headers renamed to labels. Downloads use the raw frame."""
-    yes, no = t("yes", lang), t("no", lang)
-    words = value_columns()
-    exprs: list[pl.Expr] = []
-    for col, dtype in df.schema.items():
-        if dtype == pl.Boolean:
-            expr = pl.when(pl.col(col)).then(pl.lit(yes)).when(~pl.col(col)).then(pl.lit(no))
-        elif dtype.is_numeric():
-            decimals = _decimals(df[col])
-            expr = _as_text(col, lambda v, d=decimals: fmt_number(v, lang, d))
-        elif dtype == pl.Date and (col == "month_start" or col.endswith("_month")):
-            expr = _as_text(col, lambda v: fmt_month(v, lang))
-        elif dtype == pl.Date or isinstance(dtype, pl.Datetime):
-            expr = _as_text(col, lambda v: fmt_date(v, lang))
-        elif col in words and dtype == pl.String:
-            expr = pl.col(col).replace(value_labels(col, df[col].unique().to_list(), lang))
-        else:
-            expr = pl.col(col)
-        exprs.append(expr)
-    # two columns may map to the same label (name_pl / name_en): number the later ones
+def _word(df: pl.DataFrame, col: str, dtype: pl.DataType, lang: str) -> pl.Expr | None:
+    """A boolean as ``tak``/``nie``, a value of an enumerated column as its word; None for
+    any other column."""
+    if dtype == pl.Boolean:
+        yes, no = t("yes", lang), t("no", lang)
+        return pl.when(pl.col(col)).then(pl.lit(yes)).when(~pl.col(col)).then(pl.lit(no))
+    if col in value_columns() and dtype == pl.String:
+        return pl.col(col).replace(value_labels(col, df[col].unique().to_list(), lang))
+    return None
+
+
+def frame_labels(columns: list[str], lang: str = DEFAULT_LANG) -> list[str]:
+    """The headers a table shows for ``columns``: each one's label, two columns with the
+    same label (name_pl / name_en) numbered."""
     seen: set[str] = set()
-    unique: list[pl.Expr] = []
-    for col, expr in zip(df.columns, exprs, strict=True):
+    labels: list[str] = []
+    for col in columns:
         label = column_label(col, lang)
         n = 2
         while label in seen:
             label = f"{column_label(col, lang)} ({n})"
             n += 1
         seen.add(label)
-        unique.append(expr.alias(label))
-    return df.select(unique) if unique else df
+        labels.append(label)
+    return labels
+
+
+def format_frame(df: pl.DataFrame, lang: str = DEFAULT_LANG) -> pl.DataFrame:
+    """A display copy of ``df``: numbers, dates and booleans as text in ``lang``, values of
+    enumerated columns as words, headers renamed to labels. Downloads: :func:`export_frame`."""
+    exprs: list[pl.Expr] = []
+    for col, dtype in df.schema.items():
+        expr = _word(df, col, dtype, lang)
+        if expr is None and dtype.is_numeric():
+            decimals = column_decimals(df[col])
+            expr = _as_text(col, lambda v, d=decimals: fmt_number(v, lang, d))
+        elif expr is None and dtype == pl.Date and is_month_column(col):
+            expr = _as_text(col, lambda v: fmt_month(v, lang))
+        elif expr is None and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+            expr = _as_text(col, lambda v: fmt_date(v, lang))
+        exprs.append(pl.col(col) if expr is None else expr)
+    return _labelled(df, exprs, lang)
+
+
+def export_frame(df: pl.DataFrame, lang: str = DEFAULT_LANG) -> pl.DataFrame:
+    """``df`` as an analyst's export shows it (warehouse/export.py, excel-pl and XLSX): the
+    headers and words of :func:`format_frame` — labels, ``tak``/``nie``, enumerations as
+    words — with numbers, dates and times left as they are (full precision; the writer
+    decides how they are spelt)."""
+    exprs = [_word(df, col, dtype, lang) for col, dtype in df.schema.items()]
+    return _labelled(df, [pl.col(c) if e is None else e
+                          for c, e in zip(df.columns, exprs, strict=True)], lang)
+
+
+def _labelled(df: pl.DataFrame, exprs: list[pl.Expr], lang: str) -> pl.DataFrame:
+    if not exprs:
+        return df
+    labels = frame_labels(df.columns, lang)
+    return df.select(e.alias(label) for e, label in zip(exprs, labels, strict=True))
+
+
+def is_month_column(col: str) -> bool:
+    """A date column that holds months (``month_start``, ``opened_month``)."""
+    return col == "month_start" or col.endswith("_month")

@@ -4,8 +4,9 @@ catalogue has.
 Keys used come from two places:
 
 - **the templates** (``dashboards/templates/*.j2``): the key of every ``t("…")`` call;
-- **the code** (``dashboards/**/*.py`` and ``warehouse/serve.py``), read as Python syntax:
-  the first argument of ``t``, ``t_all``, ``N_`` (plain keys) and ``tn`` (plural keys); of
+- **the code** (``dashboards/**/*.py``, ``warehouse/serve.py`` and ``warehouse/export.py``),
+  read as Python syntax: the first argument of ``t``, ``t_all``, ``N_`` (plain keys) and
+  ``tn`` (plural keys); of
   ``column_label`` (context ``column``), ``mart_label`` (``mart``) and ``empty_state`` /
   ``missing_phrase`` (``mart_missing``); the second of ``localized`` (the column it makes);
   ``value_label("col", "value")`` (``value:col``). A key built at run time (an f-string,
@@ -42,7 +43,7 @@ from babel.messages.pofile import read_po, write_po
 from dashboards import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = (ROOT / "dashboards", ROOT / "warehouse" / "serve.py")
+CODE = (ROOT / "dashboards", ROOT / "warehouse" / "serve.py", ROOT / "warehouse" / "export.py")
 DATA_CONTEXTS = ("column", "mart")  # and every "value:<column>"
 
 PLAIN = {"t", "t_all", "N_"}

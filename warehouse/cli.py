@@ -260,14 +260,19 @@ def check(warehouse: Path) -> None:
               show_default=True)
 @click.option("--dialect", type=click.Choice(["excel-pl", "standard"]), default="excel-pl",
               show_default=True,
-              help="excel-pl: UTF-8 with BOM, ';' and decimal comma; standard: UTF-8, ',' and '.'.")
+              help="excel-pl: for Excel (UTF-8 with BOM, ';', decimal comma; the columns' labels, "
+                   "tak/nie, values as words, a '#' block saying what it holds); standard: for "
+                   "programs (UTF-8, ',' and '.', the documented column names, raw values).")
+@click.option("--lang", type=click.Choice(["pl", "en"]), default="pl", show_default=True,
+              help="The language of excel-pl's and XLSX's headers, words and 'about' block.")
 @click.option("--out", "out", type=CallerPath(), required=True)
-def export(mart: str, warehouse: Path, fmt: str, dialect: str, out: Path) -> None:
-    """Export marts.MART to CSV or XLSX."""
+def export(mart: str, warehouse: Path, fmt: str, dialect: str, lang: str, out: Path) -> None:
+    """Export marts.MART to CSV or XLSX (XLSX: the dialect's headers and values, a frozen
+    header row with a filter, a second sheet saying what it holds)."""
     from warehouse.export import export_mart
 
     try:
-        n = export_mart(warehouse, mart, out, fmt=fmt, dialect=dialect)
+        n = export_mart(warehouse, mart, out, fmt=fmt, dialect=dialect, lang=lang)
     except (KeyError, FileNotFoundError) as exc:
         click.echo(f"error: {exc.args[0] if exc.args else exc}", err=True)
         sys.exit(2)

@@ -23,6 +23,7 @@ from dashboards.queries import director
 from dashboards.queries.common import data_as_of, kpi_definitions
 from dashboards.state import lang, lkey, q, warehouse_path
 from dashboards.verdicts import BAD, GOOD, NEUTRAL, alert_mark, alert_text, data_notices
+from warehouse.export import ExportAbout
 from warehouse.store import last_update
 
 L = lang()
@@ -111,7 +112,9 @@ if kpi in q(director.kpis_with_units):
         for part in ("numerator", "denominator") if definition[0][f"{part}_{L}"]}
     table(by_unit.rename(parts).drop([c for c in ("numerator", "denominator")
                                       if c in by_unit.columns and c not in parts]),
-          f"kpi_{kpi}_by_unit_{month}", "director_unit_table", L)
+          f"kpi_{kpi}_by_unit_{month}", "director_unit_table", L,
+          about=ExportAbout(title=title, period=fmt_month(month, L),
+                            source="marts.director_kpis_by_unit"))
 else:
     st.caption(t("no_unit_breakdown", L))
 
@@ -129,7 +132,8 @@ shown = pl.DataFrame({
     "unit": [value_label("unit", u, L) for u in export["unit"]],
 })
 table(export, f"director_kpis_{month}", "director_table", L, shown_as=shown,
-      caption=f"{t('page_director', L)}, {fmt_month(month, L)}")
+      caption=f"{t('page_director', L)}, {fmt_month(month, L)}",
+      about=ExportAbout(period=fmt_month(month, L), source="marts.director_kpis"))
 
 # the KPIs over more than a month: the year to date or any period, against the same months
 # a year before (a flow sums its months' parts, a stock is its last month's)
@@ -155,4 +159,5 @@ over_shown = pl.DataFrame({
 table(over.select(localized(over, "kpi_name", L), "value", "target", "year_ago_value",
                   "change_year_ago", "unit"),
       f"director_kpis_{first}_{last}", "director_period_table", L, shown_as=over_shown,
-      caption=t("kpi_period_caption", L, period=fmt_period(first, last, L)))
+      caption=t("kpi_period_caption", L, period=fmt_period(first, last, L)),
+      about=ExportAbout(period=fmt_period(first, last, L)))

@@ -25,6 +25,7 @@ from dashboards.queries import incidents
 from dashboards.queries.common import newest_month
 from dashboards.state import fresh, lang, lkey, q
 from dashboards.verdicts import BAD
+from warehouse.export import ExportAbout
 
 L = lang()
 st.title(t("page_incidents", L))
@@ -117,10 +118,12 @@ table(q(incidents.near_breach_tickets), "tickets_near_breach", "inc_near_table",
 left, right = st.columns(2)
 with left:
     table(q(incidents.by_service, first, last), "tickets_by_service", "inc_service", L,
-          caption=t("inc_by_service", L, period=period))
+          caption=t("inc_by_service", L, period=period),
+          about=ExportAbout(period=period, source="marts.incident_sla"))
 with right:
     table(q(incidents.by_group, first, last), "tickets_by_group", "inc_group", L,
-          caption=t("inc_by_group", L, period=period))
+          caption=t("inc_by_group", L, period=period),
+          about=ExportAbout(period=period, source="marts.incident_sla"))
 
 st.subheader(t("inc_ticket_list", L))
 options = q(incidents.filter_options)
@@ -138,4 +141,11 @@ paged_table(
     q(incidents.ticket_count, *filters),
     lambda offset, limit: q(incidents.ticket_list, *filters, offset, limit),
     fresh(incidents.ticket_list, *filters),
-    f"tickets_{first}_{last}", "inc_tickets", L)
+    f"tickets_{first}_{last}", "inc_tickets", L,
+    about=ExportAbout(title=t("inc_ticket_list", L), period=period, source="marts.incident_sla",
+                      filters=tuple((label, str(value)) for label, value in (
+                          (t("priority", L), prio), (t("service", L), service),
+                          (t("group", L), group),
+                          (t("only_open", L), t("yes", L) if only_open else None),
+                          (t("only_breached", L), t("yes", L) if only_breached else None))
+                          if value is not None)))

@@ -43,6 +43,7 @@ from dashboards.i18n import (
 from dashboards.queries import common, kck
 from dashboards.state import lang, q
 from dashboards.verdicts import BAD
+from warehouse.export import ExportAbout
 
 L = lang()
 
@@ -100,7 +101,8 @@ else:
                        height=120 + 22 * ranked.height), "kck_share", L,
           About(counts=N_("about_kck_topic_share"), mart="kck_call_topics"))
     table(drop_other_languages(shares, "topic_name", L), "kck_topics",
-          "kck_topics_table", L, caption=t("kck_topics_share", L, period=period))
+          "kck_topics_table", L, caption=t("kck_topics_share", L, period=period),
+          about=ExportAbout(period=period, source="marts.kck_call_topics"))
 
     queues = q(kck.queue_service, first, last)
     fig = go.Figure()
@@ -116,7 +118,8 @@ else:
     chart(month_axis(style_figure(fig, t("kck_queue_sl", L, period=period), L), L), "kck_sl", L,
           About(kpi="kck_service_level_pct"))
     table(queues, f"kck_queues_{first}_{last}", "kck_queue_table", L,
-          caption=t("kck_queue_table", L, period=period))
+          caption=t("kck_queue_table", L, period=period),
+          about=ExportAbout(period=period, source="marts.kck_queue_service"))
 
     hourly = q(kck.heatmap, first, last)
     staffing = q(kck.staffing)
@@ -167,7 +170,9 @@ kpis = q(common.kpi_definitions)
 kpi_names = dict(zip(kpis["kpi_code"], localized(kpis, "kpi_name", L), strict=True))
 # the table's "unanswered past due" is not the KPI's late answers: the caption says how
 table(forwarded, f"dk03_{first}_{last}", "dk03_table", L,
-      caption=t("dk03_table_note", L, kpi=kpi_names.get("submissions_overdue_pct", "—")))
+      caption=t("dk03_table_note", L, kpi=kpi_names.get("submissions_overdue_pct", "—")),
+      about=ExportAbout(title=t("kck_dk03", L, period=period), period=period,
+                        source="marts.submissions"))
 closed, median_days = q(kck.days_to_close, first, last)
 st.metric(t("dk03_days_to_close", L, period=period), fmt_value(median_days, "days", L),
           help=tn("dk03_days_to_close_help", closed, L, n=fmt_number(closed, L)), border=True)
@@ -181,4 +186,4 @@ with right:
 
 register = q(kck.register_by_channel, first, last)
 table(register, f"register_{first}_{last}", "register_by_channel", L,
-      caption=t("kck_register", L, period=period))
+      caption=t("kck_register", L, period=period), about=ExportAbout(period=period))

@@ -20,6 +20,7 @@ from dashboards.i18n import column_label, t
 from dashboards.queries import publications
 from dashboards.queries.common import newest_month
 from dashboards.state import lang, q
+from warehouse.export import ExportAbout
 
 L = lang()
 st.title(t("page_publications", L))
@@ -39,10 +40,11 @@ else:
     fig.update_yaxes(ticksuffix=" %")
     chart(month_axis(style_figure(fig, t("pub_by_portal", L, period=period), L), L), "pub_portal",
           L, About(kpi="publications_within_1wd_pct"))
-    table(by_portal, f"publications_by_portal_{first}_{last}", "pub_portal_table", L)
+    table(by_portal, f"publications_by_portal_{first}_{last}", "pub_portal_table", L,
+          about=ExportAbout(title=t("pub_by_portal", L, period=period), period=period))
     by_unit = q(publications.by_unit, first, last)
     table(by_unit, f"publications_by_unit_{first}_{last}", "pub_unit_table", L,
-          caption=t("pub_by_unit", L, period=period))
+          caption=t("pub_by_unit", L, period=period), about=ExportAbout(period=period))
 
 awaiting = q(publications.awaiting_publication)
 if not awaiting.is_empty():

@@ -30,6 +30,7 @@ from dashboards.queries import smart_city
 from dashboards.queries.common import data_as_of
 from dashboards.state import lang, lkey, q
 from dashboards.verdicts import NEUTRAL
+from warehouse.export import ExportAbout
 
 RATED = ("red", "amber", "green")
 COLOURS = {"red": "#c62828", "amber": "#e08a00", "green": "#2e7d32", "completed": "#546e7a",
@@ -111,7 +112,8 @@ shown_month = in_month.select(
     pl.col("rag_reason").map_elements(lambda r: rag_reason_label(r, L), return_dtype=pl.String),
     pl.col("basis").replace_strict(basis_label, default=pl.col("basis")))
 table(shown_month, f"smart_city_project_months_{month}", "sc_month_table", L,
-      caption=t("sc_month_states", L, month=fmt_month(month, L)))
+      caption=t("sc_month_states", L, month=fmt_month(month, L)),
+      about=ExportAbout(period=fmt_month(month, L), source="marts.smart_city_project_months"))
 
 # ---------------------------------------------------------------- history
 history = keep(q(smart_city.rag_history)).filter(pl.col("rag_status").is_in(RATED))

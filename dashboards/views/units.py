@@ -20,6 +20,7 @@ from dashboards.i18n import N_, column_label, localized, t, value_label
 from dashboards.queries import units
 from dashboards.queries.common import newest_month
 from dashboards.state import lang, lkey, q
+from warehouse.export import ExportAbout
 
 L = lang()
 st.title(t("page_units", L))
@@ -65,7 +66,9 @@ fig = px.line(long, x="month_start", y="value", color="measure", markers=True,
 chart(month_axis(style_figure(fig, t("unit_over_time", L, unit=unit_label(unit), period=period),
                               L, height=420), L), "units_over_time", L,
       About(counts=N_("about_unit_workload"), mart="unit_workload"))
-table(data.drop("unit_name_pl"), f"workload_{unit}_{first}_{last}", "units_table", L)
+table(data.drop("unit_name_pl"), f"workload_{unit}_{first}_{last}", "units_table", L,
+      about=ExportAbout(period=period, filters=((t("unit", L), unit_label(unit)),),
+                        source="marts.unit_workload"))
 
 st.divider()
 st.subheader(t("units_compare", L))
@@ -85,4 +88,7 @@ if chosen:
                                          period=period), L), L), "units_compare_chart", L,
           About(counts=N_("about_unit_workload"), mart="unit_workload"))
     table(q(units.workload_totals, tuple(chosen), first, last), f"units_compared_{first}_{last}",
-          "units_compare_table", L, caption=f"{t('units_compare', L)}, {period}")
+          "units_compare_table", L, caption=f"{t('units_compare', L)}, {period}",
+          about=ExportAbout(period=period, filters=(
+              (t("unit", L), ", ".join(unit_label(u) for u in chosen)),),
+              source="marts.unit_workload"))

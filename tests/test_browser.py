@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from dashboards import navigation
-from dashboards.i18n import t
+from dashboards.i18n import column_label, t
 
 pytestmark = pytest.mark.browser
 
@@ -151,9 +151,14 @@ def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
             info.value.save_as(target)
             data = target.read_bytes()
             assert data.startswith(b"\xef\xbb\xbf"), "excel-pl CSV must start with a BOM"
-            header = data[3:].split(b"\r\n", 1)[0].decode()
-            assert header.split(";")[:2] == ["unit_code", "unit_name_pl"] or \
-                header.startswith("kpi_code;"), header
+            lines = data[3:].decode().split("\r\n")
+            # what it holds first (a "#" block), then the headers the page shows
+            assert lines[0].startswith("# ") and f"# {t('data_as_of', 'pl')};" in \
+                "\n".join(lines), lines[:8]
+            header = next(line for line in lines if not line.startswith("#"))
+            assert header.split(";")[:2] == [column_label("unit_code", "pl"),
+                                             column_label("unit_name_pl", "pl")] or \
+                header.startswith(column_label("kpi_name", "pl") + ";"), header
             assert ARTIFACTS.exists()
             shutil.copy(target, ARTIFACTS / target.name)
     # a page file's name is no address: the app's first page, never the file run on its own

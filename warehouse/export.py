@@ -30,7 +30,8 @@ columns are never rounded.
 **XLSX** (``frame_to_xlsx_bytes``: the dashboards' XLSX button, ``cityops export --format
 xlsx``): the same headers and words as excel-pl (``labelled=False``: the documented
 names and raw values, for ``--dialect standard``), every number stored at full precision
-(nothing rounded) with a display number format — ``#,##0`` for integers and whole-valued
+(nothing rounded; xlsxwriter writes 16 significant digits, Excel computes with 15) with a
+display number format — ``#,##0`` for integers and whole-valued
 columns, ``#,##0.0`` otherwise, as the page shows them — dates in the language's short
 date (``dd.mm.yyyy``, months ``mm.yyyy``); the header row frozen, an autofilter on it
 (an Excel table over the data), column widths fitted to the contents.

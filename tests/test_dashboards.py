@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -412,6 +413,18 @@ def test_units_page(wh):
     at = open_page("units")
     unit = at.selectbox(key="units_unit__pl").value
     first, last = last_months(wh, "unit_workload")
+    # it opens on the unit with the most work items in the period (summed here by polars)
+    con = connect_read_only(wh)
+    try:
+        work = con.sql("select * from marts.unit_workload where month_start between ? and ?",
+                       params=[first, last]).pl()
+    finally:
+        con.close()
+    measures = ["tickets_requested", "tickets_handled", "escalations_received",
+                "calls_forwarded", "submissions_forwarded", "submissions_overdue",
+                "kck_matters_forwarded", "publications_made"]
+    totals = work.group_by("unit_code").agg(pl.sum_horizontal(measures).sum().alias("n"))
+    assert unit == totals.sort(["n", "unit_code"], descending=[True, False])["unit_code"][0]
     requested = rows(wh, "select coalesce(sum(tickets_requested), 0) from marts.unit_workload "
                          "where unit_code = ? and month_start between ? and ?",
                      [unit, first, last])[0][0]

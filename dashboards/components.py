@@ -113,10 +113,13 @@ def downloads(df: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str
 
 
 def table(df: pl.DataFrame, name: str, key: str, lang: str, page_size: int = PAGE_SIZE,
-          caption: str | None = None, shown_as: pl.DataFrame | None = None) -> None:
+          caption: str | None = None, shown_as: pl.DataFrame | None = None,
+          download: bool = True) -> None:
     """A formatted table (a page of it when long) with downloads of the whole table.
 
-    ``shown_as``: an already formatted copy to display (same rows) instead of ``df``."""
+    ``shown_as``: an already formatted copy to display (same rows) instead of ``df``;
+    ``download=False`` for a table that is not the whole result (the SQL box's cut one
+    offers the full result its own way)."""
     if caption:
         st.markdown(f"**{caption}**")
     if df.is_empty():
@@ -131,7 +134,8 @@ def table(df: pl.DataFrame, name: str, key: str, lang: str, page_size: int = PAG
                  height=min(38 + 35 * shown.height, 38 + 35 * 15))
     st.caption(rows_caption(df.height, lang) +
                (f" · {t('page_n', lang)} {page}/{pages}" if pages > 1 else ""))
-    downloads(df, name, key, lang)
+    if download:
+        downloads(df, name, key, lang)
 
 
 def rows_caption(n: int, lang: str) -> str:

@@ -120,12 +120,13 @@ def downloads(df: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str
 
 def table(df: pl.DataFrame, name: str, key: str, lang: str, page_size: int = PAGE_SIZE,
           caption: str | None = None, shown_as: pl.DataFrame | None = None,
-          about: ExportAbout | None = None) -> None:
+          download: bool = True, about: ExportAbout | None = None) -> None:
     """A formatted table (a page of it when long) with downloads of the whole table.
 
     ``shown_as``: an already formatted copy to display (same rows) instead of ``df``;
-    ``about``: what it holds, for the downloads (the caption is its title unless it has
-    one)."""
+    ``download=False`` for a table that is not the whole result (the SQL box's cut one
+    offers the full result its own way); ``about``: what it holds, for the downloads (the
+    caption is its title unless it has one)."""
     if caption:
         st.markdown(f"**{caption}**")
     if df.is_empty():
@@ -140,9 +141,10 @@ def table(df: pl.DataFrame, name: str, key: str, lang: str, page_size: int = PAG
                  height=min(38 + 35 * shown.height, 38 + 35 * 15))
     st.caption(rows_caption(df.height, lang) +
                (f" · {t('page_n', lang)} {page}/{pages}" if pages > 1 else ""))
-    about = about or ExportAbout()
-    downloads(df, name, key, lang, about if about.title or not caption
-              else replace(about, title=caption))
+    if download:
+        about = about or ExportAbout()
+        downloads(df, name, key, lang, about if about.title or not caption
+                  else replace(about, title=caption))
 
 
 def rows_caption(n: int, lang: str) -> str:

@@ -90,3 +90,28 @@ def empty_message(mart: str, lang: str, warehouse: Path) -> str:
     if not files:
         return t("empty_mart_no_lineage", lang, what=what)
     return tn("empty_mart", len(files), lang, what=what, files=", ".join(files))
+
+
+@functools.lru_cache(maxsize=4)
+def _docs(path: str, mtime_ns: int) -> dict[str, tuple[str, dict[str, str]]]:
+    manifest = json.loads(Path(path).read_text(encoding="utf-8"))
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") != "model" or node.get("schema") != "marts":
+            continue
+        columns = {name: col.get("description") or ""
+                   for name, col in (node.get("columns") or {}).items()}
+        out[node["alias"] or node["name"]] = (node.get("description") or "", columns)
+    return out
+
+
+def marts_docs(manifest: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """{mart: (its description, {column: description})} from the served build's dbt
+    manifest (written by the build beside the warehouse, read offline); {} without one.
+    The descriptions are dbt's, in English (dbt/models/marts/*.yml)."""
+    path = Path(manifest)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return {}
+    return _docs(str(path), mtime)

@@ -15,6 +15,33 @@ a reader sees the old file or the new one, never half of one, and no save is los
 letters, digits, spaces or ``. , ( ) - – —``, and its letters are of one script: a name
 mixing Latin with Cyrillic or Greek look-alikes (``Rаport`` with a Cyrillic ``а``) is
 refused, as are invisible and control characters.
+
+**Filters** are a list of :class:`Filter` (column, operator, values), ANDed; every value is a
+bound parameter, never pasted into the SQL. Operators: ``in`` / ``not_in`` (values picked
+from the column's distinct values, compared as text; ``not_in`` keeps the empty rows, "all
+but these"), ``between`` (a date, timestamp or number column; either end may be open:
+``""``; dates compare by day, both ends included), ``period`` (a relative period of a date
+column, see :func:`period_range`), ``is_empty`` / ``is_not_empty`` (NULL or empty text). An
+``in`` with nothing picked filters nothing. A definition saved before filters were a list
+(``{"column": [values]}``) is read as ``in`` filters (migrated on read, kept when saved again).
+
+**Relative periods** are taken from the build's ``as_of`` (``marts.build_info.as_of_date``),
+never from the clock, so a saved "last quarter" moves with the data: ``last_month`` is the
+newest month complete at as_of (as_of's own month when as_of is its last day, else the one
+before), ``last_quarter`` the newest complete quarter likewise, ``last_12_months`` the twelve
+months ending with ``last_month``, ``year_to_date`` 1 January of as_of's year to as_of. Each
+can be shifted a year back (``year_ago``: "the same period last year"; 29 February → 28).
+
+**Breakdowns** of a date or timestamp column may name a grain (``grains``: week — ISO, from
+Monday —, month, quarter, year): the column is truncated (``date_trunc``) before grouping.
+**Top N**: ``top_n`` keeps the N values of ``top_column`` (by default the first breakdown
+that is not a date) with the largest first measure over the whole filter, and groups every
+other row under ``other_label`` *before* aggregating, so sums and counts of the kept values
+and "other" add up to the total, and an average of "other" is the average of its rows.
+Rows are sorted by every breakdown in turn, text in Polish collation (DuckDB's built-in ICU:
+``collate pl`` — ą after a, ł after l, ż last; it needs no extension download), empty values
+and "other" last. The result stops at ``ROW_LIMIT`` rows (one more is fetched, so a cut is
+known: :func:`report_truncated`).
 """
 
 from __future__ import annotations
@@ -28,6 +55,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +89,48 @@ class ReportError(ValueError):
         self.params = params
 
 
+FILTER_OPS = ("in", "not_in", "between", "period", "is_empty", "is_not_empty")
+PERIODS = ("last_month", "last_quarter", "last_12_months", "year_to_date")
+YEAR_AGO = "year_ago"
+GRAINS = ("week", "month", "quarter", "year")
+DATE_TYPES = ("DATE", "TIMESTAMP")
+COLLATION = "pl"
+
+
+@dataclass
+class Filter:
+    column: str
+    op: str = "in"
+    values: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Filter:
+        return cls(column=str(data["column"]), op=str(data.get("op", "in")),
+                   values=["" if v is None else str(v) for v in data.get("values", [])])
+
+
+def _filters(data: Any) -> list[Filter]:
+    """Filters of a definition in either shape: the list of today, or the {column: values}
+    mapping saved before (each an ``in`` filter)."""
+    if isinstance(data, dict):
+        return [Filter(str(k), "in", [str(v) for v in vs]) for k, vs in data.items()]
+    return [f if isinstance(f, Filter) else Filter.from_json(f) for f in data or []]
+
+
 @dataclass
 class ReportDefinition:
     name: str
     mart: str
     measures: list[tuple[str, str]]  # (column or "*", aggregation)
     breakdowns: list[str] = field(default_factory=list)
-    filters: dict[str, list[str]] = field(default_factory=dict)
+    filters: list[Filter] = field(default_factory=list)
     chart: str = "bar"
+    grains: dict[str, str] = field(default_factory=dict)  # date breakdown → week/month/…
+    top_n: int | None = None
+    top_column: str | None = None
+
+    def __post_init__(self) -> None:
+        self.filters = _filters(self.filters)  # an old {column: values} mapping too
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,12 +139,70 @@ class ReportDefinition:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReportDefinition:
+        top_n = data.get("top_n")
         return cls(name=str(data["name"]), mart=str(data["mart"]),
                    measures=[(str(c), str(a)) for c, a in data.get("measures", [])],
                    breakdowns=[str(b) for b in data.get("breakdowns", [])],
-                   filters={str(k): [str(v) for v in vs]
-                            for k, vs in data.get("filters", {}).items()},
-                   chart=str(data.get("chart", "bar")))
+                   filters=_filters(data.get("filters", [])),
+                   chart=str(data.get("chart", "bar")),
+                   grains={str(k): str(v) for k, v in (data.get("grains") or {}).items()},
+                   top_n=None if top_n in (None, "", 0) else int(top_n),
+                   top_column=None if data.get("top_column") is None
+                   else str(data["top_column"]))
+
+
+# ---------------------------------------------------------------- relative periods
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _add_months(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _year_back(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def period_range(period: str, as_of: date, year_ago: bool = False) -> tuple[date, date]:
+    """The first and last day of a relative period at ``as_of`` (see the module docstring)."""
+    if period not in PERIODS:
+        raise ReportError(f"Unknown period {period!r}", key=N_("report_unknown_period"),
+                          period=period)
+    complete = as_of.replace(day=1) if month_end(as_of) == as_of \
+        else _add_months(as_of.replace(day=1), -1)  # the newest month complete at as_of
+    if period == "last_month":
+        first, last = complete, month_end(complete)
+    elif period == "last_12_months":
+        first, last = _add_months(complete, -11), month_end(complete)
+    elif period == "last_quarter":
+        end_month = _add_months(complete, -((complete.month - 3) % 3))  # Mar, Jun, Sep, Dec
+        first, last = _add_months(end_month, -2), month_end(end_month)
+    else:  # year_to_date
+        first, last = as_of.replace(month=1, day=1), as_of
+    if year_ago:
+        first, last = _year_back(first), _year_back(last)
+        if last.month == 2 and first.day == 1 and month_end(last) != last and \
+                period != "year_to_date":
+            last = month_end(last)  # a whole month stays whole
+    return first, last
+
+
+def as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The build's as_of (marts.build_info), the date relative periods are taken at."""
+    tables = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+    ).fetchall()}
+    if "build_info" not in tables:
+        return None
+    rows = con.execute("select as_of_date from marts.build_info").fetchall()
+    return rows[0][0] if rows else None
 
 
 # ---------------------------------------------------------------- schema (the whitelist)
@@ -124,6 +244,10 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def is_date(dtype: str) -> bool:
+    return dtype.upper().startswith(DATE_TYPES)
+
+
 def validate(defn: ReportDefinition, schema: dict[str, dict[str, str]]) -> None:
     if defn.mart not in schema:
         raise ReportError(f"Unknown mart {defn.mart!r}; available: {', '.join(sorted(schema))}",
@@ -142,9 +266,27 @@ def validate(defn: ReportDefinition, schema: dict[str, dict[str, str]]) -> None:
         if agg != "count" and not is_numeric(columns[column]):
             raise ReportError(f"Column {column!r} is not numeric: only 'count' applies",
                               key=N_("report_not_numeric"), column=column)
-    for column in [*defn.breakdowns, *defn.filters]:
+    for column in [*defn.breakdowns, *(f.column for f in defn.filters), *defn.grains]:
         if column not in columns:
             raise _unknown_column(column, defn.mart)
+    for f in defn.filters:
+        if f.op not in FILTER_OPS:
+            raise ReportError(f"Unknown filter operator {f.op!r}",
+                              key=N_("report_unknown_operator"), op=f.op)
+        ranged = is_date(columns[f.column]) or is_numeric(columns[f.column])
+        if (f.op == "between" and not ranged) or (f.op == "period"
+                                                  and not is_date(columns[f.column])):
+            raise ReportError(f"Operator {f.op!r} needs a date or number column, not "
+                              f"{f.column!r}", key=N_("report_operator_column"),
+                              column=f.column)
+    for column, grain in defn.grains.items():
+        if grain not in GRAINS or not is_date(columns[column]):
+            raise ReportError(f"Grain {grain!r} does not apply to {column!r}",
+                              key=N_("report_unknown_grain"), column=column)
+    if defn.top_n is not None:
+        if defn.top_n < 1 or top_column(defn, schema) is None:
+            raise ReportError("Top N needs N ≥ 1 and a breakdown that is not a date",
+                              key=N_("report_top_n"))
     if defn.chart not in CHART_TYPES:
         raise ReportError(f"Unknown chart type {defn.chart!r}", key=N_("report_unknown_chart"),
                           chart=defn.chart)
@@ -159,45 +301,140 @@ def measure_alias(column: str, agg: str) -> str:
     return f"{agg}__{'rows' if column == '*' else column}"
 
 
-def build_sql(defn: ReportDefinition, schema: dict[str, dict[str, str]]
+def top_column(defn: ReportDefinition, schema: dict[str, dict[str, str]]) -> str | None:
+    """The breakdown top N ranks: ``top_column``, else the first that is not a date."""
+    columns = schema[defn.mart]
+    if defn.top_column is not None:
+        return defn.top_column if defn.top_column in defn.breakdowns and \
+            not is_date(columns[defn.top_column]) else None
+    return next((b for b in defn.breakdowns if not is_date(columns[b])), None)
+
+
+def _predicate(f: Filter, dtype: str, as_of: date | None) -> tuple[str | None, list[Any]]:
+    """A filter's WHERE condition with ``?`` for each value, and the values."""
+    col = _quote(f.column)
+    text = f"cast({col} as varchar)"
+    values = [v for v in f.values if v is not None]
+    if f.op == "is_empty":
+        return f"({col} is null or {text} = '')", []
+    if f.op == "is_not_empty":
+        return f"({col} is not null and {text} <> '')", []
+    if f.op in ("in", "not_in"):
+        if not values:
+            return None, []
+        marks = ", ".join("?" for _ in values)
+        if f.op == "in":
+            return f"{text} in ({marks})", values
+        return f"({col} is null or {text} not in ({marks}))", values
+    if f.op == "period":
+        if as_of is None:
+            raise ReportError("The build has no as_of (marts.build_info)",
+                              key=N_("report_no_as_of"))
+        first, last = period_range(values[0] if values else "", as_of,
+                                   YEAR_AGO in values[1:])
+        return f"cast({col} as date) between ? and ?", [first, last]
+    # between: a date compares by day, a number as a number; an empty end is open
+    low, high = (values + ["", ""])[:2]
+    target, cast = (f"cast({col} as date)", "date") if is_date(dtype) else (col, "double")
+    parts, params = [], []
+    if low != "":
+        parts.append(f"{target} >= cast(? as {cast})")
+        params.append(low)
+    if high != "":
+        parts.append(f"{target} <= cast(? as {cast})")
+        params.append(high)
+    return (" and ".join(parts) or None), params
+
+
+def build_sql(defn: ReportDefinition, schema: dict[str, dict[str, str]],
+              as_of: date | None = None, other_label: str = "other"
               ) -> tuple[str, list[Any]]:
-    """SELECT … GROUP BY … from whitelisted identifiers; filter values as parameters."""
+    """SELECT … GROUP BY … from whitelisted identifiers; every value a parameter.
+
+    ``as_of`` (the build's) resolves relative periods; ``other_label`` names the rows top N
+    groups together (a parameter too)."""
     validate(defn, schema)
-    select: list[str] = [_quote(b) for b in defn.breakdowns]
-    for column, agg in defn.measures:
-        target = "*" if column == "*" else _quote(column)
-        select.append(f"{AGGREGATIONS[agg]}({target}) as {_quote(measure_alias(column, agg))}")
+    columns = schema[defn.mart]
     where: list[str] = []
     params: list[Any] = []
-    for column, values in defn.filters.items():
-        if not values:
-            continue
-        where.append(f"cast({_quote(column)} as varchar) in ({', '.join('?' for _ in values)})")
-        params.extend(str(v) for v in values)
-    sql = f"select {', '.join(select)} from marts.{_quote(defn.mart)}"
+    for f in defn.filters:
+        condition, values = _predicate(f, columns[f.column], as_of)
+        if condition:
+            where.append(condition)
+            params.extend(values)
+    base = f"select * from marts.{_quote(defn.mart)}"
     if where:
-        sql += " where " + " and ".join(where)
+        base += " where " + " and ".join(where)
+    ranked = top_column(defn, schema) if defn.top_n is not None else None
+    measures = []
+    for column, agg in defn.measures:
+        target = "*" if column == "*" else _quote(column)
+        measures.append(f"{AGGREGATIONS[agg]}({target})")
+    select: list[str] = []
+    for b in defn.breakdowns:
+        col = _quote(b)
+        if b in defn.grains:
+            select.append(f"cast(date_trunc('{defn.grains[b]}', {col}) as date) as {col}")
+        elif b == ranked:
+            text = f"cast({col} as varchar)"
+            select.append(
+                f"case when {col} is null then null when {text} in (select v from top_values) "
+                f"then {text} else ? end as {col}")
+        else:
+            select.append(col)
+    select += [f"{m} as {_quote(measure_alias(c, a))}"
+               for m, (c, a) in zip(measures, defn.measures, strict=True)]
+    sql = f"with base as ({base})"
+    if ranked:
+        # ranked over the whole filter by the first measure; ties by value (stable)
+        sql += (f", top_values as (select cast({_quote(ranked)} as varchar) as v from base "
+                f"where {_quote(ranked)} is not null group by 1 "
+                f"order by {measures[0]} desc nulls last, 1 limit {int(defn.top_n or 0)})")
+        params.append(other_label)
+    sql += f" select {', '.join(select)} from base"
+    order: list[str] = []
     if defn.breakdowns:
-        order = ", ".join(str(i + 1) for i in range(len(defn.breakdowns)))
-        sql += f" group by {order} order by {order}"
-    sql += f" limit {ROW_LIMIT}"
+        sql += " group by " + ", ".join(str(i + 1) for i in range(len(defn.breakdowns)))
+        for b in defn.breakdowns:
+            col = _quote(b)
+            if b == ranked:
+                order.append(f"({col} is not distinct from ?)")
+                params.append(other_label)
+            texty = b == ranked or (b not in defn.grains and not is_date(columns[b])
+                                    and not is_numeric(columns[b])
+                                    and columns[b].upper().startswith("VARCHAR"))
+            order.append(f"{col} collate {COLLATION} nulls last" if texty
+                         else f"{col} nulls last")
+    sql = f"select * from ({sql}) as report"
+    if order:
+        sql += " order by " + ", ".join(order)
+    sql += f" limit {ROW_LIMIT + 1}"
     return sql, params
 
 
-def run_report(con: duckdb.DuckDBPyConnection, defn: ReportDefinition) -> pl.DataFrame:
-    sql, params = build_sql(defn, mart_schema(con))
+def run_report(con: duckdb.DuckDBPyConnection, defn: ReportDefinition,
+               other_label: str = "other") -> pl.DataFrame:
+    """The report's rows (at most ``ROW_LIMIT`` + 1: one more says it was cut)."""
+    sql, params = build_sql(defn, mart_schema(con), as_of_date(con), other_label)
     return con.sql(sql, params=params or None).pl()
 
 
-def distinct_values(con: duckdb.DuckDBPyConnection, mart: str, column: str, limit: int = 300
-                    ) -> list[str]:
-    """Values offered in a filter (as text); mart and column must be in the whitelist."""
+def report_truncated(frame: pl.DataFrame) -> bool:
+    return frame.height > ROW_LIMIT
+
+
+def distinct_values(con: duckdb.DuckDBPyConnection, mart: str, column: str, limit: int = 2000,
+                    search: str = "") -> list[str]:
+    """Values offered in a filter (as text, Polish collation); ``search`` keeps those
+    containing it (case-insensitive, a bound parameter); mart and column whitelisted."""
     schema = mart_schema(con)
     if mart not in schema or column not in schema[mart]:
         raise _unknown_column(column, mart)
+    text = f"cast({_quote(column)} as varchar)"
     rows = con.execute(
-        f"select distinct cast({_quote(column)} as varchar) from marts.{_quote(mart)} "
-        f"where {_quote(column)} is not null order by 1 limit {int(limit)}"
+        f"select distinct {text} from marts.{_quote(mart)} "
+        f"where {_quote(column)} is not null and contains(lower({text}), lower(?)) "
+        f"order by 1 collate {COLLATION} limit {int(limit)}", [search]
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -286,6 +523,19 @@ def save_report(directory: Path, defn: ReportDefinition) -> Path:
     return path
 
 
-def run_report_json(con: duckdb.DuckDBPyConnection, definition_json: str) -> pl.DataFrame:
+def run_report_json(con: duckdb.DuckDBPyConnection, definition_json: str,
+                    other_label: str = "other") -> pl.DataFrame:
     """run_report for a definition passed as JSON text (a hashable cache key)."""
-    return run_report(con, ReportDefinition.from_json(json.loads(definition_json)))
+    return run_report(con, ReportDefinition.from_json(json.loads(definition_json)),
+                      other_label)
+
+
+def distinct_months(con: duckdb.DuckDBPyConnection, mart: str, column: str) -> list[date]:
+    """The months a date or timestamp column covers, oldest first (for "from"/"to")."""
+    schema = mart_schema(con)
+    if mart not in schema or column not in schema[mart]:
+        raise _unknown_column(column, mart)
+    rows = con.execute(
+        f"select distinct cast(date_trunc('month', {_quote(column)}) as date) "
+        f"from marts.{_quote(mart)} where {_quote(column)} is not null order by 1").fetchall()
+    return [r[0] for r in rows]

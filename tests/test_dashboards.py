@@ -4,16 +4,18 @@ pure helpers (formats, report SQL) and the serve commands."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import threading
 import unicodedata
 import urllib.request
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -412,6 +414,18 @@ def test_units_page(wh):
     at = open_page("units")
     unit = at.selectbox(key="units_unit__pl").value
     first, last = last_months(wh, "unit_workload")
+    # it opens on the unit with the most work items in the period (summed here by polars)
+    con = connect_read_only(wh)
+    try:
+        work = con.sql("select * from marts.unit_workload where month_start between ? and ?",
+                       params=[first, last]).pl()
+    finally:
+        con.close()
+    measures = ["tickets_requested", "tickets_handled", "escalations_received",
+                "calls_forwarded", "submissions_forwarded", "submissions_overdue",
+                "kck_matters_forwarded", "publications_made"]
+    totals = work.group_by("unit_code").agg(pl.sum_horizontal(measures).sum().alias("n"))
+    assert unit == totals.sort(["n", "unit_code"], descending=[True, False])["unit_code"][0]
     requested = rows(wh, "select coalesce(sum(tickets_requested), 0) from marts.unit_workload "
                          "where unit_code = ? and month_start between ? and ?",
                      [unit, first, last])[0][0]
@@ -784,3 +798,243 @@ def test_report_errors_reach_the_reader_in_the_page_s_language(tmp_path):
         reports.load_report(tmp_path, "Nieistniejący")
     assert t(caught.value.key, "pl", **caught.value.params) == (
         "Nie ma zapisanego raportu „Nieistniejący”.")
+
+
+# ---------------------------------------------------------------- report builder (issue 15)
+
+PL_ALPHABET = "aąbcćdeęfghijklłmnńoóprsśtuvwxyzźż"
+
+
+def polish_key(text: str) -> list[int]:
+    """Polish dictionary order by hand (ą after a, ł after l, ż last), case-insensitive."""
+    return [PL_ALPHABET.index(c) if c in PL_ALPHABET else 100 + ord(c) for c in text.lower()]
+
+
+def builder_with(wh: Path, mart: str, measures: list[str], breakdowns: list[str]) -> AppTest:
+    at = open_page("builder")
+    at.selectbox(key="b_mart__pl").set_value(mart).run()
+    at.multiselect(key="b_measures__pl").set_value(measures).run()
+    at.multiselect(key="b_breakdowns__pl").set_value(breakdowns).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def add_filter(at: AppTest, fid: int, column: str, op: str) -> None:
+    at.button(key="b_filter_add").click().run()
+    at.selectbox(key=f"b_f{fid}_col__pl").set_value(column).run()
+    at.selectbox(key=f"b_f{fid}_op__pl").set_value(op).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def shown_counts(at: AppTest, label: str, measure: str = "Liczba wierszy") -> dict[str, float]:
+    table = at.dataframe[0].value
+    return {k: parse_number(v) for k, v in zip(table[label], table[measure], strict=True)}
+
+
+def test_builder_filters_give_the_rows_of_the_same_predicate_written_by_hand(wh):
+    """kind in (…) + a month range of a timestamp + is empty, ANDed: DuckDB's rows for the
+    predicate written out here; the empty district shows as 'brak'."""
+    kind = rows(wh, "select kind from marts.submissions group by 1 order by count(*) desc")[0][0]
+    at = builder_with(wh, "submissions", ["*"], ["district_name"])
+    add_filter(at, 0, "kind", "in")
+    pills = at.pills(key="b_f0_vals")
+    assert kind in pills.options
+    pills.set_value([kind]).run()
+    add_filter(at, 1, "received_at", "between")
+    at.selectbox(key="b_f1_from__pl").set_value("2025-03-01").run()
+    at.selectbox(key="b_f1_to__pl").set_value("2025-08-01").run()
+    add_filter(at, 2, "unit_replied_at", "is_empty")
+    expected = {("brak" if d is None else d): n for d, n in rows(wh, """
+        select district_name, count(*) from marts.submissions
+        where kind = ? and received_at >= '2025-03-01' and received_at < '2025-09-01'
+          and unit_replied_at is null group by 1""", [kind])}
+    assert expected and sum(expected.values()) < rows(wh, "select count(*) from marts.submissions"
+                                                      )[0][0]
+    shown = shown_counts(at, "Dzielnica")
+    assert shown == expected
+    # Polish collation: Ł after L, Ż last; 'brak' (empty) after every name
+    names = [n for n in shown if n != "brak"]
+    assert names == sorted(names, key=polish_key)
+    assert list(shown)[-1] == "brak" or "brak" not in shown
+
+
+def test_a_filter_offers_values_to_click_and_search_only_narrows(wh):
+    """The values are pills (a click picks one); typing in the search box narrows the list
+    and picks nothing — Streamlit's multiselect added the first row on Enter."""
+    at = builder_with(wh, "submissions", ["*"], ["kind"])
+    add_filter(at, 0, "district_name", "in")
+    assert not at.multiselect.values or all(
+        m.key in ("b_measures__pl", "b_breakdowns__pl") for m in at.multiselect)
+    at.text_input(key="b_f0_search").set_value("prąd").run()
+    pills = at.pills(key="b_f0_vals")
+    assert pills.value == [] and pills.options and all("prąd" in o.lower()
+                                                       for o in pills.options)
+    total = rows(wh, "select count(*) from marts.submissions")[0][0]
+    assert sum(shown_counts(at, "Rodzaj").values()) == total  # nothing picked: no filter
+
+
+def test_relative_periods_are_taken_at_as_of():
+    from datetime import date as d
+
+    assert reports.period_range("last_month", d(2025, 12, 31)) == (d(2025, 12, 1),
+                                                                    d(2025, 12, 31))
+    assert reports.period_range("last_month", d(2025, 3, 10)) == (d(2025, 2, 1), d(2025, 2, 28))
+    assert reports.period_range("last_month", d(2025, 3, 10), year_ago=True) == (
+        d(2024, 2, 1), d(2024, 2, 29))
+    assert reports.period_range("last_quarter", d(2025, 11, 15)) == (d(2025, 7, 1),
+                                                                      d(2025, 9, 30))
+    assert reports.period_range("last_quarter", d(2025, 1, 20)) == (d(2024, 10, 1),
+                                                                     d(2024, 12, 31))
+    assert reports.period_range("year_to_date", d(2025, 11, 15)) == (d(2025, 1, 1),
+                                                                      d(2025, 11, 15))
+    assert reports.period_range("year_to_date", d(2025, 11, 15), year_ago=True) == (
+        d(2024, 1, 1), d(2024, 11, 15))
+    assert reports.period_range("last_12_months", d(2025, 11, 15)) == (d(2024, 11, 1),
+                                                                        d(2025, 10, 31))
+
+
+def test_builder_last_quarter_and_a_quarter_breakdown(wh):
+    """Last quarter at the build's as_of (the newest quarter complete then), and the
+    months of kck_call_topics grouped by quarter: the sums DuckDB gives by hand."""
+    as_of = rows(wh, "select as_of_date from marts.build_info")[0][0]
+    quarters = [date(y, m, 1) for y in (as_of.year - 1, as_of.year) for m in (1, 4, 7, 10)]
+    # the newest quarter whose day after its end is no later than the day after as_of
+    first = max(q for q in quarters
+                if date(q.year + (q.month + 2) // 12, (q.month + 2) % 12 + 1, 1)
+                <= as_of + timedelta(days=1))
+    last_month = date(first.year, first.month + 2, 1)
+    at = builder_with(wh, "submissions", ["*"], ["kind"])
+    add_filter(at, 0, "received_at", "period")
+    at.selectbox(key="b_f0_period__pl").set_value("last_quarter").run()
+    expected = {k: n for k, n in rows(wh, """
+        select kind, count(*) from marts.submissions
+        where received_at >= ? and received_at < ? + interval 1 month group by 1""",
+        [first, last_month])}
+    from dashboards.i18n import value_label
+
+    assert shown_counts(at, "Rodzaj") == {value_label("kind", k, "pl"): n
+                                          for k, n in expected.items()}
+    at = builder_with(wh, "kck_call_topics", ["answered"], ["month_start"])
+    at.selectbox(key="b_grain_month_start__pl").set_value("quarter").run()
+    roman = {1: "I", 2: "II", 3: "III", 4: "IV"}
+    expected = {f"{roman[(m.month - 1) // 3 + 1]} kw. {m.year}": n for m, n in rows(wh, """
+        select date_trunc('quarter', month_start), sum(answered) from marts.kck_call_topics
+        group by 1""")}
+    assert shown_counts(at, "Miesiąc", "suma: Odebrane") == expected
+
+
+def test_builder_week_breakdown(wh):
+    at = builder_with(wh, "submissions", ["*"], ["received_at"])
+    at.selectbox(key="b_grain_received_at__pl").set_value("week").run()
+    expected = {}
+    for monday, n in rows(wh, "select date_trunc('week', received_at)::date, count(*) "
+                              "from marts.submissions group by 1"):
+        year, week, weekday = monday.isocalendar()
+        assert weekday == 1
+        expected[monday] = (f"tydz. {week} {year}", n)
+    weeks = [expected[m] for m in sorted(expected)]
+    assert caption_count(at)[0] == len(weeks)
+    shown = shown_counts(at, column_label_pl("received_at"))  # the first page, in order
+    assert list(shown.items()) == weeks[:len(shown)] and len(shown) == 50
+
+
+def test_builder_top_n_with_other_adds_up_to_the_total(wh):
+    at = builder_with(wh, "kck_call_topics", ["answered"], ["topic_name_pl"])
+    at.number_input(key="b_top_n").set_value(3).run()
+    assert not at.exception
+    by_topic = rows(wh, "select topic_name_pl, sum(answered) from marts.kck_call_topics "
+                        "group by 1 order by 2 desc")
+    total = sum(n for _, n in by_topic)
+    shown = shown_counts(at, column_label_pl("topic_name_pl"), "suma: Odebrane")
+    assert set(shown) == {name for name, _ in by_topic[:3]} | {"pozostałe"}
+    assert shown["pozostałe"] == total - sum(n for _, n in by_topic[:3])
+    assert sum(shown.values()) == total
+    assert list(shown)[-1] == "pozostałe"
+
+
+def column_label_pl(column: str) -> str:
+    from dashboards.i18n import column_label
+
+    return column_label(column, "pl")
+
+
+def test_builder_second_axis_only_for_a_second_unit(wh):
+    at = builder_with(wh, "kck_queue_service", ["offered", "answered"], ["month_start"])
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    assert "yaxis2" not in layout
+    at.multiselect(key="b_measures__pl").set_value(["offered", "aht_seconds"]).run()
+    at.selectbox(key="b_agg_aht_seconds__pl").set_value("avg").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis2"]["overlaying"] == "y"
+    assert {tr.get("yaxis", "y") for tr in spec["data"]} == {"y", "y2"}
+
+
+def test_a_report_saved_in_the_old_shape_still_opens(wh):
+    directory = Path(os.environ["CITYOPS_REPORTS_DIR"])
+    topic = rows(wh, "select min(topic_code) from marts.kck_call_topics")[0][0]
+    old = {"name": "Stary kształt", "mart": "kck_call_topics", "measures": [["answered", "sum"]],
+           "breakdowns": ["topic_code"], "filters": {"topic_code": [topic]}, "chart": "bar"}
+    reports.save_report(directory, reports.ReportDefinition.from_json(old))  # creates the file
+    path = directory / reports.REPORTS_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["Stary kształt"] = old  # exactly as release 0.x wrote it
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    at = open_page("builder")
+    at.selectbox(key="b_open__pl").set_value("Stary kształt").run()
+    assert not at.exception
+    assert at.pills(key="b_f0_vals").value == [topic]
+    expected = rows(wh, "select sum(answered) from marts.kck_call_topics where topic_code = ?",
+                    [topic])[0][0]
+    assert shown_counts(at, "Kod tematu", "suma: Odebrane") == {topic: expected}
+
+
+def test_sql_box_says_when_it_cuts_and_exports_the_full_result(wh):
+    n = rows(wh, "select count(*) * 10 from marts.incident_sla")[0][0]
+    assert n > 10_000
+    at = open_page("builder")
+    at.text_area(key="b_sql").set_value(
+        "select s.*, r.range as copy_no from marts.incident_sla s, range(10) r").run()
+    at.button(key="b_sql_run").click().run()
+    assert not at.exception
+    assert at.warning[-1].value.startswith(f"Pokazano 10\u00a0000 z {fmt_number(n, 'pl')} "
+                                           "wierszy")
+    keys = [b.proto.id for b in at.get("download_button")]
+    assert any("b_table_xlsx" in k for k in keys)  # the report's table above has them
+    assert not any("b_sql_table" in k for k in keys), \
+        "the cut result must not be offered as if it were the whole"
+    at.button(key="b_sql_export_btn").click().run()
+    assert not at.exception
+    button = at.get("download_button")[-1]
+    assert fmt_number(n, "pl") in button.label
+    data = at.session_state["b_sql_export"][0]
+    import polars as pl
+
+    frame = pl.read_csv(data, separator=";", infer_schema_length=0)
+    # excel-pl: the headers the page shows ("Copy no"), not the SQL's own names
+    assert frame.height == n and format_frame(pl.DataFrame({"copy_no": [0]})).columns[0] \
+        in frame.columns and "copy_no" not in frame.columns
+
+
+def test_sql_box_error_in_polish_with_duckdb_s_message_apart(wh):
+    at = open_page("builder")
+    at.text_area(key="b_sql").set_value("select nonsense from marts.incident_sla").run()
+    at.button(key="b_sql_run").click().run()
+    assert at.error[-1].value == t("sql_error", "pl")
+    assert "Binder" not in at.error[-1].value and "nonsense" not in at.error[-1].value
+    assert "nonsense" in at.code[-1].value
+    assert any(c.value == t("sql_database_message", "pl") for c in at.caption)
+
+
+def test_the_sql_box_lists_the_marts_with_dbt_descriptions(wh):
+    import json as _json
+
+    from dashboards.marts import manifest_path
+
+    manifest = _json.loads(manifest_path(wh).read_text(encoding="utf-8"))
+    node = next(n for n in manifest["nodes"].values()
+                if n["resource_type"] == "model" and n["name"] == "director_kpis")
+    at = open_page("builder")
+    at.selectbox(key="b_sql_browse__pl").set_value("director_kpis").run()
+    table = next(d.value for d in at.dataframe if "Opis (dbt)" in d.value.columns)
+    described = dict(zip(table["Kolumna (SQL)"], table["Opis (dbt)"], strict=True))
+    assert described["kpi_code"] == node["columns"]["kpi_code"]["description"] != ""

@@ -408,11 +408,11 @@ def test_the_dk03_page_counts_electronic_channels_and_shows_days_to_close(import
     assert metric.value == fmt_value(median, "days", "pl")
     at.switch_page("views/units.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    departments = at.selectbox(key="units_dept")
-    assert departments.options[-1] == "Niezmapowane (kody spoza danych referencyjnych)"
-    departments.select_index(len(departments.options) - 1).run()
+    picker = at.selectbox(key="units_unit__pl")  # the whole tree, the unmapped codes last
+    assert picker.options[-1] == f"{UNIT} — niezmapowane: {UNIT}"
+    picker.select(UNIT).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.selectbox(key="units_unit__pl").options == [f"{UNIT} — niezmapowane: {UNIT}"]
+    assert "Niezmapowane (kody spoza danych referencyjnych)" in [c.value for c in at.caption]
     shown = at.dataframe[0].value  # the unit's months: R-STAFF-1 and R-LETTER-1 in June
     june = shown[shown["Miesiąc"] == "06.2025"]
     assert june["Sprawy przekazane przez KCK"].tolist() == ["2"]

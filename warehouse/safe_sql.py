@@ -28,6 +28,16 @@ Layers, each enough on its own for most tricks, together for all we know of:
    truncation can be reported), a result past ``byte_limit`` bytes is stopped while it is
    fetched (memory stays at the limit plus one batch and one DuckDB vector, 2048 rows),
    and a timer interrupts the query after ``timeout_s`` seconds (also checked per batch).
+   When the row limit cuts a result, its full size is counted (``count(*)`` of the same
+   statement, in what is left of the time limit; ``total_rows`` is None when that runs out,
+   and the SQL box says "more than 10 000").
+5. **The full result** (:func:`export_query`): the same statement, through the same checks
+   and the same connection, streamed in Arrow batches to a CSV file on the server (one
+   batch in memory at a time, written by :func:`warehouse.export.frame_to_csv_bytes`, so
+   formulas are neutralised as in every export) — no row limit, but a byte limit on the
+   file (``EXPORT_BYTES``, 200 MB) and a time limit (``EXPORT_SECONDS``, 60 s); past
+   either the file is deleted and QueryRefused says which. The sandbox itself can write no
+   file (``COPY … TO`` is refused, and external access is off): the Python side writes.
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from warehouse.export import frame_to_csv_bytes
 from warehouse.store import current_file
 
 ALLOWED_SCHEMA = "marts"
@@ -56,6 +67,9 @@ _SOURCE = "build_source"  # the build file, attached only while its marts are co
 _PATH_SETTINGS = ("home_directory", "secret_directory", "temp_directory",
                   "extension_directory")
 FETCH_ROWS = 256  # rows per Arrow batch while fetching (the byte check runs per batch)
+EXPORT_BYTES = 200_000_000  # the full result's CSV file at most
+EXPORT_SECONDS = 60.0
+EXPORT_ROWS = 8192  # rows per Arrow batch written to the file
 
 SANDBOX_CONFIG: dict[str, Any] = {
     "autoinstall_known_extensions": False,
@@ -87,6 +101,7 @@ class QueryResult:
     frame: pl.DataFrame
     truncated: bool  # more than row_limit rows matched; only the first row_limit came back
     elapsed_s: float
+    total_rows: int | None = None  # the full result's rows; None if counting ran out of time
 
 
 def _refuse(pl_text: str, en_text: str, key: str | None = None, **params: Any
@@ -365,6 +380,59 @@ def _fetch_batches(reader: Any, row_limit: int, byte_limit: int, timeout_s: floa
     return pa.Table.from_batches(batches, schema=schema), rows > row_limit
 
 
+@contextlib.contextmanager
+def _guarded(cursor: duckdb.DuckDBPyConnection, timeout_s: float, started: float
+             ) -> Iterator[None]:
+    """Interrupt ``cursor`` after ``timeout_s``; DuckDB's errors as QueryRefused (the
+    catalogue key, and DuckDB's own text as ``error``)."""
+    timer = threading.Timer(max(0.0, timeout_s - (time.perf_counter() - started)),
+                            cursor.interrupt)
+    timer.start()
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise _time_limit(timeout_s) from None
+    except duckdb.PermissionException as exc:
+        raise _refuse(f"Odmowa dostępu: {exc}", f"Permission denied: {exc}",
+                      "sql_permission", error=str(exc)) from None
+    except duckdb.Error as exc:
+        if time.perf_counter() - started >= timeout_s:
+            raise _time_limit(timeout_s) from None
+        raise _refuse(f"Błąd zapytania: {exc}", f"Query error: {exc}", "sql_error",
+                      error=str(exc)) from None
+    finally:
+        timer.cancel()
+
+
+def _checked_cursor(warehouse_or_path: Path | str, sql: str
+                    ) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """A cursor of the build's sandbox and the checked statement (QueryRefused if not)."""
+    build_file = current_file(Path(warehouse_or_path))
+    if build_file is None:
+        raise FileNotFoundError(f"No warehouse at {warehouse_or_path}.")
+    _single_select(sql)  # cheap syntactic checks before touching the warehouse at all
+    cursor = marts_cursor(build_file)
+    try:
+        return cursor, check_query(sql, _mart_tables(cursor))
+    except BaseException:
+        cursor.close()
+        raise
+
+
+def _count(cursor: duckdb.DuckDBPyConnection, statement: str, timeout_s: float,
+           started: float) -> int | None:
+    """The rows of ``statement`` (None when the time limit runs out while counting)."""
+    try:
+        with _guarded(cursor, timeout_s, started), rolled_back(cursor):
+            rows = cursor.execute(
+                f"select count(*) from (\n{statement}\n) as user_query").fetchall()
+    except QueryRefused as exc:
+        if exc.key == "sql_time_limit":
+            return None
+        raise
+    return int(rows[0][0])
+
+
 def run_query(
     warehouse_or_path: Path | str, sql: str, row_limit: int = 10_000, timeout_s: float = 10,
     byte_limit: int = 50_000_000,
@@ -372,32 +440,13 @@ def run_query(
     """Run one read-only SELECT on the marts; see the module docstring for the guards."""
     if row_limit < 1:
         raise ValueError("row_limit must be at least 1")
-    build_file = current_file(Path(warehouse_or_path))
-    if build_file is None:
-        raise FileNotFoundError(f"No warehouse at {warehouse_or_path}.")
-    # Cheap syntactic checks before touching the warehouse at all.
-    _single_select(sql)
-    cursor = marts_cursor(build_file)
+    cursor, statement = _checked_cursor(warehouse_or_path, sql)
     try:
-        statement = check_query(sql, _mart_tables(cursor))
-        timer = threading.Timer(timeout_s, cursor.interrupt)
         started = time.perf_counter()
-        timer.start()
-        try:
+        with _guarded(cursor, timeout_s, started):
             table, truncated = _fetch(cursor, statement, row_limit, byte_limit, timeout_s,
-                                        started)
-        except duckdb.InterruptException:
-            raise _time_limit(timeout_s) from None
-        except duckdb.PermissionException as exc:
-            raise _refuse(f"Odmowa dostępu: {exc}", f"Permission denied: {exc}",
-                          "sql_permission", error=str(exc)) from None
-        except duckdb.Error as exc:
-            if time.perf_counter() - started >= timeout_s:
-                raise _time_limit(timeout_s) from None
-            raise _refuse(f"Błąd zapytania: {exc}", f"Query error: {exc}", "sql_error",
-                          error=str(exc)) from None
-        finally:
-            timer.cancel()
+                                      started)
+        total = _count(cursor, statement, timeout_s, started) if truncated else table.num_rows
         elapsed = time.perf_counter() - started
     finally:
         cursor.close()
@@ -405,7 +454,55 @@ def run_query(
     assert isinstance(frame, pl.DataFrame)
     if truncated:
         frame = frame.head(row_limit)
-    return QueryResult(frame=frame, truncated=truncated, elapsed_s=elapsed)
+    return QueryResult(frame=frame, truncated=truncated, elapsed_s=elapsed, total_rows=total)
+
+
+def export_query(warehouse_or_path: Path | str, sql: str, out: Path, dialect: str = "excel-pl",
+                 byte_limit: int = EXPORT_BYTES, timeout_s: float = EXPORT_SECONDS) -> int:
+    """Write the whole result of one read-only SELECT to ``out`` as CSV; the rows written.
+
+    The same checks and sandbox as :func:`run_query`; the result is streamed in batches of
+    ``EXPORT_ROWS`` rows, each written as it arrives, so memory holds one batch. Past
+    ``byte_limit`` bytes of file or ``timeout_s`` seconds the file is removed and
+    QueryRefused raised."""
+    cursor, statement = _checked_cursor(warehouse_or_path, sql)
+    out = Path(out)
+    rows = size = 0
+    try:
+        started = time.perf_counter()
+        with _guarded(cursor, timeout_s, started), rolled_back(cursor), \
+                open(out, "wb") as fh:
+            reader = cursor.sql(statement).to_arrow_reader(EXPORT_ROWS)
+            try:
+                header = frame_to_csv_bytes(pl.from_arrow(reader.schema.empty_table()),
+                                            dialect)
+                fh.write(header)
+                size = len(header)
+                for batch in reader:
+                    chunk = frame_to_csv_bytes(pl.from_arrow(pa.Table.from_batches([batch])),
+                                               dialect)
+                    assert chunk.startswith(header)
+                    body = chunk[len(header):]
+                    size += len(body)
+                    if size > byte_limit:
+                        raise _refuse(
+                            f"Pełny wynik przekracza limit {_mb(byte_limit)} (zatrzymano po "
+                            f"{rows} wierszach).",
+                            f"The full result exceeds the {_mb(byte_limit)} limit (stopped "
+                            f"after {rows} rows).",
+                            "sql_export_too_big", megabytes=byte_limit / 1_000_000, rows=rows)
+                    if time.perf_counter() - started > timeout_s:
+                        raise _time_limit(timeout_s)
+                    fh.write(body)
+                    rows += batch.num_rows
+            finally:
+                reader.close()
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    finally:
+        cursor.close()
+    return rows
 
 
 def run_readonly_query(

@@ -44,6 +44,20 @@ def workload(con: duckdb.DuckDBPyConnection, unit_codes: tuple[str, ...], first:
     """, [list(unit_codes), first, last])
 
 
+def busiest_units(con: duckdb.DuckDBPyConnection, first: date, last: date, n: int = 3
+                  ) -> list[str]:
+    """The ``n`` units with the most work items (every measure summed) in the period, most
+    first, by code among equals; only units that had some."""
+    total = " + ".join(f"coalesce(sum({m}), 0)" for m in WORKLOAD_MEASURES)
+    rows = con.execute(f"""
+        select unit_code from marts.unit_workload
+        where month_start between ? and ?
+        group by unit_code having {total} > 0
+        order by {total} desc, unit_code limit ?
+    """, [first, last, n]).fetchall()
+    return [r[0] for r in rows]
+
+
 def workload_totals(con: duckdb.DuckDBPyConnection, unit_codes: tuple[str, ...], first: date,
                     last: date) -> pl.DataFrame:
     """The same, summed over the period: one row per unit, for side-by-side comparison."""

@@ -1,25 +1,46 @@
-"""Kreator raportów (DK-05) / Report builder: measures × breakdowns × filters, saved by name."""
+"""Kreator raportów (DK-05) / Report builder: measures × breakdowns × filters, saved by name.
+
+Choices (issue 15):
+
+- **Filters**: any number of rows (column, operator, values), compiled by
+  :mod:`dashboards.reports` to parameterised SQL. The values of ``in`` / ``not in`` are
+  *pills* (``st.pills``): a value is in the filter only when it was clicked. Streamlit 1.67's
+  ``st.multiselect`` adds the first visible row on Enter — seen in chromium: typing
+  ``10.2026`` and Enter with ``filter_mode=None`` added ``01.2026``; with the default fuzzy
+  filter, Enter adds the best subsequence match or bulk-selects "all matches" — so it is
+  not used for filter values. A search box (our own ``contains``, on the value and its
+  word) narrows the pills shown (at most ``PILLS_SHOWN``; picked ones always stay); Enter
+  there only narrows. Months are "10.2026", enumerations words, empty values "brak".
+- **Dates**: ``between`` by whole months (two select boxes, "from" and "to"), or a
+  relative period taken at the build's as_of (never the clock), optionally a year back.
+- **Breakdowns**: a date breakdown may be grouped by week / month / quarter / year;
+  top N keeps the largest values of one breakdown and sums the rest as "other".
+- **Charts**: every measure is drawn; measures in two units get a second y axis, more
+  than two units a chart per unit (the unit is read from the column name: ``_pct``,
+  ``_seconds``, ``_minutes``, ``days``, ``_pln``; counts and the rest are numbers).
+"""
 
 from __future__ import annotations
 
 import json
+import tempfile
+import uuid
+from datetime import date
+from pathlib import Path
 
-import plotly.express as px
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
+from babel.dates import format_date
+from plotly.subplots import make_subplots
 
 from dashboards import reports
-from dashboards.components import About, chart, month_axis, style_figure, table
-from dashboards.formats import fmt_number
-from dashboards.i18n import N_, column_label, t
-from dashboards.marts import mart_label
+from dashboards.components import About, chart, md_text, rows_caption, style_figure, table
+from dashboards.formats import fmt_date, fmt_month, fmt_number, fmt_period
+from dashboards.i18n import N_, column_label, locale, t, value_label
+from dashboards.marts import manifest_path, mart_label, marts_docs
 from dashboards.state import build_file, lang, lkey, q, warehouse_path
-
-try:  # written by another module owner; the page works without it
-    from warehouse.safe_sql import QueryRefused, run_readonly_query
-except ImportError:  # pragma: no cover - depends on the checkout
-    run_readonly_query = None
-    QueryRefused = ValueError
+from warehouse.safe_sql import EXPORT_BYTES, EXPORT_SECONDS, QueryRefused, export_query, run_query
 
 L = lang()
 st.title(t("page_builder", L))
@@ -28,9 +49,21 @@ marts = sorted(schema)
 directory = reports.reports_dir(warehouse_path())
 AGG_KEYS = list(reports.AGGREGATIONS)
 ROWS = "*"
+PILLS_SHOWN = 40
 AGG_LABELS = {"sum": N_("agg_sum"), "avg": N_("agg_avg"), "min": N_("agg_min"),
               "max": N_("agg_max"), "count": N_("agg_count"), "median": N_("agg_median")}
 CHART_LABELS = {"bar": N_("chart_bar"), "line": N_("chart_line"), "none": N_("chart_none")}
+OP_LABELS = {"in": N_("op_in"), "not_in": N_("op_not_in"), "between": N_("op_between"),
+             "period": N_("op_period"), "is_empty": N_("op_is_empty"),
+             "is_not_empty": N_("op_is_not_empty")}
+PERIOD_LABELS = {"last_month": N_("period_last_month"),
+                 "last_quarter": N_("period_last_quarter"),
+                 "last_12_months": N_("period_last_12_months"),
+                 "year_to_date": N_("period_year_to_date")}
+GRAIN_LABELS = {None: N_("grain_none"), "week": N_("grain_week"), "month": N_("grain_month"),
+                "quarter": N_("grain_quarter"), "year": N_("grain_year")}
+UNIT_AXES = {"%": N_("unit_pct"), "s": N_("unit_seconds"), "min": N_("unit_minutes"),
+             "days": N_("unit_days"), "PLN": N_("unit_pln"), "n": N_("unit_number")}
 # the SQL box's refusals (warehouse.safe_sql.QueryRefused.key) as catalogue messages
 SQL_MESSAGES = {
     "sql_empty": N_("sql_empty"), "sql_syntax": N_("sql_syntax"),
@@ -39,9 +72,13 @@ SQL_MESSAGES = {
     "sql_show": N_("sql_show"), "sql_table_unavailable": N_("sql_table_unavailable"),
     "sql_time_limit": N_("sql_time_limit"), "sql_result_too_big": N_("sql_result_too_big"),
     "sql_permission": N_("sql_permission"), "sql_error": N_("sql_error"),
+    "sql_export_too_big": N_("sql_export_too_big"),
 }
 K = {name: lkey(name) for name in ("b_open", "b_mart", "b_measures", "b_breakdowns",
-                                   "b_filter_col", "b_chart")}
+                                   "b_chart", "b_top_col")}
+state = st.session_state
+EMPTY = t("value_empty", L)
+OTHER = t("value_other", L)
 
 
 def measure_name(col: str) -> str:
@@ -52,56 +89,219 @@ def measure_title(col: str, agg: str) -> str:
     return t("row_count", L) if col == ROWS else f"{t(AGG_LABELS[agg], L)}: {column_label(col, L)}"
 
 
+def measure_unit(col: str, agg: str) -> str:
+    """The unit a measure is in, from its column's name (see the module docstring)."""
+    if col == ROWS or agg == "count":
+        return "n"
+    words = col.split("_")
+    for word, unit in (("pct", "%"), ("seconds", "s"), ("minutes", "min"), ("days", "days"),
+                       ("pln", "PLN")):
+        if word in words:
+            return unit
+    return "n"
+
+
+def value_text(column: str, value: object) -> str:
+    """A value as the reader sees it: a month "10.2026", a word for a code, "brak"."""
+    if value is None or value == "":
+        return EMPTY
+    dtype = columns.get(column, "")
+    if reports.is_date(dtype) and isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, date):
+        return fmt_month(value, L) if column == "month_start" or column.endswith("_month") \
+            else fmt_date(value, L)
+    if dtype.upper() == "BOOLEAN" or isinstance(value, bool):
+        return t("yes", L) if str(value).lower() == "true" else t("no", L)
+    return str(value_label(column, value, L))
+
+
+def grain_text(grain: str, value: date | None) -> str:
+    if value is None:
+        return EMPTY
+    if grain == "week":
+        year, week, _ = value.isocalendar()
+        return t("week_label", L, week=week, year=year)
+    if grain == "quarter":
+        return format_date(value, locale(L).datetime_skeletons["yQQQ"].pattern, locale=locale(L))
+    if grain == "year":
+        return str(value.year)
+    return fmt_month(value, L)
+
+
+# ---------------------------------------------------------------- filter rows
+def filter_ids() -> list[int]:
+    return state.setdefault("b_filter_ids", [])
+
+
+def add_filter() -> int:
+    ids = filter_ids()
+    new = max(ids, default=-1) + 1
+    ids.append(new)
+    return new
+
+
+def remove_filter(fid: int) -> None:
+    state["b_filter_ids"] = [i for i in filter_ids() if i != fid]
+
+
+def ops_for(dtype: str) -> list[str]:
+    if reports.is_date(dtype):
+        return ["between", "period", "is_empty", "is_not_empty"]
+    if reports.is_numeric(dtype):
+        return ["in", "not_in", "between", "is_empty", "is_not_empty"]
+    return ["in", "not_in", "is_empty", "is_not_empty"]
+
+
+def set_filter_state(fid: int, f: reports.Filter) -> None:
+    """The widgets of filter row ``fid`` showing ``f`` (a saved report being opened)."""
+    state[lkey(f"b_f{fid}_col")] = f.column
+    state[lkey(f"b_f{fid}_op")] = f.op
+    if f.op in ("in", "not_in"):
+        state[f"b_f{fid}_vals"] = list(f.values)
+    elif f.op == "between":
+        low, high = (f.values + ["", ""])[:2]
+        if reports.is_date(schema[state[K["b_mart"]]].get(f.column, "")):
+            state[lkey(f"b_f{fid}_from")] = low[:7] + "-01" if low else None
+            state[lkey(f"b_f{fid}_to")] = high[:7] + "-01" if high else None
+        else:
+            state[f"b_f{fid}_lownum"] = float(low) if low else None
+            state[f"b_f{fid}_highnum"] = float(high) if high else None
+    elif f.op == "period":
+        state[lkey(f"b_f{fid}_period")] = f.values[0] if f.values else "last_month"
+        state[f"b_f{fid}_year_ago"] = reports.YEAR_AGO in f.values[1:]
+
+
 def open_saved() -> None:
     """Fill the widgets from the chosen saved definition."""
-    name = st.session_state.get(K["b_open"])
+    name = state.get(K["b_open"])
     if not name:
         return
     try:
         defn = reports.load_report(directory, name)
     except reports.ReportError as exc:
-        st.session_state["b_error"] = t(exc.key, L, **exc.params)
+        state["b_error"] = t(exc.key, L, **exc.params)
         return
     if defn.mart not in schema:
-        st.session_state["b_error"] = t("report_unknown_mart", L, mart=defn.mart)
+        state["b_error"] = t("report_unknown_mart", L, mart=defn.mart)
         return
-    st.session_state[K["b_mart"]] = defn.mart
-    st.session_state[K["b_measures"]] = [c for c, _ in defn.measures]
+    state[K["b_mart"]] = defn.mart
+    state[K["b_measures"]] = [c for c, _ in defn.measures]
     for col, agg in defn.measures:
-        st.session_state[lkey(f"b_agg_{col}")] = agg
-    st.session_state[K["b_breakdowns"]] = defn.breakdowns
-    fcol, fvals = next(iter(defn.filters.items()), (None, []))
-    st.session_state[K["b_filter_col"]] = fcol
-    st.session_state["b_filter_vals"] = fvals
-    st.session_state[K["b_chart"]] = defn.chart
-    st.session_state["b_name"] = defn.name
+        state[lkey(f"b_agg_{col}")] = agg
+    state[K["b_breakdowns"]] = defn.breakdowns
+    for col in defn.breakdowns:
+        state[lkey(f"b_grain_{col}")] = defn.grains.get(col)
+    state["b_top_n"] = defn.top_n or 0
+    state[K["b_top_col"]] = defn.top_column
+    state["b_filter_ids"] = []
+    for f in defn.filters:
+        set_filter_state(add_filter(), f)
+    state[K["b_chart"]] = defn.chart
+    state["b_name"] = defn.name
+
+
+def month_options(column: str) -> list[str]:
+    return [m.isoformat() for m in q(reports.distinct_months, mart, column)]
+
+
+def filter_row(fid: int) -> reports.Filter | None:
+    """One filter row's widgets; the filter they make (None while incomplete)."""
+    c_col, c_op, c_del = st.columns([4, 3, 1], vertical_alignment="bottom")
+    col_key = lkey(f"b_f{fid}_col")
+    if state.get(col_key) not in columns:
+        state[col_key] = None
+    column = c_col.selectbox(t("filter_column", L), [None, *columns], key=col_key,
+                             format_func=lambda c: t("none", L) if c is None
+                             else column_label(c, L))
+    c_del.button(t("filter_remove", L), key=f"b_f{fid}_del", on_click=remove_filter,
+                 args=(fid,), icon=":material/close:")
+    if column is None:
+        return None
+    ops = ops_for(columns[column])
+    op_key = lkey(f"b_f{fid}_op")
+    if state.get(op_key) not in ops:
+        state[op_key] = ops[0]
+    op = c_op.selectbox(t("filter_operator", L), ops, key=op_key,
+                        format_func=lambda o: t(OP_LABELS[o], L))
+    if op in ("is_empty", "is_not_empty"):
+        return reports.Filter(column, op)
+    if op in ("in", "not_in"):
+        search = st.text_input(t("filter_search", L), key=f"b_f{fid}_search")
+        values = q(reports.distinct_values, mart, column)
+        picked = [v for v in state.get(f"b_f{fid}_vals", []) if v in values]
+        needle = search.strip().casefold()
+        matches = [v for v in values if v not in picked and
+                   (needle in v.casefold() or needle in value_text(column, v).casefold())]
+        state[f"b_f{fid}_vals"] = picked
+        chosen = st.pills(t("filter_values", L), picked + matches[:PILLS_SHOWN],
+                          selection_mode="multi", key=f"b_f{fid}_vals",
+                          format_func=lambda v: value_text(column, v))
+        if len(matches) > PILLS_SHOWN:
+            st.caption(t("filter_more_values", L, n=fmt_number(len(matches) - PILLS_SHOWN, L)))
+        return reports.Filter(column, op, list(chosen or []))
+    if op == "period":
+        c_period, c_ago = st.columns([3, 2], vertical_alignment="bottom")
+        period = c_period.selectbox(t("filter_period", L), list(reports.PERIODS),
+                                    key=lkey(f"b_f{fid}_period"),
+                                    format_func=lambda p: t(PERIOD_LABELS[p], L))
+        year_ago = c_ago.checkbox(t("filter_year_ago", L), key=f"b_f{fid}_year_ago")
+        as_of = q(reports.as_of_date)
+        if as_of is not None:
+            first, last = reports.period_range(period, as_of, year_ago)
+            st.caption(t("filter_period_is", L, first=fmt_date(first, L),
+                         last=fmt_date(last, L), as_of=fmt_date(as_of, L)))
+        return reports.Filter(column, op, [period, *([reports.YEAR_AGO] if year_ago else [])])
+    # between
+    if reports.is_date(columns[column]):
+        months = month_options(column)
+        c_from, c_to = st.columns(2)
+        from_key, to_key = lkey(f"b_f{fid}_from"), lkey(f"b_f{fid}_to")
+        for key in (from_key, to_key):
+            if state.get(key) not in (None, *months):
+                state[key] = None
+        shown = [None, *months]
+        first = c_from.selectbox(t("filter_from", L), shown, key=from_key,
+                                 format_func=lambda m: t("filter_open_end", L) if m is None
+                                 else fmt_month(date.fromisoformat(m), L))
+        last = c_to.selectbox(t("filter_to", L), shown, key=to_key,
+                              format_func=lambda m: t("filter_open_end", L) if m is None
+                              else fmt_month(date.fromisoformat(m), L))
+        high = "" if last is None else reports.month_end(date.fromisoformat(last)).isoformat()
+        return reports.Filter(column, op, [first or "", high])
+    c_from, c_to = st.columns(2)
+    low = c_from.number_input(t("filter_from", L), value=None, key=f"b_f{fid}_lownum")
+    high = c_to.number_input(t("filter_to", L), value=None, key=f"b_f{fid}_highnum")
+    return reports.Filter(column, op, ["" if low is None else repr(float(low)),
+                                       "" if high is None else repr(float(high))])
 
 
 saved = reports.list_reports(directory)
 st.selectbox(t("builder_open", L), [None, *saved], key=K["b_open"], on_change=open_saved,
              format_func=lambda v: t("builder_none", L) if v is None else v)
-if error := st.session_state.pop("b_error", None):
+if error := state.pop("b_error", None):
     st.error(error)
 
-if st.session_state.get(K["b_mart"]) not in marts:
-    st.session_state[K["b_mart"]] = "kck_call_topics" if "kck_call_topics" in marts else marts[0]
+if state.get(K["b_mart"]) not in marts:
+    state[K["b_mart"]] = "kck_call_topics" if "kck_call_topics" in marts else marts[0]
 mart = st.selectbox(t("builder_mart", L), marts, key=K["b_mart"],
                     format_func=lambda m: mart_label(m, L))
 columns = schema[mart]
 measure_options = [ROWS, *reports.measure_columns(columns)]
 breakdown_options = reports.breakdown_columns(columns)
 # keep the widgets' state valid for the chosen mart (a saved report or another mart)
-state = st.session_state
 state.setdefault(K["b_measures"], [c for c in ("answered",) if c in measure_options] or [ROWS])
 state.setdefault(K["b_breakdowns"], [c for c in ("month_start",) if c in breakdown_options])
 state[K["b_measures"]] = [c for c in state[K["b_measures"]] if c in measure_options]
 state[K["b_breakdowns"]] = [c for c in state[K["b_breakdowns"]] if c in breakdown_options]
-if state.get(K["b_filter_col"]) not in (None, *columns):
-    state[K["b_filter_col"]] = None
 left, right = st.columns(2)
 with left:
     measure_cols = st.multiselect(t("builder_measures", L), measure_options,
-                                  key=K["b_measures"], format_func=measure_name)
+                                  key=K["b_measures"], format_func=measure_name,
+                                  select_all=False)
     measures: list[tuple[str, str]] = []
     for col in measure_cols:
         allowed = ["count"] if col == ROWS else AGG_KEYS
@@ -110,45 +310,122 @@ with left:
         measures.append((col, agg))
 with right:
     breakdowns = st.multiselect(t("builder_breakdowns", L), breakdown_options,
-                                key=K["b_breakdowns"], format_func=lambda c: column_label(c, L))
-    filter_col = st.selectbox(t("filter_column", L), [None, *columns], key=K["b_filter_col"],
-                              format_func=lambda c: t("none", L) if c is None
-                              else column_label(c, L))
-    filter_vals: list[str] = []
-    if filter_col:
-        values = q(reports.distinct_values, mart, filter_col)
-        state["b_filter_vals"] = [v for v in state.get("b_filter_vals", []) if v in values]
-        filter_vals = st.multiselect(t("filter_values", L), values, key="b_filter_vals")
+                                key=K["b_breakdowns"], format_func=lambda c: column_label(c, L),
+                                select_all=False)
+    grains: dict[str, str] = {}
+    for col in breakdowns:
+        if reports.is_date(columns[col]):
+            grain = st.selectbox(f"{t('builder_grain', L)}: {column_label(col, L)}",
+                                 list(GRAIN_LABELS), key=lkey(f"b_grain_{col}"),
+                                 format_func=lambda g: t(GRAIN_LABELS[g], L))
+            if grain:
+                grains[col] = grain
+    rankable = [b for b in breakdowns if not reports.is_date(columns[b])]
+    top_n = 0
+    top_col = None
+    if rankable:
+        c_n, c_col = st.columns(2)
+        top_n = int(c_n.number_input(t("builder_top_n", L), min_value=0, step=1,
+                                     key="b_top_n", help=t("builder_top_n_help", L)) or 0)
+        if len(rankable) > 1 and top_n:
+            if state.get(K["b_top_col"]) not in rankable:
+                state[K["b_top_col"]] = rankable[0]
+            top_col = c_col.selectbox(t("builder_top_column", L), rankable, key=K["b_top_col"],
+                                      format_func=lambda c: column_label(c, L))
     chart_type = st.radio(t("builder_chart", L), list(reports.CHART_TYPES), horizontal=True,
                           key=K["b_chart"], format_func=lambda c: t(CHART_LABELS[c], L))
+
+st.markdown(f"**{t('builder_filters', L)}**")
+filters: list[reports.Filter] = []
+for fid in list(filter_ids()):
+    with st.container(border=True):
+        made = filter_row(fid)
+        if made is not None:
+            filters.append(made)
+st.button(t("filter_add", L), key="b_filter_add", on_click=add_filter,
+          icon=":material/add:")
+
+
+def labelled(result: pl.DataFrame) -> pl.DataFrame:
+    """The result with every breakdown as the reader's text (grains, words, "brak")."""
+    exprs = []
+    for b in breakdowns:
+        if b in grains:
+            fmt = (lambda g: lambda v: grain_text(g, v))(grains[b])
+        else:
+            fmt = (lambda c: lambda v: OTHER if v == OTHER else value_text(c, v))(b)
+        exprs.append(pl.col(b).map_elements(fmt, return_dtype=pl.String, skip_nulls=False)
+                     .alias(b))
+    return result.with_columns(exprs) if exprs else result
+
+
+def draw(shown: pl.DataFrame, labels: dict[str, str], title: str) -> None:
+    """Every measure on the chart: one axis per unit (two at most in one chart)."""
+    x = breakdowns[0]
+    color = breakdowns[1] if len(breakdowns) > 1 else None
+    units: dict[str, list[str]] = {}
+    for c, a in measures:
+        units.setdefault(measure_unit(c, a), []).append(reports.measure_alias(c, a))
+    groups = list(units.items())
+    figures = [groups] if len(groups) <= 2 else [[g] for g in groups]
+    order = list(dict.fromkeys(shown[x].to_list()))
+    for n, part in enumerate(figures):
+        fig = make_subplots(specs=[[{"secondary_y": len(part) == 2}]])
+        trace_no = 0
+        for axis, (unit, aliases) in enumerate(part):
+            for alias in aliases:
+                series = [(None, shown)] if color is None else \
+                    [(k, shown.filter(pl.col(color) == k))
+                     for k in dict.fromkeys(shown[color].to_list())]
+                for key, rows in series:
+                    name = labels[alias] if key is None else f"{labels[alias]} — {key}"
+                    if chart_type == "bar":
+                        trace = go.Bar(x=rows[x].to_list(), y=rows[alias].to_list(), name=name,
+                                       offsetgroup=str(trace_no) if len(part) == 2 else None)
+                    else:
+                        trace = go.Scatter(x=rows[x].to_list(), y=rows[alias].to_list(),
+                                           name=name, mode="lines+markers")
+                    fig.add_trace(trace, secondary_y=axis == 1 if len(part) == 2 else None)
+                    trace_no += 1
+            axis_title = f"{t(UNIT_AXES[unit], L)}"
+            fig.update_yaxes(title_text=axis_title, secondary_y=axis == 1 if len(part) == 2
+                             else None)
+        fig.update_layout(barmode="group", showlegend=True)
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+        chart(style_figure(fig, title, L), f"b_chart_fig_{n}", L,
+              About(counts=N_("about_builder"), mart=mart))
+
 
 if not measures:
     st.info(t("builder_pick_measure", L))
 else:
     defn = reports.ReportDefinition(
-        name=st.session_state.get("b_name") or "raport", mart=mart, measures=measures,
-        breakdowns=breakdowns, filters={filter_col: filter_vals} if filter_col and filter_vals
-        else {}, chart=chart_type)
-    result = q(reports.run_report_json, json.dumps(defn.to_json(), sort_keys=True))
+        name=state.get("b_name") or "raport", mart=mart, measures=measures,
+        breakdowns=breakdowns, filters=filters, chart=chart_type, grains=grains,
+        top_n=top_n or None, top_column=top_col)
+    try:
+        result = q(reports.run_report_json, json.dumps(defn.to_json(), sort_keys=True), OTHER)
+    except reports.ReportError as exc:
+        st.error(t(exc.key, L, **exc.params))
+        st.stop()
+    if reports.report_truncated(result):
+        st.warning(t("builder_truncated", L, n=fmt_number(reports.ROW_LIMIT, L)))
+        result = result.head(reports.ROW_LIMIT)
     labels = {reports.measure_alias(c, a): measure_title(c, a) for c, a in measures}
-    shown = result.rename(labels)
+    shown = labelled(result)
     measure_labels = list(labels.values())
+    period = next((f for f in filters if f.op == "period"), None)
     title = t("builder_title", L, measures=", ".join(measure_labels),
               breakdowns=", ".join(column_label(b, L) for b in breakdowns)
               or t("builder_no_breakdown", L), mart=mart_label(mart, L))
+    if period is not None and (as_of := q(reports.as_of_date)) is not None:
+        first, last = reports.period_range(period.values[0], as_of,
+                                           reports.YEAR_AGO in period.values[1:])
+        title += f" ({fmt_period(first, last, L)})"
     if chart_type != "none" and breakdowns and not result.is_empty():
-        x = breakdowns[0]
-        color = breakdowns[1] if len(breakdowns) > 1 else None
-        plot = shown.with_columns(pl.col(color).cast(pl.String)) if color else shown
-        draw = px.bar if chart_type == "bar" else px.line
-        fig = draw(plot, x=x, y=measure_labels[0], color=color,
-                   labels={x: column_label(x, L), **({color: column_label(color, L)}
-                                                     if color else {})})
-        if result.schema[x] == pl.Date:
-            month_axis(fig, L)
-        chart(style_figure(fig, title, L), "b_chart_fig", L,
-              About(counts=N_("about_builder"), mart=mart))
-    table(shown, f"raport_{mart}", "b_table", L, caption=title)
+        draw(shown, labels, title)
+    table(result, f"raport_{mart}", "b_table", L, caption=title,
+          shown_as=shown.rename(labels))
 
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     name = c1.text_input(t("builder_name", L), key="b_name")
@@ -163,17 +440,88 @@ else:
 
 st.divider()
 st.subheader(t("builder_sql", L))
+
+
+def refusal(exc: Exception) -> None:
+    """A refusal in the page's language; DuckDB's own message apart, labelled as such."""
+    key = SQL_MESSAGES.get(getattr(exc, "key", None) or "")
+    params = dict(getattr(exc, "params", {}))
+    database_text = params.pop("error", None)
+    params = {k: fmt_number(v, L) if isinstance(v, (int, float)) else v
+              for k, v in params.items()}
+    st.error(t(key, L, **params) if key else t("sql_error", L))
+    if database_text:
+        st.caption(t("sql_database_message", L))
+        st.code(database_text, language=None, wrap_lines=True)
+
+
+def mart_browser() -> None:
+    """The marts and their columns: type, the reader's name and dbt's description."""
+    docs = marts_docs(str(manifest_path(warehouse_path())))
+    with st.expander(t("sql_browser", L)):
+        st.caption(t("sql_browser_note", L))
+        chosen = st.selectbox(t("builder_mart", L), marts, key=lkey("b_sql_browse"),
+                              format_func=lambda m: f"{mart_label(m, L)} (marts.{m})")
+        description, column_docs = docs.get(chosen, ("", {}))
+        if description:
+            st.markdown(md_text(description))
+        st.dataframe(pl.DataFrame({
+            t("sql_col_name", L): list(schema[chosen]),
+            t("sql_col_type", L): list(schema[chosen].values()),
+            t("sql_col_label", L): [column_label(c, L) for c in schema[chosen]],
+            t("sql_col_description", L): [column_docs.get(c, "") for c in schema[chosen]],
+        }), hide_index=True, width="stretch")
+
+
+def full_export(sql_text: str) -> None:
+    """The whole result written to a file on the server (within the limits), then offered."""
+    out = Path(tempfile.gettempdir()) / f"cityops-sql-{uuid.uuid4().hex}.csv"
+    try:
+        n = export_query(build_file(), sql_text, out)
+    except QueryRefused as exc:
+        state["b_sql_export"] = None
+        refusal(exc)
+        return
+    try:
+        state["b_sql_export"] = (out.read_bytes(), n)
+    finally:
+        out.unlink(missing_ok=True)
+
+
+mart_browser()
 sql = st.text_area("SQL", value="select * from marts.director_kpis limit 20", key="b_sql",
                    label_visibility="collapsed")
-if run_readonly_query is None:
-    st.warning(t("builder_sql_missing", L))
-elif st.button(t("builder_sql_run", L), key="b_sql_run"):
-    try:
-        result = run_readonly_query(build_file(), sql)
+if st.button(t("builder_sql_run", L), key="b_sql_run"):
+    state["b_sql_export"] = None
+    try:  # kept for the session's reruns (the result is at most the limits)
+        state["b_sql_answer"] = (sql, run_query(build_file(), sql))
     except QueryRefused as exc:
-        key = SQL_MESSAGES.get(getattr(exc, "key", None) or "")
-        params = {k: fmt_number(v, L) if isinstance(v, (int, float)) else v
-                  for k, v in getattr(exc, "params", {}).items()}
-        st.error(t(key, L, **params) if key else str(exc))
+        state["b_sql_answer"] = (sql, exc)
+ran, answer = state.get("b_sql_answer") or (None, None)
+if ran is not None:
+    if isinstance(answer, QueryRefused):
+        refusal(answer)
     else:
-        table(result, "zapytanie_sql", "b_sql_table", L)
+        if answer.truncated:
+            total = (fmt_number(answer.total_rows, L) if answer.total_rows is not None
+                     else t("sql_more_rows", L, n=fmt_number(answer.frame.height, L)))
+            st.warning(t("sql_cut", L, shown=fmt_number(answer.frame.height, L),
+                         total=total))
+            table(answer.frame, "zapytanie_sql", "b_sql_table", L, download=False)
+            limits = t("sql_export_limits", L, megabytes=fmt_number(EXPORT_BYTES / 1e6, L),
+                       seconds=fmt_number(EXPORT_SECONDS, L))
+            if st.button(t("sql_export_full", L), key="b_sql_export_btn", help=limits,
+                         icon=":material/download:"):
+                with st.spinner(t("sql_exporting", L)):
+                    full_export(ran)
+            st.caption(limits)
+            prepared = state.get("b_sql_export")
+            if prepared:
+                data, n = prepared
+                st.download_button(
+                    t("sql_export_download", L, rows=rows_caption(n, L),
+                      megabytes=fmt_number(round(len(data) / 1e6, 1), L)),
+                    data=data, file_name="zapytanie_sql_calosc.csv", mime="text/csv",
+                    key="b_sql_export_file", on_click="ignore")
+        else:
+            table(answer.frame, "zapytanie_sql", "b_sql_table", L)

@@ -474,6 +474,12 @@ def test_each_page_opens_on_its_own_sources_last_months(tmp_path, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     dk03 = at.select_slider(key="dk03_period__pl").value
     assert f"{dk03[1]:%Y-%m}" == newest_report
+    # the overview's drill-down names the incidents no group held (they drew no bar)
+    at.switch_page("views/director.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    drill = next(d.value for d in at.dataframe if "Kod jednostki" in d.value.columns)
+    assert dict(zip(drill["Kod jednostki"], drill["Jednostka"], strict=True))["(none)"] == \
+        "bez jednostki"
 
 
 def test_events_waiting_for_their_ticket_keep_their_unmapped_group_when_released(tmp_path):

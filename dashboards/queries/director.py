@@ -84,11 +84,15 @@ def kpi_trend(con: duckdb.DuckDBPyConnection, kpi_code: str, first: date, last: 
 
 
 def kpi_by_unit(con: duckdb.DuckDBPyConnection, kpi_code: str, month: date) -> pl.DataFrame:
+    """Each unit's value of the KPI in the month, with the unit's names in both languages
+    ('(none)': the rows that no unit holds, named by the page)."""
     return read(con, """
-        select unit_code, unit_name_pl, value, numerator, denominator
-        from marts.director_kpis_by_unit
-        where kpi_code = ? and month_start = ?
-        order by value desc nulls last, unit_code
+        select k.unit_code, k.unit_name_pl, o.name_en as unit_name_en, k.value, k.numerator,
+               k.denominator
+        from marts.director_kpis_by_unit as k
+        left join marts.organisation_units as o using (unit_code)
+        where k.kpi_code = ? and k.month_start = ?
+        order by k.value desc nulls last, k.unit_code
     """, [kpi_code, month])
 
 

@@ -209,6 +209,39 @@ def test_rollback_refuses_to_drop_loads_and_names_them(tmp_path):
     assert sorted(f for _, _, f, _ in done.missing_loads) == ["calls.csv", "ticket_events.csv"]
 
 
+def test_a_new_build_sorts_after_every_kept_one_whatever_the_clock(tmp_path, monkeypatch):
+    """Builds are ordered by name. A stamp read from the clock twice (seconds, then
+    nanoseconds) sorted a build made at x.999 s before the one made at x+1.001 s, and the
+    rollback then found no older build; a clock set back must not do that either."""
+    wh = tmp_path / "warehouse.duckdb"
+    first = _load(wh, "tickets", 10)
+    import time as real
+
+    class SetBack:  # the clock now reads one hour earlier than when the first build was stamped
+        ns = real.time_ns() - 3_600 * 1_000_000_000
+
+        def time_ns(self):
+            return self.ns
+
+        def time(self):
+            return self.ns / 1e9
+
+        def localtime(self, secs=None):
+            return real.localtime(self.time() if secs is None else secs)
+
+        def strftime(self, fmt, t=None):
+            return real.strftime(fmt, self.localtime() if t is None else t)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(store, "time", SetBack())
+    second = _load(wh, "calls", 5)
+    assert second.name > first.name
+    assert [b.path for b in kept_builds(wh)][:2] == [second, first]
+    assert rollback(wh, discard_loads=True).target == first
+
+
 def test_rollback_by_default_takes_the_newest_good_older_build(tmp_path):
     wh = tmp_path / "warehouse.duckdb"
     _load(wh, "tickets", 10)

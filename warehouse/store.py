@@ -212,11 +212,30 @@ def writable_copy(warehouse: Path, timings: dict[str, float] | None = None) -> I
             yield path
 
 
+def _build_stamp(bdir: Path) -> str:
+    """A name stamp that sorts after every kept build's (builds are ordered by name).
+
+    One clock reading gives both the seconds and the nanoseconds (two readings could straddle
+    a second and sort a new build before an older one); a clock set back still gets a stamp
+    after the newest kept build.
+    """
+    def stamp_of(ns: int) -> str:
+        return time.strftime("%Y%m%dT%H%M%S", time.localtime(ns // 1_000_000_000)) \
+            + f"{ns % 1_000_000_000:09d}"
+
+    ns = time.time_ns()
+    newest = max((p.name.split("-", 1)[0] for p in bdir.glob("*.duckdb")), default="")
+    if stamp_of(ns) <= newest and len(newest) == 24:
+        last = datetime.strptime(newest[:15], "%Y%m%dT%H%M%S").timestamp()
+        ns = int(last) * 1_000_000_000 + int(newest[15:]) + 1
+    return stamp_of(ns)
+
+
 @contextlib.contextmanager
 def _writable_copy_locked(warehouse: Path, bdir: Path,
                           timings: dict[str, float] | None) -> Iterator[Path]:
     timings = {} if timings is None else timings
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"{time.time_ns() % 1_000_000_000:09d}"
+    stamp = _build_stamp(bdir)
     partial = bdir / f"{stamp}-{os.getpid()}.partial.duckdb"
     final = bdir / f"{stamp}-{os.getpid()}.duckdb"
     src = current_file(warehouse)

@@ -18,6 +18,7 @@ from helpers import query as rows
 from streamlit.testing.v1 import AppTest
 
 from dashboards import reports
+from dashboards.components import md_text
 from dashboards.i18n import column_label, t
 from dashboards.navigation import PAGES
 
@@ -197,7 +198,7 @@ def test_another_users_report_opens_read_only(wh, monkeypatch):
     kept = (directory() / reports.REPORTS_FILE).read_bytes()
     at = open_app("builder", {"report": "Tematy KCK"}, JAN)
     assert t("saved_shared_owner", "pl") not in texts(at.caption)
-    assert texts(at.info) == [t("saved_read_only", "pl", owner=ANNA["email"])]
+    assert texts(at.info) == [t("saved_read_only", "pl", owner=md_text(ANNA["email"]))]
     assert at.button(key="b_rename_btn").disabled and at.button(key="b_delete").disabled
     assert at.text_input(key="b_rename").disabled and not at.button(key="b_duplicate").disabled
     at.button(key="b_save").click().run()  # the same name: not his to overwrite

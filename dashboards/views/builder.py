@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -171,7 +172,9 @@ def show_open(name: str | None, notice: str) -> None:
     state["b_notice"] = notice
 
 
-def life_cycle(action, *args: str) -> None:  # noqa: ANN001 (a callback of one of the below)
+def life_cycle(action: Callable[..., object], *args: object) -> None:
+    """Run a save, rename, duplicate or delete (a button's callback); a refusal is shown
+    in the page's language at the next run."""
     try:
         action(*args)
     except reports.ReportError as exc:
@@ -205,7 +208,7 @@ def delete(name: str) -> None:
 def owner_text(owner: str) -> str:
     if owner == reports.LOCAL_OWNER:
         return t("saved_owner_local", L)
-    return t("saved_owner_you", L) if owner == OWNER else owner
+    return t("saved_owner_you", L) if owner == OWNER else md_text(owner)  # plain, no mailto
 
 
 def when(stamp: str | None) -> str:
@@ -385,7 +388,10 @@ with right:
         if reports.is_date(columns[col]):
             grain = st.selectbox(f"{t('builder_grain', L)}: {column_label(col, L)}",
                                  list(GRAIN_LABELS), key=lkey(f"b_grain_{col}"),
-                                 format_func=lambda g: t(GRAIN_LABELS[g], L))
+                                 format_func=lambda g: t(GRAIN_LABELS[g], L),
+                                 # None set from a saved report shows the placeholder,
+                                 # Streamlit's own "Choose an option" unless it is ours
+                                 placeholder=t(GRAIN_LABELS[None], L))
             if grain:
                 grains[col] = grain
     rankable = [b for b in breakdowns if not reports.is_date(columns[b])]

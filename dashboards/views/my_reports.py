@@ -37,17 +37,18 @@ def unpin(name: str) -> None:
 
 for i, name in enumerate(names):
     with st.container(border=True):
-        st.subheader(name)
+        c_name, c_open, c_unpin = st.columns([6, 2, 1], vertical_alignment="center")
+        c_name.subheader(name)
+        c_unpin.button(t("saved_unpin", L), key=f"pin{i}_unpin", on_click=unpin, args=(name,),
+                       icon=":material/push_pin:")
         try:
             defn = reports.load_report(directory, name)
         except reports.ReportError as exc:
             st.warning(t(exc.key, L, **exc.params))
-        else:
-            if defn.mart not in schema:
-                st.error(t("report_unknown_mart", L, mart=defn.mart))
-            else:
-                report_view.show_report(defn, schema[defn.mart], L, f"pin{i}")
-                st.page_link(BUILDER.file, label=t("pins_open", L), icon=":material/open_in_new:",
-                             query_params={links.REPORT_PARAM: name, links.LANG_PARAM: L})
-        st.button(t("saved_unpin", L), key=f"pin{i}_unpin", on_click=unpin, args=(name,),
-                  icon=":material/push_pin:")
+            continue
+        if defn.mart not in schema:
+            st.error(t("report_unknown_mart", L, mart=defn.mart))
+            continue
+        c_open.page_link(BUILDER.file, label=t("pins_open", L), icon=":material/open_in_new:",
+                         query_params={links.REPORT_PARAM: name, links.LANG_PARAM: L})
+        report_view.show_report(defn, schema[defn.mart], L, f"pin{i}")

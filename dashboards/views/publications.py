@@ -12,6 +12,7 @@ from dashboards.components import (
     empty_state,
     month_axis,
     period_selector,
+    px_colours,
     style_figure,
     table,
 )
@@ -34,9 +35,11 @@ else:
                                   until=q(newest_month, publications.SOURCES))
     period = fmt_period(first, last, L)
     by_portal = q(publications.by_portal_month, first, last)
+    colours = px_colours("portal", "portal", {p: p for p in by_portal["portal"].unique()}, L,
+                         symbols=True)
     fig = px.line(by_portal, x="month_start", y="within_1wd_pct", color="portal", markers=True,
-                  labels={"within_1wd_pct": column_label("within_1wd_pct", L),
-                          "portal": column_label("portal", L)})
+                  labels={"within_1wd_pct": column_label("within_1wd_pct", L)}
+                  | colours.pop("labels"), **colours)
     fig.update_yaxes(ticksuffix=" %")
     chart(month_axis(style_figure(fig, t("pub_by_portal", L, period=period), L), L), "pub_portal",
           L, About(kpi="publications_within_1wd_pct"))

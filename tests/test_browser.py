@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -173,3 +174,31 @@ def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
     _screenshot(page, "08_director_overview_en")
     assert not errors, errors
     assert os.path.getsize(ARTIFACTS / "01_przeglad_dyrekcji.png") > 10_000
+
+
+def test_no_request_leaves_the_machine(app_url, browser):
+    """Every page, in both languages, opened in a fresh tab: each request the browser makes
+    (documents, scripts, fonts, icons, the favicon, websockets) goes to the app's own server.
+    Streamlit's usage statistics are off (warehouse/serve.py, .streamlit/config.toml) and the
+    favicon is a local file (a Material icon as page_icon was fetched from fonts.gstatic.com)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="pl-PL")
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    context.on("websocket", lambda ws: requests.append(ws.url))
+    try:
+        for url_path, title_key, _ in PAGES:
+            page = context.new_page()
+            page.goto(f"{app_url}/{url_path}")
+            _wait_rendered(page, t(title_key, "pl"))
+            page.get_by_text("English", exact=True).click()  # the same page in English
+            _wait_rendered(page, t(title_key, "en"))
+            page.wait_for_timeout(1500)  # late fetches: fonts, icons, telemetry
+            page.close()
+    finally:
+        context.close()
+    local = app_url.replace("http://", "")
+    assert len(requests) > 30, requests  # the recording works: the pages' own requests
+    away = sorted({u for u in requests if not re.match(rf"(https?|wss?)://{re.escape(local)}/",
+                                                       u) and not u.startswith(("data:",
+                                                                                "blob:"))})
+    assert away == [], away

@@ -149,8 +149,13 @@ def test_the_two_lists_on_planted_tickets():
     con.execute("""create or replace table marts.incident_sla as select *,
         case when is_open then 100.0 * age_business_minutes / resolution_target_minutes end
             as resolution_target_used_pct from marts.incident_sla""")
+    con.execute("""create table marts.service_catalogue as
+        select 'APP' as service_code, 'Aplikacje' as name_pl, 'Applications' as name_en""")
     breached = incidents.breached_tickets(con)
     nearing = incidents.nearing_breach_tickets(con)
+    # the service named in English too, beside the Polish name (the seeds' name_en)
+    assert breached.select("service_name_pl", "service_name_en").unique().rows() == [
+        ("A", "Applications")]
     # 52 800 - 4 800 = 48 000 min = 100 working days; 20 min = 1/24 of a day
     assert breached.select("ticket_id", "overrun_working_days", "age_working_days",
                            "resolution_target_hours").rows() == [
@@ -355,3 +360,122 @@ def test_plotly_numbers_in_the_pages_language():
     assert components.style_figure(go.Figure(), "x", "en").layout.separators == ".,"
     # the separators are the ones the tables use
     assert fmt_number(15000.5, "pl") == "15\u00a0000,5"
+
+
+# ---------------------------------------------------------------- the wrong language
+
+def shown_texts(at: AppTest) -> tuple[list[str], list[str]]:
+    """What a page shows, as (the app's own words: titles, labels, captions, headers, chart
+    titles, axes and legends; the data's words: table cells, chart categories)."""
+    own: list[str] = []
+    data: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
+                 "error", "success", "expander"):
+        own += [getattr(e, "label", None) or e.value for e in getattr(at, kind)]
+    for m in at.metric:
+        own += [m.label, str(m.value)]
+    for widget in ("selectbox", "multiselect", "radio", "select_slider"):
+        for w in getattr(at, widget):
+            if w.key == "lang":  # the switch names each language in itself
+                continue
+            own.append(w.label)
+            data += map(str, w.options)  # units, months, the projects' strategy areas
+    own += [c.label for c in at.checkbox]
+    own += [b.proto.label for b in at.get("download_button")]
+    for d in at.dataframe:
+        own += list(d.value.columns)
+        for col in d.value.columns:
+            if d.value[col].dtype == object:
+                data += [v for v in d.value[col] if isinstance(v, str)]
+    for fig in figures(at):
+        layout = fig["layout"]
+        own.append((layout.get("title") or {}).get("text") or "")
+        own += [((layout.get(a) or {}).get("title") or {}).get("text") or ""
+                for a in layout if re.fullmatch(r"[xy]axis\d*|legend", a)]
+        own += [a.get("text") or "" for a in layout.get("annotations", [])]
+        for trace in fig["data"]:
+            own.append(trace.get("name") or "")
+            for axis in ("x", "y"):
+                values = trace.get(axis)
+                if isinstance(values, list):
+                    data += [v for v in values if isinstance(v, str)]
+    return own, data
+
+
+WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def words(text: str) -> set[str]:
+    """The words of a text, without placeholders ({period}), Streamlit's markdown
+    directives (``:green[…]``, ``:material/warning:``), identifiers (``marts.incident_sla``,
+    queue ``KCK_PODATKI``) and codes in capitals (service ``OFFICE``)."""
+    text = re.sub(r"\{\w+\}|:[a-z]+\[|:material/\w+:", " ", text.replace("\\", ""))
+    text = re.sub(r"\b\w+(?:[._]\w+)+\b", " ", text)
+    return {w.lower() for w in WORD.findall(text) if not w.isupper()}
+
+
+def catalogue_words(lang: str) -> set[str]:
+    from dashboards.i18n import catalogue
+
+    out: set[str] = set()
+    for message in catalogue(lang):
+        if message.id:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            for s in strings:
+                out |= words(s or "")
+    return out
+
+
+def names(wh: Path, lang: str) -> set[str]:
+    """The unit and service names of ``lang`` that the other language names differently."""
+    other = "en" if lang == "pl" else "pl"
+    out = set()
+    for table in ("organisation_units", "service_catalogue"):
+        frame = mart(wh, table)
+        out |= {r[f"name_{lang}"] for r in frame.iter_rows(named=True)
+                if r[f"name_{lang}"] and r[f"name_{other}"] and r[f"name_{lang}"]
+                != r[f"name_{other}"]}
+    return out
+
+
+# English words Polish uses as its own: the registry's "praktyka ITIL dla service desku"
+LOANWORDS = {"pl": {"service"}, "en": set()}
+
+
+def wrong_language(own: list[str], data: list[str], lang: str, foreign_words: set[str],
+                   foreign_names: set[str]) -> list[str]:
+    foreign_words = foreign_words - LOANWORDS[lang]
+    problems = [f"{text[:70]!r}: {sorted(words(text) & foreign_words)}" for text in own
+                if words(text) & foreign_words]
+    problems += [f"name {text!r}" for text in set(own + data)
+                 if any(n in text for n in foreign_names)]
+    return problems
+
+
+def test_no_text_in_the_wrong_language_on_any_page(wh):
+    """English UI: none of the Polish catalogue's own words (those the English catalogue does
+    not use) and no Polish unit or service name that has an English one; and the other way
+    round. Streamlit's built-in widget texts ("Select all", "No results") are not in
+    AppTest's tree: the browser draws them in English whatever the page's language."""
+    pl_words, en_words = catalogue_words("pl"), catalogue_words("en")
+    foreign = {"en": pl_words - en_words, "pl": en_words - pl_words}
+    assert {"zgłoszenia", "jednostka"} <= foreign["en"] and {"tickets", "unit"} <= foreign["pl"]
+    found: dict[str, list[str]] = {}
+    for lang in ("en", "pl"):
+        other = "pl" if lang == "en" else "en"
+        foreign_names = names(wh, other)
+        assert foreign_names
+        for page in PAGES:
+            if page.name == "builder":  # the builder names marts and columns as they are
+                continue
+            at = open_page(None if page == PAGES[0] else page.name, lang)
+            own, data = shown_texts(at)
+            assert own and data, page.name
+            problems = wrong_language(own, data, lang, foreign[lang], foreign_names)
+            if problems:
+                found[f"{page.name}/{lang}"] = problems
+    assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+    # planted: a Polish caption and a Polish unit name on an English page are found
+    unit = sorted(names(wh, "pl"))[0]
+    assert wrong_language(["Zgłoszenia IT otwarte"], [unit], "en", foreign["en"],
+                          names(wh, "pl")) != []

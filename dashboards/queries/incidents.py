@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from dashboards.queries.common import kpi_formula, month_range, read, scalar
+from dashboards.queries.common import kpi_formula, month_range, read, scalar, with_english_names
 
 # the sources the page's period follows (queries.common.newest_month)
 SOURCES = ("tickets", "ticket_events")
@@ -18,6 +18,12 @@ AGE_BUCKETS = ["< 1", "1–3", "3–5", "5–10", "≥ 10"]  # working days
 NEARING_BUCKETS = ["50–75 %", "75–90 %", "90–100 %"]  # of the target used, not yet breached
 BREACHED_BUCKET = "≥ 100 %"
 TARGET_USED_BUCKETS = [*NEARING_BUCKETS, BREACHED_BUCKET]
+
+def _service_names(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the services' English names beside the Polish ones."""
+    return with_english_names(con, frame, "service_name", "service_code",
+                              "marts.service_catalogue", "service_code")
+
 
 # Durations as a reader counts them (never minutes: "257 575,8" says nothing): the SLA
 # targets (4 h for P1 … 80 h for P4), response and resolution times and the time left to a
@@ -168,38 +174,38 @@ def _open_ticket_columns(measures: str) -> str:
     return f"""ticket_id, priority, {measures},
                {working_days("age_business_minutes")} as age_working_days,
                {hours("resolution_target_minutes")} as resolution_target_hours,
-               service_name_pl, final_group_code, opened_at"""
+               service_code, service_name_pl, final_group_code, opened_at"""
 
 
 def breached_tickets(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Open tickets past their resolution target (≥ 100 % of it used), the longest overrun
     first: how far past the target each one is, in working days."""
     overrun = working_days("age_business_minutes - resolution_target_minutes")
-    return read(con, f"""
+    return _service_names(con, read(con, f"""
         select {_open_ticket_columns(f"{overrun} as overrun_working_days")}
         from marts.incident_sla
         where is_open and resolution_target_used_pct >= 100
         order by age_business_minutes - resolution_target_minutes desc, ticket_id
-    """)
+    """))
 
 
 def nearing_breach_tickets(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Open tickets not yet breached that have used ≥ 50 % of their resolution target, the
     highest share first, with the hours left to the target."""
     left = hours("resolution_target_minutes - age_business_minutes")
-    return read(con, f"""
+    return _service_names(con, read(con, f"""
         select {_open_ticket_columns(f"resolution_target_used_pct, {left} as time_left_hours")}
         from marts.incident_sla
         where is_open and resolution_target_used_pct >= 50 and resolution_target_used_pct < 100
         order by resolution_target_used_pct desc, ticket_id
-    """)
+    """))
 
 
 def by_service(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
     sla = kpi_formula(con, "incident_sla_met_pct",
                       "count(*) filter (where is_sla_met and resolved_at is not null)",
                       "count(resolved_at)")
-    return read(con, f"""
+    return _service_names(con, read(con, f"""
         select service_code, any_value(service_name_pl) as service_name_pl,
                count(*) as tickets_opened,
                count(resolved_at) as tickets_resolved,
@@ -211,7 +217,7 @@ def by_service(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.Da
         where opened_month between ? and ?
         group by all
         order by tickets_opened desc, service_code
-    """, [first, last])
+    """, [first, last]))
 
 
 def by_group(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
@@ -275,8 +281,8 @@ def ticket_list(con: duckdb.DuckDBPyConnection, first: date, last: date,
     where, params = _ticket_filter(first, last, priority, service_code, group_code, only_open,
                                    only_breached)
     page = "" if limit is None else f" limit {int(limit)} offset {int(offset)}"
-    return read(con, f"select {TICKET_COLUMNS} {where} order by opened_at desc, ticket_id{page}",
-                params)
+    return _service_names(con, read(
+        con, f"select {TICKET_COLUMNS} {where} order by opened_at desc, ticket_id{page}", params))
 
 
 def ticket_count(con: duckdb.DuckDBPyConnection, first: date, last: date,

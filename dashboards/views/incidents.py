@@ -23,7 +23,7 @@ from dashboards.components import (
     table,
 )
 from dashboards.formats import fmt_period
-from dashboards.i18n import N_, column_label, t
+from dashboards.i18n import N_, column_label, drop_other_languages, t
 from dashboards.queries import incidents
 from dashboards.queries.common import newest_month
 from dashboards.state import fresh, lang, lkey, q
@@ -127,15 +127,22 @@ with right:
                 "inc_near", About(counts=N_("about_inc_near_breach"), mart="incident_sla"))
 # breached tickets apart from those still within their target: the longest overrun first,
 # then the ones closest to breach
-table(q(incidents.breached_tickets), "tickets_breached", "inc_breached_table", L,
+
+
+def named(frame: pl.DataFrame) -> pl.DataFrame:
+    """The services named in the page's language (the seeds' English names)."""
+    return drop_other_languages(frame, "service_name", L)
+
+
+table(named(q(incidents.breached_tickets)), "tickets_breached", "inc_breached_table", L,
       caption=t("inc_breached", L, as_of=as_of))
-table(q(incidents.nearing_breach_tickets), "tickets_nearing_breach", "inc_near_table", L,
+table(named(q(incidents.nearing_breach_tickets)), "tickets_nearing_breach", "inc_near_table", L,
       caption=t("inc_nearing", L, as_of=as_of))
 st.caption(t("inc_durations_note", L))
 
 left, right = st.columns(2)
 with left:
-    table(q(incidents.by_service, first, last), "tickets_by_service", "inc_service", L,
+    table(named(q(incidents.by_service, first, last)), "tickets_by_service", "inc_service", L,
           caption=t("inc_by_service", L, period=period),
           about=ExportAbout(period=period, source="marts.incident_sla"))
 with right:
@@ -155,10 +162,11 @@ group = c3.selectbox(t("group", L), [None, *options["final_group_code"]], key=lk
 only_open = c4.checkbox(t("only_open", L), key="inc_f_open")
 only_breached = c4.checkbox(t("only_breached", L), key="inc_f_breached")
 filters = (first, last, prio, service, group, only_open, only_breached)
+fetch_all = fresh(incidents.ticket_list, *filters)
 paged_table(
     q(incidents.ticket_count, *filters),
-    lambda offset, limit: q(incidents.ticket_list, *filters, offset, limit),
-    fresh(incidents.ticket_list, *filters),
+    lambda offset, limit: named(q(incidents.ticket_list, *filters, offset, limit)),
+    lambda: named(fetch_all()),
     f"tickets_{first}_{last}", "inc_tickets", L,
     about=ExportAbout(title=t("inc_ticket_list", L), period=period, source="marts.incident_sla",
                       filters=tuple((label, str(value)) for label, value in (

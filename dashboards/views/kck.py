@@ -182,7 +182,8 @@ st.metric(t("dk03_days_to_close", L, period=period), fmt_value(median_days, "day
           help=tn("dk03_days_to_close_help", closed, L, n=fmt_number(closed, L)), border=True)
 left, right = st.columns(2)
 with left:
-    table(q(kck.overdue_by_unit), "dk03_overdue_by_unit", "dk03_unit", L,
+    table(drop_other_languages(q(kck.overdue_by_unit), "responsible_unit_name", L),
+          "dk03_overdue_by_unit", "dk03_unit", L,
           caption=t("kck_overdue_unit", L, as_of=as_of))
 with right:
     table(q(kck.overdue_by_district), "dk03_overdue_by_district", "dk03_district", L,

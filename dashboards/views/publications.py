@@ -17,7 +17,7 @@ from dashboards.components import (
     table,
 )
 from dashboards.formats import fmt_period
-from dashboards.i18n import column_label, t
+from dashboards.i18n import column_label, drop_other_languages, t
 from dashboards.queries import publications
 from dashboards.queries.common import newest_month
 from dashboards.state import lang, q
@@ -45,7 +45,7 @@ else:
           L, About(kpi="publications_within_1wd_pct"))
     table(by_portal, f"publications_by_portal_{first}_{last}", "pub_portal_table", L,
           about=ExportAbout(title=t("pub_by_portal", L, period=period), period=period))
-    by_unit = q(publications.by_unit, first, last)
+    by_unit = drop_other_languages(q(publications.by_unit, first, last), "owner_unit_name", L)
     table(by_unit, f"publications_by_unit_{first}_{last}", "pub_unit_table", L,
           caption=t("pub_by_unit", L, period=period), about=ExportAbout(period=period))
 
@@ -56,7 +56,7 @@ if not awaiting.is_empty():
     table(awaiting, "publications_awaiting", "pub_awaiting_table", L)
 
 st.divider()
-stale = q(publications.stale_cards)
+stale = drop_other_languages(q(publications.stale_cards), "responsible_unit_name", L)
 title = t("pub_stale", L, as_of=as_of_text(L))
 st.metric(title, len(stale))
 table(stale, "stale_service_cards", "pub_stale_table", L)

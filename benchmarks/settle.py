@@ -41,12 +41,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(warehouse: Path, app: Path | None, log: Path):
-    """The dashboards (or ``app`` in their place) on a free local port, until the block ends."""
+def served(warehouse: Path, app: Path | None, log: Path, extra_env: dict | None = None):
+    """The dashboards (or ``app`` in their place) on a free local port, until the block ends
+    (the browser test serves them this way too)."""
     from warehouse.serve import APP, streamlit_command
 
     port = _free_port()
     cmd, env = streamlit_command(warehouse, "127.0.0.1", port)
+    env.update(extra_env or {})
     if app is not None:
         cmd = [str(app) if c == str(APP) else c for c in cmd]
     with log.open("ab") as out:
@@ -62,7 +64,7 @@ def served(warehouse: Path, app: Path | None, log: Path):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"streamlit did not start; see {log}")
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.3)
         yield url
     finally:

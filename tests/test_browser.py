@@ -12,10 +12,6 @@ import io
 import os
 import re
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -37,42 +33,14 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--disable-gpu"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(built_warehouse, tmp_path_factory):
-    from warehouse.serve import streamlit_command
+    from benchmarks.settle import served
 
-    port = _free_port()
-    cmd, env = streamlit_command(built_warehouse, "127.0.0.1", port)
-    env["CITYOPS_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+    reports = str(tmp_path_factory.mktemp("reports"))
+    with served(built_warehouse, None, log, {"CITYOPS_REPORTS_DIR": reports}) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_dashboards import open_page, parse_number
 
 from dashboards import components
 from dashboards.formats import fmt_number
@@ -39,21 +40,6 @@ def wh(built_warehouse, tmp_path_factory):
     mp.setenv("CITYOPS_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
     yield built_warehouse
     mp.undo()
-
-
-def open_page(page: str | None, lang: str = "pl") -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.run()
-    if lang != "pl":
-        at.radio(key="lang").set_value(lang).run()
-    if page:
-        at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def parse_number(text: str) -> float:
-    return float(text.replace("\u00a0", "").replace(" ", "").replace(",", "."))
 
 
 def mart(wh: Path, name: str) -> pl.DataFrame:

@@ -28,7 +28,10 @@ from dashboards.queries.common import data_as_of, mart_tables  # noqa: E402
 from dashboards.state import LANG_KEY, build_file, lang, q, warehouse_path  # noqa: E402
 from warehouse.store import WarehouseError  # noqa: E402
 
-st.set_page_config(page_title="CityOps", page_icon=":material/monitoring:", layout="wide")
+# a local icon: a Material icon as page_icon makes the browser fetch it from fonts.gstatic.com
+# (fails on an offline intranet; tests/test_browser.py checks no request leaves the machine)
+st.set_page_config(page_title="CityOps", layout="wide",
+                   page_icon=str(ROOT / "dashboards" / "static" / "favicon.png"))
 require_login()  # with single sign-on switched on, nothing below runs before login
 
 language_from_url()  # ?lang=en: a reload, a bookmark or a shared link keeps the language

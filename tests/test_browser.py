@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -38,47 +35,18 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--disable-gpu"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def reports_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("reports")
 
 
 @pytest.fixture(scope="module")
-def app_url(built_warehouse, reports_dir):
-    from warehouse.serve import streamlit_command
+def app_url(built_warehouse, reports_dir, tmp_path_factory):
+    from benchmarks.settle import served
 
-    port = _free_port()
-    cmd, env = streamlit_command(built_warehouse, "127.0.0.1", port)
-    env["CITYOPS_REPORTS_DIR"] = str(reports_dir)
-    log = reports_dir.parent / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    with served(built_warehouse, None, log, {"CITYOPS_REPORTS_DIR": str(reports_dir)}) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +186,31 @@ def test_a_shared_link_opens_the_same_report_in_english(app_url, browser, built_
     assert link.strip() == f"{app_url}/{BUILDER}?report=Najcz%C4%99stszy+temat+KCK&lang=en"
     _screenshot(page, "10_shared_report_en")
     page.close()
+
+
+def test_no_request_leaves_the_machine(app_url, browser):
+    """Every page, in both languages, opened in a fresh tab: each request the browser makes
+    (documents, scripts, fonts, icons, the favicon, websockets) goes to the app's own server.
+    Streamlit's usage statistics are off (warehouse/serve.py, .streamlit/config.toml) and the
+    favicon is a local file (a Material icon as page_icon was fetched from fonts.gstatic.com)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="pl-PL")
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    context.on("websocket", lambda ws: requests.append(ws.url))
+    try:
+        for url_path, title_key, _ in PAGES:
+            page = context.new_page()
+            page.goto(f"{app_url}/{url_path}")
+            _wait_rendered(page, t(title_key, "pl"))
+            page.get_by_text("English", exact=True).click()  # the same page in English
+            _wait_rendered(page, t(title_key, "en"))
+            page.wait_for_timeout(1500)  # late fetches: fonts, icons, telemetry
+            page.close()
+    finally:
+        context.close()
+    local = app_url.replace("http://", "")
+    assert len(requests) > 30, requests  # the recording works: the pages' own requests
+    away = sorted({u for u in requests if not re.match(rf"(https?|wss?)://{re.escape(local)}/",
+                                                       u) and not u.startswith(("data:",
+                                                                                "blob:"))})
+    assert away == [], away

@@ -224,8 +224,20 @@ def as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
 
 # ---------------------------------------------------------------- schema (the whitelist)
 
+# what a build or a load stamps, not the work it measures: never offered in the builder
+# (the SQL box's mart browser still lists them)
+TECHNICAL_MARTS = frozenset({"build_info"})
+TECHNICAL_COLUMNS = frozenset({"last_load_id"})
+
+
+def is_technical(column: str) -> bool:
+    """A load's or build's stamp (``_load_id``, ``_build_id``, ``last_load_id`` …)."""
+    return column.startswith("_") or column in TECHNICAL_COLUMNS
+
+
 def mart_schema(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
-    """{mart: {column: type}} for every table in the marts schema."""
+    """{mart: {column: type}} for every table in the marts schema the builder offers: not
+    the build's own stamp (build_info) nor the technical columns of the others."""
     rows = con.execute("""
         select table_name, column_name, data_type
         from information_schema.columns
@@ -234,7 +246,8 @@ def mart_schema(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     """).fetchall()
     schema: dict[str, dict[str, str]] = {}
     for table, column, dtype in rows:
-        schema.setdefault(table, {})[column] = dtype
+        if table not in TECHNICAL_MARTS and not is_technical(column):
+            schema.setdefault(table, {})[column] = dtype
     return schema
 
 

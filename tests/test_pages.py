@@ -465,3 +465,24 @@ def test_no_text_in_the_wrong_language_on_any_page(wh):
     unit = sorted(names(wh, "pl"))[0]
     assert wrong_language(["Zgłoszenia IT otwarte"], [unit], "en", foreign["en"],
                           names(wh, "pl")) != []
+
+
+def test_the_builder_offers_no_build_or_load_stamps(built_warehouse):
+    """No picker offers a load id, a build id or the build's own as_of row (issue 15 § 5):
+    the columns are read from information_schema here, the builder's whitelist apart."""
+    from dashboards import reports
+
+    con = connect_read_only(built_warehouse)
+    try:
+        stamps = con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'marts' and (column_name like '\\_%' escape '\\' "
+            "or column_name = 'last_load_id' or table_name = 'build_info')").fetchall()
+        schema = reports.mart_schema(con)
+    finally:
+        con.close()
+    assert {t for t, _ in stamps} >= {"build_info", "incident_sla"}  # there are some to hide
+    offered = {(t, c) for t, cols in schema.items() for c in cols}
+    assert not offered & set(stamps)
+    assert "build_info" not in schema
+    assert "ticket_id" in schema["incident_sla"]  # the rest is still offered

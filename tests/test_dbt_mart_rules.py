@@ -22,7 +22,8 @@ from warehouse.build import DBT_DIR, dbt_session
 from warehouse.store import current_file
 
 PLANT_BUILD = "plant"
-WITH_UNIT = "unit_code != '(none)'"
+NO_UNIT = "unit_code = '(none)'"  # var no_unit
+WITH_UNIT = f"not ({NO_UNIT})"
 HIGHER_IS_BETTER = "direction = 'higher_is_better' and target is not null"
 CLASSIFIED = "topic_code <> 'unclassified'"
 DIMENSIONS = ("organisation_units", "topics", "service_catalogue")
@@ -99,6 +100,9 @@ PLANTS: dict[str, str | tuple[str, ...]] = {
     "relationships_all_director_kpis_by_unit__unit_code":
         f"update marts.director_kpis_by_unit set unit_code = 'XX-99' "
         f"where {_row('marts.director_kpis_by_unit', 0, WITH_UNIT)}",
+    "columns_not_null_director_kpis_by_unit":  # no unit's row without its English name
+        f"update marts.director_kpis_by_unit set unit_name_en = null "
+        f"where {_row('marts.director_kpis_by_unit', 0, NO_UNIT)}",
     "expressions_are_true_director_kpis_by_unit":
         f"update marts.director_kpis_by_unit set denominator = -1 "
         f"where {_row('marts.director_kpis_by_unit', 0, 'denominator > 0')}",

@@ -349,7 +349,8 @@ def test_servicenow_without_a_mapping_keeps_every_incident_flagged_unmapped(tmp_
 
 def test_servicenow_without_a_mapping_builds_with_unmapped_and_unassigned_groups(tmp_path):
     """A first import as it comes builds: its groups are unmapped units, and an incident no
-    group ever held (every row '?') counts as UNASSIGNED, under no unit in the drill-down."""
+    group ever held (every row '?') counts under no unit, '(none)' — one code in the backlog
+    mart and the KPI drill-down, which names it in both languages."""
     df = pl.read_csv(REAL / "servicenow_snapshot_150.csv", infer_schema=False)
     inc = df["number"][0]
     df = df.with_columns(assignment_group=pl.when(pl.col("number") == inc).then(pl.lit("?"))
@@ -361,8 +362,15 @@ def test_servicenow_without_a_mapping_builds_with_unmapped_and_unassigned_groups
     assert query(wh, "select final_group_code from marts.incident_sla where ticket_id = ?",
                  [inc]) == [(None,)]
     (opened,) = query(wh, "select sum(tickets_opened) from marts.incident_sla_monthly "
-                          "where group_code = 'UNASSIGNED'")[0]
+                          "where group_code = '(none)'")[0]
     assert opened == 1
+    backlog = query(wh, "select month_start, sum(backlog_at_month_end) from "
+                        "marts.incident_sla_monthly where group_code = '(none)' group by 1")
+    drill = query(wh, "select month_start, numerator, unit_name_pl, unit_name_en from "
+                      "marts.director_kpis_by_unit where kpi_code = 'incident_backlog' "
+                      "and unit_code = '(none)'")
+    assert backlog and sorted(drill) == sorted(
+        (m, float(n), "bez jednostki", "no unit") for m, n in backlog)
     # the groups and the requesters' locations (a ticket's, from its first snapshot), as
     # the source writes them
     first = df.group_by("number", maintain_order=True).first()

@@ -1,6 +1,6 @@
 {#- One row per month × kpi_code × breakdown × breakdown_value: numerator and
     denominator of every director KPI — city-wide (breakdown 'all', value '(all)'), per
-    unit ('unit', the unit code or '(none)') and, for the service-desk KPIs judged per
+    unit ('unit', the unit code or no unit's, '(none)': var no_unit) and, for the service-desk KPIs judged per
     priority, per priority ('priority', '1'–'4') — so totals and every drill-down are
     computed the same way. A table, not a view: its test and the director marts read it,
     and as a view it was computed three times a build. -#}
@@ -107,8 +107,7 @@ others as (
     select
         month_start,
         'incident_backlog' as kpi_code,
-        -- the backlog mart's UNASSIGNED (no group ever held the ticket) is no unit
-        nullif(group_code, 'UNASSIGNED') as unit_code,
+        group_code as unit_code,
         sum(backlog_at_month_end) as numerator,
         null as denominator
     from sla_monthly
@@ -227,7 +226,7 @@ exact as (
     select
         month_start,
         kpi_code,
-        coalesce(unit_code, '(none)') as unit_code,
+        {{ or_no_unit('unit_code') }} as unit_code,
         cast(numerator as decimal(38, 6)) as numerator,
         cast(denominator as decimal(38, 6)) as denominator
     from by_unit

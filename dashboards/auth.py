@@ -50,6 +50,15 @@ def is_logged_in() -> bool:
     return bool(st.user.to_dict().get("is_logged_in", False))
 
 
+def signed_in_user() -> str | None:
+    """Who owns what this session saves: the signed-in user's e-mail (the OIDC ``sub`` when
+    the provider sends none) with single sign-on on; None with it off (one shared owner)."""
+    if auth_mode() != "oidc" or not is_logged_in():
+        return None
+    info = st.user.to_dict()
+    return str(info.get("email") or info.get("sub") or "") or None
+
+
 def require_login() -> None:
     """Call first in the app entry: with SSO on, render only the sign-in prompt until login."""
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
@@ -26,7 +27,7 @@ from dashboards.formats import (
     format_frame,
     plotly_separators,
 )
-from dashboards.i18n import DEFAULT_LANG, N_, localized, t, tn, value_label
+from dashboards.i18n import DEFAULT_LANG, N_, column_label, localized, t, tn, value_label
 from dashboards.marts import empty_message
 from dashboards.queries.common import data_as_of, kpi_definitions
 from dashboards.state import lkey, q, warehouse_path
@@ -34,10 +35,112 @@ from dashboards.verdicts import judged_value, kpi_definition, verdict
 from warehouse.export import ExportAbout, frame_to_csv_bytes, frame_to_xlsx_bytes
 
 PAGE_SIZE = 50
-PALETTE = ["#1f4e79", "#e08a00", "#2e7d32", "#8e44ad", "#c62828", "#00838f", "#6d4c41",
-           "#546e7a", "#ad1457", "#9e9d24"]
+# every colour a chart draws has at least 4.5:1 contrast on the white page (WCAG 2.1 AA for
+# text, so it may also colour a label; 3:1 would do for a bar or a line, 1.4.11)
+PALETTE = ["#1f4e79", "#b45309", "#2e7d32", "#7b1fa2", "#c62828", "#00838f", "#6d4c41",
+           "#546e7a", "#ad1457", "#827717"]
 px.defaults.template = "plotly_white"
 px.defaults.color_discrete_sequence = PALETTE
+
+# ---------------------------------------------------------------- one colour per category
+
+# The one mapping of the app's categories to colours: P1 is the same red, a queue the same
+# colour, on every chart of every page. Each category also has a marker symbol (lines) and
+# a bar pattern, and its legend entry names it, so colour is never the only carrier of
+# meaning (WCAG 2.1 1.4.1). A value the mapping does not know (a queue named in a new
+# extract) gets a colour of the palette chosen by its name, the same on every chart.
+COLOURS: dict[str, dict[str, str]] = {
+    "priority": {"1": "#b71c1c", "2": "#b45309", "3": "#1f4e79", "4": "#00838f"},
+    "rag": {"red": "#c62828", "amber": "#b45309", "green": "#2e7d32", "completed": "#546e7a",
+            "cancelled": "#757575"},
+    "queue": {"KCK_INFOLINIA": "#1f4e79", "KCK_PODATKI": "#b45309",
+              "KCK_ZGLOSZENIA": "#2e7d32", "KCK_WYBORY": "#7b1fa2", "KCK_ANKIETY": "#00838f"},
+    "topic_group": {"information": "#1f4e79", "city_services": "#2e7d32",
+                    "taxes_fees": "#b45309", "infrastructure": "#6d4c41",
+                    "environment": "#33691e", "events": "#ad1457", "elections": "#7b1fa2",
+                    "participation": "#0277bd", "survey": "#00838f", "other": "#757575"},
+    "portal": {"KPUM": "#1f4e79", "MPI": "#ad1457", "BIP": "#00695c"},
+}
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon",
+           "triangle-down", "pentagon")
+PATTERNS = ("", "/", "x", ".", "\\", "-", "|", "+")
+# the few categories whose shape says something of its own: a red project's bars are crossed
+PATTERN_OF = {"rag": {"red": "x", "amber": "/", "green": "", "completed": ".",
+                      "cancelled": "-"}}
+# a chart's legend title for each kind (what its entries are)
+LEGEND_TITLES: dict[str, Callable[[str], str]] = {
+    "priority": lambda lang: t("priority", lang), "rag": lambda lang: t("legend_rag", lang),
+    "queue": lambda lang: column_label("queue", lang),
+    "topic_group": lambda lang: column_label("topic_group", lang),
+    "portal": lambda lang: column_label("portal", lang)}
+
+
+def _position(kind: str, value: object) -> int:
+    """The category's place in its kind: the mapping's order, else one chosen by its name
+    (crc32: the same in every process, unlike hash())."""
+    known = list(COLOURS[kind])
+    key = str(value)
+    return known.index(key) if key in known else len(known) + zlib.crc32(key.encode())
+
+
+def colour(kind: str, value: object) -> str:
+    """The colour of ``value`` (a priority, RAG state, queue, topic group, portal)."""
+    key = str(value)
+    return COLOURS[kind].get(key) or PALETTE[_position(kind, key) % len(PALETTE)]
+
+
+def symbol(kind: str, value: object) -> str:
+    """The marker symbol of ``value`` on line charts."""
+    return SYMBOLS[_position(kind, value) % len(SYMBOLS)]
+
+
+def pattern(kind: str, value: object) -> str:
+    """The bar pattern of ``value``."""
+    key = str(value)
+    own = PATTERN_OF.get(kind, {})
+    return own[key] if key in own else PATTERNS[_position(kind, key) % len(PATTERNS)]
+
+
+def ordered(kind: str, values: Iterable[object]) -> list:
+    """``values`` in their kind's order (P1 first, red before amber), unknown ones by name."""
+    return sorted(dict.fromkeys(values), key=lambda v: (_position(kind, v) >= len(COLOURS[kind]),
+                                                         _position(kind, v), str(v)))
+
+
+def priority_label(priority: object) -> str:
+    """A priority as its legend entry and bar label: ``P1``."""
+    return f"P{priority}"
+
+
+def line_style(kind: str, value: object) -> dict:
+    """``add_scatter`` arguments drawing ``value``'s series in its colour and symbol."""
+    c = colour(kind, value)
+    return {"line": {"color": c}, "marker": {"color": c, "symbol": symbol(kind, value),
+                                             "size": 8}}
+
+
+def bar_style(kind: str, value: object) -> dict:
+    """``add_bar`` marker drawing ``value``'s bars in its colour and pattern."""
+    return {"color": colour(kind, value),
+            "pattern": {"shape": pattern(kind, value), "fgcolor": "#ffffff", "solidity": 0.35}}
+
+
+def px_colours(kind: str, column: str, labels: Mapping[object, str], lang: str,
+               patterns: bool = False, symbols: bool = False) -> dict:
+    """plotly express arguments colouring ``column`` (holding the labels of ``labels``:
+    value → the label shown) by the one mapping: ``color_discrete_map``, the legend in the
+    kind's order, its title (``labels``), and a pattern (bars) or symbol (lines) per value
+    when asked — pass them as ``px.bar(…, color=column, **px_colours(…))``."""
+    order = ordered(kind, labels)
+    out: dict = {"color_discrete_map": {labels[v]: colour(kind, v) for v in order},
+                 "category_orders": {column: [labels[v] for v in order]},
+                 "labels": {column: LEGEND_TITLES[kind](lang)}}
+    if patterns:
+        out |= {"pattern_shape": column,
+                "pattern_shape_map": {labels[v]: pattern(kind, v) for v in order}}
+    if symbols:
+        out |= {"symbol": column, "symbol_map": {labels[v]: symbol(kind, v) for v in order}}
+    return out
 
 def as_of_text(lang: str) -> str:
     """The date of the data (the build's as_of) as shown in titles; never empty."""
@@ -183,12 +286,17 @@ def paged_table(total: int, fetch_page: Callable[[int, int], pl.DataFrame],
     downloads(fetch_all, name, key, lang, about)
 
 
-def style_figure(fig: go.Figure, title: str, lang: str, height: int = 380, wrap: int = 120
-                 ) -> go.Figure:
+def style_figure(fig: go.Figure, title: str, lang: str, height: int = 380, wrap: int = 120,
+                 legend: str | None = None) -> go.Figure:
     """Title (what is counted, over which period), the language's number format, sober look.
 
-    ``wrap``: characters per title line (about 55 for a chart in half the page width)."""
+    ``wrap``: characters per title line (about 55 for a chart in half the page width);
+    ``legend``: the legend's title (what its entries are: "Priorytet"), else the one plotly
+    express gave it (the colour column's label), never a bare list of values. Numbers in
+    the language's symbols in ticks and hover (``1 234,5``, never ``1.2k``); bars from zero;
+    the horizontal axis untitled unless it carries the values (horizontal bars)."""
     wrapped = wrap_title(html.escape(title, quote=False), wrap)
+    legend_title = legend if legend is not None else fig.layout.legend.title.text
     fig.update_layout(
         title={"text": wrapped, "font": {"size": 15}},
         separators=plotly_separators(lang),  # the locale's decimal and thousands symbols
@@ -196,9 +304,17 @@ def style_figure(fig: go.Figure, title: str, lang: str, height: int = 380, wrap:
                                "b": 70},
         template="plotly_white", colorway=PALETTE,
         legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0,
-                "x": 0.0, "title": None},
+                "x": 0.0, "title": {"text": f"{legend_title}:" if legend_title else None}},
     )
-    fig.update_xaxes(title=None)
+    # no SI suffixes ("15k"), the thousands grouped with the locale's separator
+    fig.update_xaxes(exponentformat="none", separatethousands=True)
+    fig.update_yaxes(exponentformat="none", separatethousands=True)
+    bars = [tr for tr in fig.data if tr.type == "bar"]
+    horizontal = any(tr.orientation == "h" for tr in bars)
+    if bars:
+        (fig.update_xaxes if horizontal else fig.update_yaxes)(rangemode="tozero")
+    if not horizontal:
+        fig.update_xaxes(title=None)
     return fig
 
 

@@ -72,6 +72,10 @@ PAGES: tuple[Page, ...] = (
          "07_kreator_raportow", "DK-05 analyst",
          "Report builder and SQL box over the marts; every table exportable to Polish "
          "Excel.", EVERY_MART),
+    Page("my_reports", N_("page_my_reports"), "moje-raporty", ":material/push_pin:",
+         "09_moje_raporty", "DK-05 analyst",
+         "The saved builder reports a reader pinned, each run with its chart and table.",
+         EVERY_MART),
 )
 
 

@@ -36,7 +36,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
 from dashboards.formats import fmt_change, fmt_date, fmt_month, fmt_number, fmt_period, fmt_value
-from dashboards.i18n import column_label, t, tn
+from dashboards.i18n import column_label, localized, t, tn
 from dashboards.queries import director
 from dashboards.queries.common import data_as_of, kpi_definitions, read
 from dashboards.verdicts import (
@@ -101,10 +101,7 @@ def collect(con: duckdb.DuckDBPyConnection, month: date, lang: str,
     trends = read(con, """
         select kpi_code, month_start, value, target from marts.director_kpis
         where month_start between ? and ? order by kpi_code, month_start""", [first, month])
-    units = read(con, """
-        select kpi_code, unit_code, unit_name_pl, value, numerator, denominator
-        from marts.director_kpis_by_unit where month_start = ?
-        order by kpi_code, value desc nulls last, unit_code""", [month])
+    units = director.kpi_by_unit(con, month)
     ytd_first, _ = director.year_to_date(months, month)
     ytd = director.kpi_period(con, ytd_first, month)
     definitions = kpi_definitions(con)
@@ -187,7 +184,7 @@ def _kpi_rows(pack: Pack) -> list[dict]:
                            for p in parts.iter_rows(named=True)],
             "chart": _trend_chart(pack.trends.filter(pl.col("kpi_code") == k["kpi_code"]),
                                   name, unit, lang),
-            "units": [{"name": u["unit_name_pl"] or u["unit_code"],
+            "units": [{"name": localized(u, "unit_name", lang),
                        "value": fmt_value(u["value"], unit, lang),
                        "n": fmt_number(u["denominator"] if u["denominator"] is not None
                                        else u["numerator"], lang, 0)}

@@ -16,6 +16,19 @@ letters, digits, spaces or ``. , ( ) - – —``, and its letters are of one scr
 mixing Latin with Cyrillic or Greek look-alikes (``Rаport`` with a Cyrillic ``а``) is
 refused, as are invisible and control characters.
 
+**Owners and the life cycle.** Each definition carries its ``owner`` and ``created_at`` /
+``updated_at`` (UTC, the wall clock: app state, not a model). With single sign-on on the
+owner is the signed-in user's e-mail (the OIDC ``sub`` when the provider sends no e-mail);
+with it off, every report belongs to one shared owner, :data:`LOCAL_OWNER`. A report saved
+before owners is :data:`LOCAL_OWNER`'s. Only the owner overwrites, renames or deletes a
+report; anyone may duplicate it (``Kopia – NAME``, the copy theirs). Rename, delete and
+duplicate are atomic and locked like a save. **Personal data:** the e-mail (or ``sub``)
+of an owner is stored here and in ``pins.json`` (``{user: [report names]}``, the pins of
+each signed-in user) — both app state files beside the warehouse, never in a warehouse
+table — because the read-only rule and "my pins" need it; nothing else about the user
+(no name, no tokens) is kept. A shared link or a pin names a report by its name, so a
+renamed report's old links no longer open it (its pins follow the rename).
+
 **Filters** are a list of :class:`Filter` (column, operator, values), ANDed; every value is a
 bound parameter, never pasted into the SQL. Operators: ``in`` / ``not_in`` (values picked
 from the column's distinct values, compared as text; ``not_in`` keeps the empty rows, "all
@@ -55,7 +68,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +85,13 @@ CHART_TYPES = ("bar", "line", "none")
 ROW_LIMIT = 10_000
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                  "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "REAL")
+MAX_NAME = 80
 NAME_RE = re.compile(r"^[\w][\w .,()\-–—]{0,79}$")
 REPORTS_FILE = "reports.json"
+PINS_FILE = "pins.json"
 LOCK_FILE = ".reports.lock"
+OWNER_FIELD = "owner"
+LOCAL_OWNER = "local"  # the one shared owner while single sign-on is off
 
 
 class ReportError(ValueError):
@@ -207,8 +224,20 @@ def as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
 
 # ---------------------------------------------------------------- schema (the whitelist)
 
+# what a build or a load stamps, not the work it measures: never offered in the builder
+# (the SQL box's mart browser still lists them)
+TECHNICAL_MARTS = frozenset({"build_info"})
+TECHNICAL_COLUMNS = frozenset({"last_load_id"})
+
+
+def is_technical(column: str) -> bool:
+    """A load's or build's stamp (``_load_id``, ``_build_id``, ``last_load_id`` …)."""
+    return column.startswith("_") or column in TECHNICAL_COLUMNS
+
+
 def mart_schema(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
-    """{mart: {column: type}} for every table in the marts schema."""
+    """{mart: {column: type}} for every table in the marts schema the builder offers: not
+    the build's own stamp (build_info) nor the technical columns of the others."""
     rows = con.execute("""
         select table_name, column_name, data_type
         from information_schema.columns
@@ -217,7 +246,8 @@ def mart_schema(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     """).fetchall()
     schema: dict[str, dict[str, str]] = {}
     for table, column, dtype in rows:
-        schema.setdefault(table, {})[column] = dtype
+        if table not in TECHNICAL_MARTS and not is_technical(column):
+            schema.setdefault(table, {})[column] = dtype
     return schema
 
 
@@ -470,30 +500,87 @@ def check_name(name: str) -> str:
     return name
 
 
-def _load_all(directory: Path) -> dict[str, dict[str, Any]]:
-    path = directory / REPORTS_FILE
+def _read(directory: Path, file: str) -> dict[str, Any]:
+    path = directory / file
     if not path.exists():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else {}
 
 
+def _load_all(directory: Path) -> dict[str, dict[str, Any]]:
+    return _read(directory, REPORTS_FILE)
+
+
+def _write(directory: Path, file: str, data: dict[str, Any]) -> Path:
+    """Replace ``file`` atomically (call under :func:`_locked`): a temporary file, fsynced,
+    renamed over the old one."""
+    path = directory / file
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".reports.", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def list_reports(directory: Path) -> list[str]:
     return sorted(_load_all(directory))
 
 
-def load_report(directory: Path, name: str) -> ReportDefinition:
-    data = _load_all(directory)
-    name = unicodedata.normalize("NFC", name).strip()
+def _key(name: str) -> str:
+    return unicodedata.normalize("NFC", name).strip()
+
+
+def _entry(data: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
+    name = _key(name)
     if name not in data:
         raise ReportError(f"No saved report named {name!r}", key=N_("report_not_found"),
                           name=name)
-    return ReportDefinition.from_json(data[name])
+    return data[name]
+
+
+def load_report(directory: Path, name: str) -> ReportDefinition:
+    return ReportDefinition.from_json(_entry(_load_all(directory), name))
+
+
+@dataclass(frozen=True)
+class SavedReport:
+    """A saved definition's life-cycle facts: who owns it, when it was made and changed."""
+
+    name: str
+    owner: str
+    created_at: str | None  # ISO 8601, UTC; None for a report saved before owners
+    updated_at: str | None
+
+    def owned_by(self, owner: str) -> bool:
+        return self.owner == owner
+
+
+def _saved(name: str, entry: dict[str, Any]) -> SavedReport:
+    return SavedReport(name=name, owner=str(entry.get(OWNER_FIELD) or LOCAL_OWNER),
+                       created_at=entry.get("created_at"), updated_at=entry.get("updated_at"))
+
+
+def report_info(directory: Path, name: str) -> SavedReport:
+    name = _key(name)
+    return _saved(name, _entry(_load_all(directory), name))
+
+
+def saved_reports(directory: Path) -> list[SavedReport]:
+    """Every saved report, by name."""
+    return [_saved(name, entry) for name, entry in sorted(_load_all(directory).items())]
 
 
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[None]:
     """Hold the directory's exclusive save lock (released by the kernel on a kill)."""
+    directory.mkdir(parents=True, exist_ok=True)
     with open(directory / LOCK_FILE, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -502,25 +589,114 @@ def _locked(directory: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def save_report(directory: Path, defn: ReportDefinition) -> Path:
-    """Save (or replace) a definition by name: locked, then the file replaced atomically."""
+def _now() -> str:
+    """The wall clock, UTC, to the second: app state, not a model (no as_of here)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _own(data: dict[str, dict[str, Any]], name: str, owner: str) -> dict[str, Any]:
+    """The entry of ``name`` if ``owner`` owns it, else ReportError (read-only for others)."""
+    entry = _entry(data, name)
+    if _saved(name, entry).owner != owner:
+        raise ReportError(f"Report {name!r} belongs to {entry.get(OWNER_FIELD)!r}",
+                          key=N_("report_not_owner"), name=_key(name))
+    return entry
+
+
+def _free(data: dict[str, dict[str, Any]], name: str) -> None:
+    if name in data:
+        raise ReportError(f"A report named {name!r} exists", key=N_("report_name_taken"),
+                          name=name)
+
+
+def save_report(directory: Path, defn: ReportDefinition, owner: str = LOCAL_OWNER) -> Path:
+    """Save (or replace) a definition by name: locked, then the file replaced atomically.
+
+    A new name is ``owner``'s; an existing one is replaced only by its owner (its creation
+    time kept)."""
     defn.name = check_name(defn.name)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / REPORTS_FILE
     with _locked(directory):
         data = _load_all(directory)
-        data[defn.name] = defn.to_json()
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".reports.", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return path
+        now = _now()
+        created = now
+        if defn.name in data:
+            created = _own(data, defn.name, owner).get("created_at") or now
+        data[defn.name] = {**defn.to_json(), OWNER_FIELD: owner, "created_at": created,
+                           "updated_at": now}
+        return _write(directory, REPORTS_FILE, data)
+
+
+def rename_report(directory: Path, name: str, new_name: str, owner: str) -> str:
+    """Rename ``owner``'s report (atomic, like a save); the new name is checked like a new
+    one and must be free. Pins naming it follow it. Returns the new name."""
+    new_name = check_name(new_name)
+    name = _key(name)
+    with _locked(directory):
+        data = _load_all(directory)
+        entry = _own(data, name, owner)
+        if new_name == name:
+            return name
+        _free(data, new_name)
+        del data[name]
+        data[new_name] = {**entry, "name": new_name, "updated_at": _now()}
+        _write(directory, REPORTS_FILE, data)
+        pins = _read(directory, PINS_FILE)
+        if any(name in names for names in pins.values()):
+            _write(directory, PINS_FILE, {user: [new_name if n == name else n for n in names]
+                                          for user, names in pins.items()})
+    return new_name
+
+
+def delete_report(directory: Path, name: str, owner: str) -> None:
+    """Delete ``owner``'s report (atomic, like a save); pins naming it go with it."""
+    name = _key(name)
+    with _locked(directory):
+        data = _load_all(directory)
+        _own(data, name, owner)
+        del data[name]
+        _write(directory, REPORTS_FILE, data)
+        pins = _read(directory, PINS_FILE)
+        if any(name in names for names in pins.values()):
+            _write(directory, PINS_FILE, {user: [n for n in names if n != name]
+                                          for user, names in pins.items()})
+
+
+def copy_name(name: str, prefix: str, taken: set[str]) -> str:
+    """``Kopia – NAME`` (``Kopia 2 – NAME`` … while taken), the name cut to fit 80 chars."""
+    for n in range(1, 1000):
+        head = f"{prefix} – " if n == 1 else f"{prefix} {n} – "
+        candidate = (head + name[:MAX_NAME - len(head)]).strip()
+        if candidate not in taken:
+            return candidate
+    raise ReportError("No free name for a copy", key=N_("report_name_taken"), name=name)
+
+
+def duplicate_report(directory: Path, name: str, owner: str, prefix: str = "Kopia") -> str:
+    """A copy of any report (another owner's too), owned by ``owner``, named by
+    :func:`copy_name`; atomic, like a save. Returns the copy's name."""
+    name = _key(name)
+    with _locked(directory):
+        data = _load_all(directory)
+        entry = _entry(data, name)
+        new_name = check_name(copy_name(name, prefix, set(data)))
+        now = _now()
+        data[new_name] = {**entry, "name": new_name, OWNER_FIELD: owner, "created_at": now,
+                          "updated_at": now}
+        _write(directory, REPORTS_FILE, data)
+    return new_name
+
+
+def load_pins(directory: Path, user: str) -> list[str]:
+    """The saved reports ``user`` pinned (single sign-on on: pins are kept per user)."""
+    return [str(n) for n in _read(directory, PINS_FILE).get(user, [])]
+
+
+def save_pins(directory: Path, user: str, names: list[str]) -> None:
+    """Replace ``user``'s pins (atomic, like a save)."""
+    with _locked(directory):
+        pins = _read(directory, PINS_FILE)
+        pins[user] = list(dict.fromkeys(_key(n) for n in names))
+        _write(directory, PINS_FILE, pins)
 
 
 def run_report_json(con: duckdb.DuckDBPyConnection, definition_json: str,

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -31,47 +28,25 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 # (url path, title key, screenshot name); the default page is served at /
 PAGES = [("" if i == 0 else page.url_path, page.title_key, page.screenshot)
          for i, page in enumerate(navigation.PAGES)]
-BUILDER = next(p.url_path for p in navigation.PAGES if p.queries == navigation.EVERY_MART)
+BUILDER = next(p.url_path for p in navigation.PAGES if p.name == "builder")
+# pages that draw no chart until the reader asks for one (the personal page starts empty)
+WITHOUT_CHARTS = {p.url_path for p in navigation.PAGES if p.queries == navigation.EVERY_MART}
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--disable-gpu"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="module")
+def reports_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("reports")
 
 
 @pytest.fixture(scope="module")
-def app_url(built_warehouse, tmp_path_factory):
-    from warehouse.serve import streamlit_command
+def app_url(built_warehouse, reports_dir, tmp_path_factory):
+    from benchmarks.settle import served
 
-    port = _free_port()
-    cmd, env = streamlit_command(built_warehouse, "127.0.0.1", port)
-    env["CITYOPS_REPORTS_DIR"] = str(tmp_path_factory.mktemp("reports"))
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+    with served(built_warehouse, None, log, {"CITYOPS_REPORTS_DIR": str(reports_dir)}) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +109,7 @@ def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
         content = page.content()
         assert "Traceback" not in content, url_path
         assert page.locator('[data-testid="stException"]').count() == 0, url_path
-        if url_path != BUILDER:
+        if url_path not in WITHOUT_CHARTS:
             page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)  # a chart is drawn
         # no developer chrome for readers; opened by its address, a page still has the app's
         # Polish navigation (not Streamlit's list of file names) and language switch
@@ -173,3 +148,69 @@ def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
     _screenshot(page, "08_director_overview_en")
     assert not errors, errors
     assert os.path.getsize(ARTIFACTS / "01_przeglad_dyrekcji.png") > 10_000
+
+
+def test_a_shared_link_opens_the_same_report_in_english(app_url, browser, built_warehouse,
+                                                        reports_dir):
+    """A link with ``lang=en``, opened in a fresh page (no session, Polish browser): the
+    builder in English with the report open, its title and a value of its table."""
+    from helpers import query
+
+    from dashboards import reports
+    from dashboards.formats import fmt_number
+    from dashboards.marts import mart_label
+
+    topic, answered = query(built_warehouse, "select topic_code, sum(answered) from "
+                            "marts.kck_call_topics group by 1 order by 2 desc limit 1")[0]
+    defn = reports.ReportDefinition(name="Najczęstszy temat KCK", mart="kck_call_topics",
+                                    measures=[("answered", "sum")], breakdowns=["topic_code"],
+                                    filters=[reports.Filter("topic_code", "in", [topic])])
+    reports.save_report(reports_dir, defn)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="pl-PL")
+    page.goto(f"{app_url}/{BUILDER}?report=Najcz%C4%99stszy+temat+KCK&lang=en")
+    _wait_rendered(page, t("page_builder", "en"))
+    assert page.get_by_text("English", exact=True).count() == 1
+    opened = page.get_by_role("combobox", name=t("builder_open", "en"))
+    assert opened.input_value() == "Najczęstszy temat KCK"
+    title = t("builder_title", "en", measures=f"{t('agg_sum', 'en')}: "
+              f"{column_label('answered', 'en')}", breakdowns=column_label("topic_code", "en"),
+              mart=mart_label("kck_call_topics", "en"))
+    page.get_by_text(title, exact=True).first.wait_for(timeout=10_000)  # the table's title
+    grid = page.locator('[data-testid="stDataFrame"]').first  # the report's table
+    grid.scroll_into_view_if_needed()  # a table below the fold is drawn when scrolled to
+    grid.locator('[role="gridcell"]').first.wait_for(state="attached", timeout=15_000)
+    cells = grid.locator('[role="gridcell"]').all_text_contents()  # its accessible copy
+    assert [topic, fmt_number(answered, "en")] == cells[:2], cells[:4]
+    assert "lang=en" in page.url and "report=" in page.url  # the address keeps both
+    link = page.locator('[data-testid="stCode"]').first.inner_text()
+    assert link.strip() == f"{app_url}/{BUILDER}?report=Najcz%C4%99stszy+temat+KCK&lang=en"
+    _screenshot(page, "10_shared_report_en")
+    page.close()
+
+
+def test_no_request_leaves_the_machine(app_url, browser):
+    """Every page, in both languages, opened in a fresh tab: each request the browser makes
+    (documents, scripts, fonts, icons, the favicon, websockets) goes to the app's own server.
+    Streamlit's usage statistics are off (warehouse/serve.py, .streamlit/config.toml) and the
+    favicon is a local file (a Material icon as page_icon was fetched from fonts.gstatic.com)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="pl-PL")
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    context.on("websocket", lambda ws: requests.append(ws.url))
+    try:
+        for url_path, title_key, _ in PAGES:
+            page = context.new_page()
+            page.goto(f"{app_url}/{url_path}")
+            _wait_rendered(page, t(title_key, "pl"))
+            page.get_by_text("English", exact=True).click()  # the same page in English
+            _wait_rendered(page, t(title_key, "en"))
+            page.wait_for_timeout(1500)  # late fetches: fonts, icons, telemetry
+            page.close()
+    finally:
+        context.close()
+    local = app_url.replace("http://", "")
+    assert len(requests) > 30, requests  # the recording works: the pages' own requests
+    away = sorted({u for u in requests if not re.match(rf"(https?|wss?)://{re.escape(local)}/",
+                                                       u) and not u.startswith(("data:",
+                                                                                "blob:"))})
+    assert away == [], away

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 import pytest
-from helpers import query
+from helpers import REAL, SN_MAPPING, WARSAW, city_mapping, query, write_text
 
 from warehouse.build import build
 from warehouse.calendar import declared_calendar, write_public_holidays
@@ -24,10 +24,6 @@ from warehouse.importing import import_files
 from warehouse.importing.profile import ProfileError, load_profile
 from warehouse.load import load_directory
 from warehouse.migrations import migrate
-
-REAL = Path(__file__).resolve().parent / "fixtures" / "real"
-UTC = ZoneInfo("UTC")
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 @dataclass(frozen=True)
@@ -75,24 +71,6 @@ BR = Clock("America/Sao_Paulo", WEEK, time(8), time(18), BR_HOLIDAYS)
 UMK = Clock("Europe/Warsaw", WEEK, time(7, 30), time(15, 30), PL_HOLIDAYS)
 
 
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-SN_MAPPING = """
-[groups]
-policy = "fallback"
-fallback = "IT-02-3"
-[locations]
-policy = "fallback"
-fallback = "KP"
-[categories]
-policy = "fallback"
-fallback = "APP"
-"""
-
-
 # ---- profiles and mappings -------------------------------------------------------------
 
 def test_the_profiles_declare_their_sources_working_week(tmp_path):
@@ -108,7 +86,7 @@ def test_the_profiles_declare_their_sources_working_week(tmp_path):
             servicenow.timezone, servicenow.holidays) == (
         "BR-SP-08-18", (1, 2, 3, 4, 5), "08:00:00", "18:00:00", "America/Sao_Paulo", "BR")
     assert load_profile("socrata-311").calendar is None  # no business clock: UMK's
-    mapping = _write(tmp_path / "city.toml", 'timezone = "America/Recife"\n' + SN_MAPPING
+    mapping = city_mapping(tmp_path, 'timezone = "America/Recife"\n' + SN_MAPPING
                      + '[calendar]\ncode = "RECIFE"\nweekdays = [1, 2, 3, 4]\n'
                        'day_start = "09:00"\nday_end = "17:30"\nholidays = ""\n')
     mapped = load_profile("servicenow", mapping)
@@ -117,7 +95,7 @@ def test_the_profiles_declare_their_sources_working_week(tmp_path):
     assert mapped.calendar_declared_in == "city.toml [calendar]"
     # the tickets it feeds carry it; its events do not need it
     assert mapped.feeds["tickets"].columns["calendar_code"].value == "RECIFE"
-    umk = load_profile("servicenow", _write(tmp_path / "umk.toml",
+    umk = load_profile("servicenow", write_text(tmp_path / "umk.toml",
                                             SN_MAPPING + '[calendar]\ncode = "UMK"\n'))
     assert umk.calendar is None and "calendar_code" not in umk.feeds["tickets"].columns
 
@@ -145,7 +123,7 @@ def test_the_profiles_declare_their_sources_working_week(tmp_path):
 ])
 def test_a_calendar_that_cannot_be_used_is_refused_naming_the_key(tmp_path, calendar,
                                                                  message):
-    mapping = _write(tmp_path / "city.toml", SN_MAPPING + "[calendar]\n" + calendar + "\n")
+    mapping = city_mapping(tmp_path, SN_MAPPING + "[calendar]\n" + calendar + "\n")
     with pytest.raises(ProfileError, match=rf"city.toml: \[calendar\]: .*{message}"):
         load_profile("servicenow", mapping)
 
@@ -205,7 +183,7 @@ def imported(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("calendars")
     wh = tmp / "wh.duckdb"
     result = import_files("servicenow", [REAL / "servicenow_snapshot_150.csv"], wh,
-                          mapping=_write(tmp / "city.toml", SN_MAPPING))
+                          mapping=city_mapping(tmp, SN_MAPPING))
     assert result.report.rows_rejected == 0
     plain = tmp / "plain"
     plain.mkdir()
@@ -326,7 +304,7 @@ LIST_HEADER = ("number,opened_at,state,priority,assignment_group,category,locati
 
 
 def _list_export(path: Path, rows: list[str]) -> Path:
-    return _write(path, "\n".join([LIST_HEADER, *rows]) + "\n")
+    return write_text(path, "\n".join([LIST_HEADER, *rows]) + "\n")
 
 
 def _calendar(code: str, start: str, end: str) -> str:
@@ -348,7 +326,7 @@ def test_a_changed_calendar_rebuilds_the_tickets_on_it(tmp_path):
     wh = tmp_path / "wh.duckdb"
 
     def day(name: str, rows: list[str], code: str, start: str, end: str) -> None:
-        mapping = _write(tmp_path / f"{name}.toml", _calendar(code, start, end))
+        mapping = write_text(tmp_path / f"{name}.toml", _calendar(code, start, end))
         import_files("servicenow", [_list_export(tmp_path / f"{name}.csv", rows)], wh,
                      mapping=mapping)
 

@@ -22,9 +22,11 @@ from warehouse.build import DBT_DIR, dbt_session
 from warehouse.store import current_file
 
 PLANT_BUILD = "plant"
-WITH_UNIT = "unit_code != '(none)'"
+NO_UNIT = "unit_code = '(none)'"  # var no_unit
+WITH_UNIT = f"not ({NO_UNIT})"
 HIGHER_IS_BETTER = "direction = 'higher_is_better' and target is not null"
 CLASSIFIED = "topic_code <> 'unclassified'"
+DIMENSIONS = ("organisation_units", "topics", "service_catalogue")
 
 
 def _row(table: str, k: int = 0, where: str = "true") -> str:
@@ -37,8 +39,8 @@ def _incremental(table: str, set_: str, where: str = "true") -> str:
             f"where {_row(table, where=where)}")
 
 
-# dbt test (node name) → the bad value that breaks its rule
-PLANTS: dict[str, str] = {
+# dbt test (node name) → the bad value that breaks its rule (a statement, or several)
+PLANTS: dict[str, str | tuple[str, ...]] = {
     "expressions_are_true_incident_sla": _incremental(
         "marts.incident_sla", "first_response_at = opened_at - interval 1 hour",
         "first_response_at is not null"),
@@ -82,8 +84,11 @@ PLANTS: dict[str, str] = {
         f"update marts.unit_workload set publications_made = -1 "
         f"where {_row('marts.unit_workload')}",
     # the dimensions: every reference row, mapped; the unmapped rows as such
-    "assert_dimensions_hold_the_reference_data":
-        f"delete from marts.organisation_units where {_row('marts.organisation_units')}",
+    # (the last mapped row gone from each dimension, clear of the other plants' rows: the
+    # test checks the three in one loop)
+    "assert_dimensions_hold_the_reference_data": tuple(
+        f"delete from marts.{d} where rowid = (select max(rowid) from marts.{d} "
+        f"where is_mapped)" for d in DIMENSIONS),
     "expressions_are_true_organisation_units":
         f"update marts.organisation_units set department = null "
         f"where {_row('marts.organisation_units', 1)}",
@@ -95,6 +100,9 @@ PLANTS: dict[str, str] = {
     "relationships_all_director_kpis_by_unit__unit_code":
         f"update marts.director_kpis_by_unit set unit_code = 'XX-99' "
         f"where {_row('marts.director_kpis_by_unit', 0, WITH_UNIT)}",
+    "columns_not_null_director_kpis_by_unit":  # no unit's row without its English name
+        f"update marts.director_kpis_by_unit set unit_name_en = null "
+        f"where {_row('marts.director_kpis_by_unit', 0, NO_UNIT)}",
     "expressions_are_true_director_kpis_by_unit":
         f"update marts.director_kpis_by_unit set denominator = -1 "
         f"where {_row('marts.director_kpis_by_unit', 0, 'denominator > 0')}",
@@ -166,8 +174,9 @@ def results(built_warehouse, tmp_path_factory) -> dict[str, dict[str, tuple[str,
     shutil.copyfile(good, bad)
     with duckdb.connect(str(bad)) as con:
         as_of = str(con.execute("select as_of_at from marts.build_info").fetchone()[0])
-        for sql in PLANTS.values():
-            assert con.execute(sql).fetchone()[0] == 1, sql  # the plant changed one row
+        for plant in PLANTS.values():
+            for sql in (plant,) if isinstance(plant, str) else plant:
+                assert con.execute(sql).fetchone()[0] == 1, sql  # the plant changed one row
     # the fixture's rows of incremental marts carry its own build id: the good copy is
     # tested as a full build (every row), the bad one with only the planted rows of them
     with duckdb.connect(str(good)) as con:
@@ -175,6 +184,12 @@ def results(built_warehouse, tmp_path_factory) -> dict[str, dict[str, tuple[str,
             con.execute(f"update marts.{table} set _build_id = '{PLANT_BUILD}'")
     return {"good": _run_tests(good, work / "good", as_of),
             "bad": _run_tests(bad, work / "bad", as_of)}
+
+
+def test_every_dimension_is_held_to_its_reference_data(results) -> None:
+    """One failing row per dimension a mapped row was deleted from: none is left out."""
+    assert results["bad"]["assert_dimensions_hold_the_reference_data"] == (
+        "fail", len(DIMENSIONS))
 
 
 def test_every_moved_rule_passes_on_the_fixture(results) -> None:

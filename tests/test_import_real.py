@@ -20,22 +20,13 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 import pytest
-from helpers import query
+from helpers import REAL, SN_MAPPING, UTC, city_mapping, query
 
 from warehouse.build import build
 from warehouse.importing import import_files
 from warehouse.store import connect_read_only, writable_copy
 
-REAL = Path(__file__).resolve().parent / "fixtures" / "real"
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"  # the README's samples
-WARSAW = ZoneInfo("Europe/Warsaw")
-UTC = ZoneInfo("UTC")
-
-
-def _mapping(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "city.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _planted(src: Path, dst: Path, replacements: list[tuple[str, str]]) -> Path:
@@ -70,17 +61,6 @@ def _instant(local: datetime, zone: str) -> datetime:
 # ---- ServiceNow ---------------------------------------------------------------------
 
 SN_ZONE = "America/Sao_Paulo"
-SN_MAPPING = """
-[groups]
-policy = "fallback"
-fallback = "IT-02-3"
-[locations]
-policy = "fallback"
-fallback = "KP"
-[categories]
-policy = "fallback"
-fallback = "APP"
-"""
 SN_SECRETS = ["Jan Kowalski", "Opened by Anna Nowak", "Resolved by Zofia Wójcik"]
 
 
@@ -123,7 +103,7 @@ def test_servicenow_snapshot_log_gives_the_native_figures(tmp_path):
                     (",Opened by  8,", ",Opened by Anna Nowak,"),
                     (",Resolved by 149,", ",Resolved by Zofia Wójcik,")])
     wh = tmp_path / "wh.duckdb"
-    result = import_files("servicenow", [src], wh, mapping=_mapping(tmp_path, SN_MAPPING))
+    result = import_files("servicenow", [src], wh, mapping=city_mapping(tmp_path, SN_MAPPING))
     assert result.report.rows_rejected == 0
     build(wh, docs=False)
     expected = _servicenow_expected(REAL / "servicenow_snapshot_150.csv")
@@ -251,7 +231,7 @@ def test_311_exports_give_the_native_channels_and_days_to_close(tmp_path):
                   [('"2111 W BELLEVUE AVE, 90026"', '"77 PLANTED BLVD, 90026"')])
     wh = tmp_path / "wh.duckdb"
     result = import_files("socrata-311", [nyc, la], wh,
-                          mapping=_mapping(tmp_path, S311_MAPPING))
+                          mapping=city_mapping(tmp_path, S311_MAPPING))
     build(wh, docs=False)
     n = _times(pl.read_csv(REAL / "nyc311_300.csv", infer_schema=False), "Created Date",
                "Closed Date", "America/New_York")
@@ -308,7 +288,7 @@ def test_open311_requests_give_the_native_outcomes_and_days_to_close(tmp_path):
     src = tmp_path / "requests.json"
     src.write_text(json.dumps(planted, ensure_ascii=False), encoding="utf-8")
     wh = tmp_path / "wh.duckdb"
-    result = import_files("open311", [src], wh, mapping=_mapping(tmp_path, O311_MAPPING))
+    result = import_files("open311", [src], wh, mapping=city_mapping(tmp_path, O311_MAPPING))
     assert result.report.rows_rejected == 0
     build(wh, docs=False)
     closed = [r for r in native if r["status"] == "closed"]
@@ -349,7 +329,8 @@ def test_servicenow_without_a_mapping_keeps_every_incident_flagged_unmapped(tmp_
 
 def test_servicenow_without_a_mapping_builds_with_unmapped_and_unassigned_groups(tmp_path):
     """A first import as it comes builds: its groups are unmapped units, and an incident no
-    group ever held (every row '?') counts as UNASSIGNED, under no unit in the drill-down."""
+    group ever held (every row '?') counts under no unit, '(none)' — one code in the backlog
+    mart and the KPI drill-down, which names it in both languages."""
     df = pl.read_csv(REAL / "servicenow_snapshot_150.csv", infer_schema=False)
     inc = df["number"][0]
     df = df.with_columns(assignment_group=pl.when(pl.col("number") == inc).then(pl.lit("?"))
@@ -361,8 +342,15 @@ def test_servicenow_without_a_mapping_builds_with_unmapped_and_unassigned_groups
     assert query(wh, "select final_group_code from marts.incident_sla where ticket_id = ?",
                  [inc]) == [(None,)]
     (opened,) = query(wh, "select sum(tickets_opened) from marts.incident_sla_monthly "
-                          "where group_code = 'UNASSIGNED'")[0]
+                          "where group_code = '(none)'")[0]
     assert opened == 1
+    backlog = query(wh, "select month_start, sum(backlog_at_month_end) from "
+                        "marts.incident_sla_monthly where group_code = '(none)' group by 1")
+    drill = query(wh, "select month_start, numerator, unit_name_pl, unit_name_en from "
+                      "marts.director_kpis_by_unit where kpi_code = 'incident_backlog' "
+                      "and unit_code = '(none)'")
+    assert backlog and sorted(drill) == sorted(
+        (m, float(n), "bez jednostki", "no unit") for m, n in backlog)
     # the groups and the requesters' locations (a ticket's, from its first snapshot), as
     # the source writes them
     first = df.group_by("number", maintain_order=True).first()
@@ -416,7 +404,7 @@ def test_every_profile_into_one_warehouse_and_every_page_renders(tmp_path, monke
              O311_MAPPING)):
         (tmp_path / name).mkdir()
         import_files(name, [REAL / f for f in files], wh,
-                     mapping=_mapping(tmp_path / name, mapping) if mapping else None,
+                     mapping=city_mapping(tmp_path / name, mapping) if mapping else None,
                      max_reject_pct=10)
     build(wh, docs=False)
     assert query(wh, "select (select count(*) from marts.incident_sla), (select count(*) "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import query
+from helpers import city_mapping, query, write_text
 
 from warehouse.cli import main
 from warehouse.importing import import_files
@@ -26,15 +26,6 @@ SN_HEADER = ("number,incident_state,active,reassignment_count,reopen_count,sys_m
              "closed_code,resolved_by,resolved_at,closed_at")
 QL_HEADER = ("Unnamed: 0,vru+line,call_id,customer_id,priority,type,date,vru_entry,vru_exit,"
              "vru_time,q_start,q_exit,q_time,outcome,ser_start,ser_exit,ser_time,server")
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _mapping(tmp_path: Path, text: str) -> Path:
-    return _write(tmp_path / "city.toml", text)
 
 
 def _sn_row(number: str, state: str, mod: int, updated: str, *, opened="1/3/2016 10:00",
@@ -77,7 +68,7 @@ def test_one_column_whatever_its_header_style():
 def test_311_dates_in_every_style_are_converted_from_the_citys_zone(tmp_path):
     """12-hour AM/PM, 2-digit years and ISO with T, New York time converted to Warsaw
     (EDT = UTC-4 in June, EST = UTC-5 in January: +6 h either way), never relabelled."""
-    src = _write(tmp_path / "nyc.csv", "\n".join([
+    src = write_text(tmp_path / "nyc.csv", "\n".join([
         "Unique Key,Created Date,Closed Date,Agency,Complaint Type,Status,"
         "Open Data Channel Type",
         "1,06/26/2018 10:58:54 AM,06/26/2018 12:50:01 PM,NYPD,Noise,Closed,PHONE",
@@ -85,7 +76,7 @@ def test_311_dates_in_every_style_are_converted_from_the_citys_zone(tmp_path):
         "3,2018-06-26T10:58:54.000,2018-06-27T00:00:00,DSNY,Dirty,Closed,MOBILE",
     ]) + "\n")
     wh = tmp_path / "wh.duckdb"
-    mapping = _mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
+    mapping = city_mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
                                  '[agencies]\npolicy = "fallback"\nfallback = "DK-03"\n')
     import_files("socrata-311", [src], wh, mapping=mapping)
     rows = query(wh, "select submission_id, strftime(received_at, '%Y-%m-%d %H:%M:%S'), "
@@ -99,16 +90,16 @@ def test_311_dates_in_every_style_are_converted_from_the_citys_zone(tmp_path):
 
 
 def test_the_mappings_time_zone_replaces_the_profiles(tmp_path):
-    src = _write(tmp_path / "la.csv", "SRNumber,CreatedDate,Owner,RequestType,Status,"
+    src = write_text(tmp_path / "la.csv", "SRNumber,CreatedDate,Owner,RequestType,Status,"
                  "RequestSource,CD\n1-1,12/31/2017 11:59:58 PM,BOS,Graffiti,Open,Call,13\n")
     base = '[request_types]\npolicy = "fallback"\nfallback = "other"\n' \
            '[agencies]\npolicy = "fallback"\nfallback = "DK-03"\n'
     wh = tmp_path / "la.duckdb"
-    import_files("socrata-311", [src], wh, mapping=_mapping(tmp_path, base))  # variant la
+    import_files("socrata-311", [src], wh, mapping=city_mapping(tmp_path, base))  # variant la
     assert query(wh, "select strftime(received_at, '%Y-%m-%d %H:%M:%S'), district "
                      "from raw.submissions") == [("2018-01-01 08:59:58", None)]
     wh2 = tmp_path / "warsaw.duckdb"
-    import_files("socrata-311", [src], wh2, mapping=_mapping(
+    import_files("socrata-311", [src], wh2, mapping=city_mapping(
         tmp_path, 'timezone = "Europe/Warsaw"\n' + base + '[districts]\nmap = { "13" = "5" }\n'))
     # the wall clock as written, and council district 13 only through the mapping
     assert query(wh2, "select strftime(received_at, '%Y-%m-%d %H:%M:%S'), district "
@@ -118,10 +109,10 @@ def test_the_mappings_time_zone_replaces_the_profiles(tmp_path):
 # ---- code lists -----------------------------------------------------------------------
 
 def test_a_reject_policy_rejects_the_row_naming_the_code(tmp_path):
-    src = _write(tmp_path / "nyc.csv", "Unique Key,Created Date,Agency,Complaint Type,Status,"
+    src = write_text(tmp_path / "nyc.csv", "Unique Key,Created Date,Agency,Complaint Type,Status,"
                  "Open Data Channel Type\n1,06/26/2018 10:58:54 AM,NYPD,Noise,Open,PHONE\n"
                  "2,06/26/2018 10:59:54 AM,DOT,Noise,Open,PHONE\n")
-    mapping = _mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
+    mapping = city_mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
                                  '[agencies]\npolicy = "reject"\nmap = { "DOT" = "ZDMK" }\n')
     wh = tmp_path / "wh.duckdb"
     import_files("socrata-311", [src], wh, mapping=mapping)
@@ -133,11 +124,11 @@ def test_a_reject_policy_rejects_the_row_naming_the_code(tmp_path):
 
 def test_missing_codes_are_printed_with_counts_and_the_skeleton_reads_back(tmp_path,
                                                                             capsys):
-    src = _write(tmp_path / "nyc.csv", "Unique Key,Created Date,Agency,Complaint Type,Status,"
+    src = write_text(tmp_path / "nyc.csv", "Unique Key,Created Date,Agency,Complaint Type,Status,"
                  "Open Data Channel Type\n" + "".join(
                      f"{i},06/26/2018 10:58:54 AM,{a},Noise,Open,PHONE\n"
                      for i, a in enumerate(["NYPD", "NYPD", "DOT"])))
-    mapping = _mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
+    mapping = city_mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
                                  '[agencies]\npolicy = "fallback"\nfallback = "DK-03"\n'
                                  'map = { "DOT" = "ZDMK" }\n')
     skeleton = tmp_path / "skeleton.toml"
@@ -179,14 +170,14 @@ def test_a_profile_reading_an_undeclared_column_is_refused(tmp_path):
     text = (Path("warehouse/importing/profiles/socrata-311.toml").read_text(encoding="utf-8")
             .replace('unique_key = "keep"\n', ""))
     with pytest.raises(ProfileError, match="'uniquekey', which \\[columns\\] does not declare"):
-        load_profile(_write(tmp_path / "p.toml", text))
+        load_profile(write_text(tmp_path / "p.toml", text))
 
 
 def test_an_undeclared_native_column_is_dropped_with_a_warning(tmp_path, capsys):
-    src = _write(tmp_path / "nyc.csv", "Unique Key,Created Date,Agency,Complaint Type,Status,"
+    src = write_text(tmp_path / "nyc.csv", "Unique Key,Created Date,Agency,Complaint Type,Status,"
                  "Open Data Channel Type,Caller Phone\n"
                  "1,06/26/2018 10:58:54 AM,NYPD,Noise,Open,PHONE,+48 600 100 200\n")
-    mapping = _mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
+    mapping = city_mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
                                  '[agencies]\npolicy = "fallback"\nfallback = "DK-03"\n')
     wh = tmp_path / "wh.duckdb"
     import_files("socrata-311", [src], wh, mapping=mapping)
@@ -212,9 +203,9 @@ valid_from = "2020-01-01"
 def test_the_mappings_catalogue_is_loaded_before_the_tickets_once(tmp_path):
     """A mapping's [[catalogue]] is the city's IT service catalogue: loaded (and checked)
     before the tickets, instead of the default one; the next import skips it unchanged."""
-    mapping = _mapping(tmp_path, SN_MAPPING.replace('fallback = "APP"', 'fallback = "APP-EZD"')
+    mapping = city_mapping(tmp_path, SN_MAPPING.replace('fallback = "APP"', 'fallback = "APP-EZD"')
                        + CATALOGUE)
-    src = _write(tmp_path / "log.csv", "\n".join([SN_HEADER, _sn_row("INC1", "New", 0,
+    src = write_text(tmp_path / "log.csv", "\n".join([SN_HEADER, _sn_row("INC1", "New", 0,
                                                                      "1/3/2016 10:01")]) + "\n")
     wh = tmp_path / "wh.duckdb"
     first = import_files("servicenow", [src], wh, mapping=mapping)
@@ -228,12 +219,12 @@ def test_the_mappings_catalogue_is_loaded_before_the_tickets_once(tmp_path):
     wrong = tmp_path / "wrong"
     wrong.mkdir()
     result = import_files("servicenow", [src], tmp_path / "wrong.duckdb", max_reject_pct=100,
-                          mapping=_write(wrong / "city.toml", SN_MAPPING + CATALOGUE.replace(
+                          mapping=write_text(wrong / "city.toml", SN_MAPPING + CATALOGUE.replace(
                               '"24x7"', '"weekends"')))
     assert result.report.files[0].rows_rejected == 1
     assert "row 1" in result.report.files[0].reject_reasons[0]
     assert "support_hours='weekends'" in result.report.files[0].reject_reasons[0]
-    bad = _mapping(tmp_path, SN_MAPPING + CATALOGUE + 'unknown = "x"\n')
+    bad = city_mapping(tmp_path, SN_MAPPING + CATALOGUE + 'unknown = "x"\n')
     with pytest.raises(ProfileError, match=r"\[\[catalogue\]\] #1: \['unknown'\] are not "
                                            "columns of it_services"):
         load_profile("servicenow", bad)
@@ -261,9 +252,9 @@ def test_snapshot_rules_give_the_events(tmp_path):
         _sn_row("INC1", "Resolved", 9, "1/3/2016 16:00", group="Group 2",
                 resolved="1/3/2016 16:00"),
     ]
-    src = _write(tmp_path / "log.csv", "\n".join([SN_HEADER, *rows]) + "\n")
+    src = write_text(tmp_path / "log.csv", "\n".join([SN_HEADER, *rows]) + "\n")
     wh = tmp_path / "wh.duckdb"
-    import_files("servicenow", [src], wh, mapping=_mapping(tmp_path, SN_MAPPING))
+    import_files("servicenow", [src], wh, mapping=city_mapping(tmp_path, SN_MAPPING))
     assert _events(wh, "INC1") == [
         ("opened", "01 10:00", 0, "IT-02-3"),
         ("acknowledged", "01 10:05", 4, "IT-02-3"),
@@ -283,9 +274,9 @@ def test_snapshot_times_are_converted_from_the_instance_zone(tmp_path):
     (CET, UTC+1): + 4 h; the opened event is at opened_at."""
     rows = [_sn_row("INC2", "New", 0, "29/2/2016 01:23", opened="29/2/2016 01:16"),
             _sn_row("INC2", "Resolved", 2, "29/2/2016 08:53", opened="29/2/2016 01:16")]
-    src = _write(tmp_path / "log.csv", "\n".join([SN_HEADER, *rows]) + "\n")
+    src = write_text(tmp_path / "log.csv", "\n".join([SN_HEADER, *rows]) + "\n")
     wh = tmp_path / "wh.duckdb"
-    import_files("servicenow", [src], wh, mapping=_mapping(
+    import_files("servicenow", [src], wh, mapping=city_mapping(
         tmp_path, SN_MAPPING.replace('timezone = "Europe/Warsaw"', "")))
     assert _events(wh, "INC2") == [("opened", "29 05:16", 0, "IT-02-3"),
                                    ("resolved", "29 12:53", 4, "IT-02-3")]
@@ -295,9 +286,9 @@ def test_a_reopen_into_a_wait_gives_two_ordered_events(tmp_path):
     rows = [_sn_row("INC3", "New", 0, "1/3/2016 10:00"),
             _sn_row("INC3", "Resolved", 1, "1/3/2016 11:00"),
             _sn_row("INC3", "Awaiting Vendor", 2, "1/3/2016 12:00")]
-    src = _write(tmp_path / "log.csv", "\n".join([SN_HEADER, *rows]) + "\n")
+    src = write_text(tmp_path / "log.csv", "\n".join([SN_HEADER, *rows]) + "\n")
     wh = tmp_path / "wh.duckdb"
-    import_files("servicenow", [src], wh, mapping=_mapping(tmp_path, SN_MAPPING))
+    import_files("servicenow", [src], wh, mapping=city_mapping(tmp_path, SN_MAPPING))
     assert _events(wh, "INC3") == [("opened", "01 10:00", 0, "IT-02-3"),
                                    ("resolved", "01 11:00", 4, "IT-02-3"),
                                    ("reopened", "01 12:00", 6, "IT-02-3"),
@@ -311,9 +302,9 @@ def test_a_stale_snapshot_is_no_reopening(tmp_path):
             _sn_row("INC4", "Resolved", 2, "1/3/2016 11:00"),
             _sn_row("INC4", "New", 1, "1/3/2016 11:10"),
             _sn_row("INC4", "Closed", 3, "1/3/2016 12:00")]
-    src = _write(tmp_path / "log.csv", "\n".join([SN_HEADER, *rows]) + "\n")
+    src = write_text(tmp_path / "log.csv", "\n".join([SN_HEADER, *rows]) + "\n")
     wh = tmp_path / "wh.duckdb"
-    import_files("servicenow", [src], wh, mapping=_mapping(tmp_path, SN_MAPPING))
+    import_files("servicenow", [src], wh, mapping=city_mapping(tmp_path, SN_MAPPING))
     assert _events(wh, "INC4") == [("opened", "01 10:00", 0, "IT-02-3"),
                                    ("resolved", "01 11:00", 4, "IT-02-3"),
                                    ("closed", "01 12:00", 8, "IT-02-3")]
@@ -322,7 +313,7 @@ def test_a_stale_snapshot_is_no_reopening(tmp_path):
 def test_the_list_export_gives_opened_resolved_closed(tmp_path):
     wh = tmp_path / "wh.duckdb"
     import_files("servicenow", [Path("tests/fixtures/real/servicenow_list_export.csv")], wh,
-                 mapping=_mapping(tmp_path, SN_MAPPING))
+                 mapping=city_mapping(tmp_path, SN_MAPPING))
     assert _events(wh, "INC0100002") == [("opened", "03 09:10", 0, "IT-02-3"),
                                          ("resolved", "04 09:10", 1, "IT-02-3")]
     assert query(wh, "select ticket_id, priority, channel from raw.tickets order by 1") == [
@@ -349,9 +340,9 @@ def test_stage_times_give_offered_answered_ended(tmp_path, capsys):
         # crossing midnight: queued after 0:00 of the next day
         _ql("AA03", "9", "0", "23:59:50", "23:59:58", "0:00:05", 10, "AGENT", 30, "ANAT"),
     ]
-    src = _write(tmp_path / "q.csv", "\n".join([QL_HEADER, *rows]) + "\n")
+    src = write_text(tmp_path / "q.csv", "\n".join([QL_HEADER, *rows]) + "\n")
     wh = tmp_path / "wh.duckdb"
-    import_files("queue-log", [src], wh, mapping=_mapping(tmp_path,
+    import_files("queue-log", [src], wh, mapping=city_mapping(tmp_path,
                                                           'timezone = "Europe/Warsaw"\n'))
     assert "1 hung up in the voice-response unit, 1 recording artefact" in \
         capsys.readouterr().out
@@ -370,7 +361,7 @@ def test_stage_times_give_offered_answered_ended(tmp_path, capsys):
 
 def test_the_queue_logs_time_zone_is_converted(tmp_path):
     rows = [_ql("AA01", "1", "0", "10:00:45", "10:00:51", "10:00:51", 42, "AGENT", 96, "V")]
-    src = _write(tmp_path / "q.csv", "\n".join([QL_HEADER, *rows]) + "\n")
+    src = write_text(tmp_path / "q.csv", "\n".join([QL_HEADER, *rows]) + "\n")
     wh = tmp_path / "wh.duckdb"
     import_files("queue-log", [src], wh)  # Israel (IDT, UTC+3) → Warsaw (CEST, UTC+2)
     assert query(wh, "select strftime(offered_at, '%H:%M:%S') from raw.calls") == [
@@ -381,7 +372,7 @@ def test_the_queue_logs_time_zone_is_converted(tmp_path):
 
 def test_open311_offsets_numbers_and_status_notes(tmp_path):
     wh = tmp_path / "wh.duckdb"
-    mapping = _mapping(tmp_path, '[services]\npolicy = "fallback"\nfallback = "other"\n'
+    mapping = city_mapping(tmp_path, '[services]\npolicy = "fallback"\nfallback = "other"\n'
                                  '[agencies]\npolicy = "fallback"\nfallback = "DK-03"\n')
     import_files("open311", [Path("tests/fixtures/real/open311_examples.json"),
                              Path("tests/fixtures/real/open311_bulk.csv")], wh, mapping=mapping)
@@ -435,19 +426,19 @@ def test_open311_xml_and_a_wrapped_json_read_as_the_plain_json(tmp_path):
     native = json.loads(src.read_text(encoding="utf-8"))
     plain = _submissions(tmp_path, "plain", [src])
     assert len(plain) == len(native) and any(r[5] for r in plain)
-    xml = _write(tmp_path / "requests.xml", _georeport_xml(native))
+    xml = write_text(tmp_path / "requests.xml", _georeport_xml(native))
     assert _submissions(tmp_path, "xml", [xml]) == plain
-    wrapped = _write(tmp_path / "wrapped.json",
+    wrapped = write_text(tmp_path / "wrapped.json",
                      json.dumps({"service_requests": native}, ensure_ascii=False))
     assert _submissions(tmp_path, "wrapped", [wrapped]) == plain
 
 
 def test_a_georeport_error_response_or_another_xml_is_refused_naming_it(tmp_path):
-    errors = _write(tmp_path / "errors.xml", _georeport_xml(
+    errors = write_text(tmp_path / "errors.xml", _georeport_xml(
         [{"code": 403, "description": "Invalid api_key"}], root="errors", record="error"))
-    other = _write(tmp_path / "other.xml", _georeport_xml([{"a": 1}], root="services",
+    other = write_text(tmp_path / "other.xml", _georeport_xml([{"a": 1}], root="services",
                                                           record="service"))
-    broken = _write(tmp_path / "broken.xml", "<service_requests><request>")
+    broken = write_text(tmp_path / "broken.xml", "<service_requests><request>")
     for path, says in ((errors, "the server answered with an error, not requests (403 "
                                 "Invalid api_key)"),
                        (other, "not a GeoReport v2 response (root element <services>"),
@@ -477,10 +468,10 @@ def test_a_windows_1250_semicolon_csv_reads_as_its_utf8_original(tmp_path):
 # ---- the load: threshold, idempotence -------------------------------------------------
 
 def test_the_reject_threshold_refuses_the_import_and_swaps_nothing(tmp_path):
-    src = _write(tmp_path / "nyc.csv", "Unique Key,Created Date,Agency,Complaint Type,Status,"
+    src = write_text(tmp_path / "nyc.csv", "Unique Key,Created Date,Agency,Complaint Type,Status,"
                  "Open Data Channel Type\n1,06/26/2018 10:58:54 AM,NYPD,Noise,Open,PHONE\n"
                  "2,not a date,NYPD,Noise,Open,PHONE\n")
-    mapping = _mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
+    mapping = city_mapping(tmp_path, '[request_types]\npolicy = "fallback"\nfallback = "other"\n'
                                  '[agencies]\npolicy = "fallback"\nfallback = "DK-03"\n')
     wh = tmp_path / "wh.duckdb"
     runner = CliRunner()
@@ -509,7 +500,7 @@ def test_a_load_rejecting_every_row_or_finding_nothing_never_exits_0(tmp_path):
     assert res.exit_code == 2 and "nothing was recognised" in res.output
     bad = tmp_path / "bad"
     bad.mkdir()
-    _write(bad / "calls.csv", "call_id,queue,offered_at,answered_at,ended_at\n"
+    write_text(bad / "calls.csv", "call_id,queue,offered_at,answered_at,ended_at\n"
                               "C1,Q,2025-13-01 08:00:00,,2025-03-03 08:05:00\n")
     res = runner.invoke(main, ["load", str(bad), "--warehouse", str(tmp_path / "b.duckdb"),
                                "--max-reject-pct", "100"])
@@ -528,7 +519,7 @@ def test_the_daily_update_takes_the_reject_threshold_too(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     good = [f"C{i},Q,2025-03-03 08:{i:02d}:00,,2025-03-03 08:{i:02d}:30" for i in range(19)]
-    _write(src / "calls.csv", "\n".join(["call_id,queue,offered_at,answered_at,ended_at",
+    write_text(src / "calls.csv", "\n".join(["call_id,queue,offered_at,answered_at,ended_at",
                                          *good, "C99,Q,2025-13-01 08:00:00,,"]) + "\n")
     res = CliRunner().invoke(main, ["update", str(src), "--warehouse",
                                     str(tmp_path / "wh.duckdb"), "--max-reject-pct", "1"])
@@ -540,12 +531,12 @@ def test_the_daily_update_takes_the_reject_threshold_too(tmp_path):
 def test_event_seq_keeps_two_events_of_one_minute_apart(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
-    _write(src / "tickets.csv", "ticket_id,opened_at,ticket_type,service_code,requester_unit,"
+    write_text(src / "tickets.csv", "ticket_id,opened_at,ticket_type,service_code,requester_unit,"
            "channel,priority,summary\nT1,2025-03-03 08:00:00,incident,APP,KP,phone,3,\n")
-    _write(src / "it_services.csv", "service_code,name_pl,name_en,owner_unit,criticality,"
+    write_text(src / "it_services.csv", "service_code,name_pl,name_en,owner_unit,criticality,"
            "support_hours,status,valid_from,valid_to\nAPP,Aplikacje,Apps,IT-02-4,2,business,"
            "active,2020-01-01,\n")
-    _write(src / "ticket_events.csv", "ticket_id,event_at,event,group_code,priority,"
+    write_text(src / "ticket_events.csv", "ticket_id,event_at,event,group_code,priority,"
            "comment_chars,event_seq\nT1,2025-03-03 08:00:00,opened,IT-02-3,3,0,0\n"
            "T1,2025-03-03 09:00:00,resolved,IT-02-3,3,0,2\n"
            "T1,2025-03-03 09:00:00,reopened,IT-02-3,3,0,3\n"

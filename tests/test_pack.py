@@ -11,6 +11,7 @@ import socket
 import subprocess
 from datetime import date
 from email import policy
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,14 @@ def test_the_pack_in_english_and_as_html(built_warehouse, month, tmp_path):
     assert name in html and judged_value(value, target, unit, "en") in html
     assert fmt_value(target, unit, "en") in html
     assert "COI Director" in html and "Dyrektor COI" not in html
+    # the units of a KPI's drill-down in English: the unit with the largest backlog of the
+    # month, by its English name in the dimension (the pack once named them in Polish)
+    (top,), = q(built_warehouse, """
+        select o.name_en from marts.kpi_values as v
+        join marts.organisation_units as o on v.breakdown_value = o.unit_code
+        where v.kpi_code = 'incident_backlog' and v.breakdown = 'unit' and v.month_start = ?
+        order by v.numerator desc limit 1""", [month])
+    assert escape(top) in html, top
 
 
 def test_an_unknown_month_is_refused_naming_the_months_there(built_warehouse, tmp_path):

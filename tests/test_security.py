@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import AUTH_SECRETS
 
 from warehouse.safe_sql import (
     QueryRefused,
@@ -266,13 +267,6 @@ PAGE = textwrap.dedent(
     st.metric("Poziom obsługi KCK", "84,0 %")
     """
 )
-AUTH_SECRETS = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "x" * 64,
-    "client_id": "cityops",
-    "client_secret": "s",
-    "server_metadata_url": "https://sso.example.invalid/.well-known/openid-configuration",
-}
 
 
 def _app(user: dict, secrets: bool = True):

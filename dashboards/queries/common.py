@@ -78,3 +78,23 @@ def kpi_formula(con: duckdb.DuckDBPyConnection, kpi: str, numerator: str, denomi
 def kpi_definitions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The registry's definitions and targets in force (marts.kpis), one row per KPI."""
     return read(con, "select * from marts.kpis order by display_order")
+
+
+def with_english_names(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, name: str,
+                       code: str, names: str, key: str) -> pl.DataFrame:
+    """``frame`` with ``<name>_en`` beside its ``<name>_pl``: the English name of the
+    ``code`` column's value in the reference mart ``names`` (``marts.organisation_units``
+    by ``unit_code``, ``marts.service_catalogue`` by ``service_code``: the seeds' English
+    names), the Polish one where there is none (a code the reference data does not know).
+    The page keeps one of the two (i18n.drop_other_languages)."""
+    if not re.fullmatch(r"marts\.\w+", names) or not re.fullmatch(r"\w+", key):
+        raise ValueError(f"not a mart and key: {names}.{key}")
+    polish = f"{name}_pl"
+    english = read(con, f"select {key} as __code, any_value(name_en) as __en from {names} "
+                        "group by 1")
+    joined = frame.join(english, left_on=code, right_on="__code", how="left",
+                        maintain_order="left")
+    columns = [c for col in frame.columns for c in ((col, f"{name}_en") if col == polish
+                                                     else (col,))]
+    return joined.with_columns(
+        pl.coalesce("__en", polish).alias(f"{name}_en")).select(columns)

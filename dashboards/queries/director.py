@@ -83,17 +83,18 @@ def kpi_trend(con: duckdb.DuckDBPyConnection, kpi_code: str, first: date, last: 
     """, [kpi_code, first, last])
 
 
-def kpi_by_unit(con: duckdb.DuckDBPyConnection, kpi_code: str, month: date) -> pl.DataFrame:
-    """Each unit's value of the KPI in the month, with the unit's names in both languages
-    ('(none)': the rows that no unit holds, named by the page)."""
+def kpi_by_unit(con: duckdb.DuckDBPyConnection, month: date, kpi_code: str | None = None
+                ) -> pl.DataFrame:
+    """Each unit's value of the KPI (``kpi_code``; every KPI with units without one) in the
+    month, the unit named in both languages by the mart — the rows no unit holds too
+    ('(none)', "bez jednostki" / "no unit"). The overview's drill-down and the monthly
+    pack read it."""
     return read(con, """
-        select k.unit_code, k.unit_name_pl, o.name_en as unit_name_en, k.value, k.numerator,
-               k.denominator
-        from marts.director_kpis_by_unit as k
-        left join marts.organisation_units as o using (unit_code)
-        where k.kpi_code = ? and k.month_start = ?
-        order by k.value desc nulls last, k.unit_code
-    """, [kpi_code, month])
+        select kpi_code, unit_code, unit_name_pl, unit_name_en, value, numerator, denominator
+        from marts.director_kpis_by_unit
+        where month_start = $month and ($kpi_code is null or kpi_code = $kpi_code)
+        order by kpi_code, value desc nulls last, unit_code
+    """, {"month": month, "kpi_code": kpi_code})
 
 
 def kpis_with_units(con: duckdb.DuckDBPyConnection) -> list[str]:

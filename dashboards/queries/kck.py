@@ -11,7 +11,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from dashboards.queries.common import kpi_formula, month_range, read
+from dashboards.queries.common import kpi_formula, month_range, read, with_english_names
 
 # the sources the periods of the calls and of DK-03 follow (queries.common.newest_month)
 CALL_SOURCES = ("calls",)
@@ -89,7 +89,7 @@ def submissions_forwarded(con: duckdb.DuckDBPyConnection, first: date, last: dat
 
 
 def overdue_by_unit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return read(con, """
+    return with_english_names(con, read(con, """
         select responsible_unit, any_value(responsible_unit_name_pl) as responsible_unit_name_pl,
                count(*) filter (where forwarded_at is not null) as forwarded,
                count(*) filter (where is_open) as still_open,
@@ -99,7 +99,7 @@ def overdue_by_unit(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         where is_electronic and responsible_unit is not null
         group by all
         order by unanswered_past_due desc, responsible_unit
-    """)
+    """), "responsible_unit_name", "responsible_unit", "marts.organisation_units", "unit_code")
 
 
 def overdue_by_district(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

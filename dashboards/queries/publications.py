@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from dashboards.queries.common import kpi_formula, month_range, read
+from dashboards.queries.common import kpi_formula, month_range, read, with_english_names
 
 # the source the page's period follows (queries.common.newest_month)
 SOURCES = ("publications",)
@@ -46,7 +46,7 @@ def by_portal_month(con: duckdb.DuckDBPyConnection, first: date, last: date) -> 
 def by_unit(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataFrame:
     """Per owner unit, the publications published in the period."""
     within = _within_1wd(con)
-    return read(con, f"""
+    return with_english_names(con, read(con, f"""
         select owner_unit, any_value(owner_unit_name_pl) as owner_unit_name_pl,
                count(*) as published,
                {within} as within_1wd_pct,
@@ -56,7 +56,7 @@ def by_unit(con: duckdb.DuckDBPyConnection, first: date, last: date) -> pl.DataF
         where is_published and published_month between ? and ?
         group by all
         order by within_1wd_pct asc nulls last, owner_unit
-    """, [first, last])
+    """, [first, last]), "owner_unit_name", "owner_unit", "marts.organisation_units", "unit_code")
 
 
 def awaiting_publication(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -72,10 +72,10 @@ def awaiting_publication(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def stale_cards(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return read(con, """
-        select card_id, title_pl, responsible_unit_name_pl, online_available,
+    return with_english_names(con, read(con, """
+        select card_id, title_pl, responsible_unit, responsible_unit_name_pl, online_available,
                last_reviewed_at, days_since_review
         from marts.service_card_freshness
         where is_stale
         order by days_since_review desc, card_id
-    """)
+    """), "responsible_unit_name", "responsible_unit", "marts.organisation_units", "unit_code")

@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from dashboards.queries.common import month_range, read
+from dashboards.queries.common import month_range, read, with_english_names
 
 # the sources the page's period follows (queries.common.newest_month)
 SOURCES = ("tickets", "ticket_events", "calls", "submissions", "publications")
@@ -62,10 +62,11 @@ def workload_totals(con: duckdb.DuckDBPyConnection, unit_codes: tuple[str, ...],
                     last: date) -> pl.DataFrame:
     """The same, summed over the period: one row per unit, for side-by-side comparison."""
     sums = ", ".join(f"sum({m}) as {m}" for m in WORKLOAD_MEASURES)
-    return read(con, f"""
+    return with_english_names(con, read(con, f"""
         select unit_code, any_value(unit_name_pl) as unit_name_pl, {sums}
         from marts.unit_workload
         where list_contains(?, unit_code) and month_start between ? and ?
         group by unit_code
         order by unit_code
-    """, [list(unit_codes), first, last])
+    """, [list(unit_codes), first, last]), "unit_name", "unit_code", "marts.organisation_units",
+        "unit_code")

@@ -15,30 +15,32 @@ Choices (issue 15):
   relative period taken at the build's as_of (never the clock), optionally a year back.
 - **Breakdowns**: a date breakdown may be grouped by week / month / quarter / year;
   top N keeps the largest values of one breakdown and sums the rest as "other".
-- **Charts**: every measure is drawn; measures in two units get a second y axis, more
-  than two units a chart per unit (the unit is read from the column name: ``_pct``,
-  ``_seconds``, ``_minutes``, ``days``, ``_pln``; counts and the rest are numbers).
+- **Charts and table**: :func:`dashboards.report_view.show_report` (shared with the page of
+  pinned reports): every measure drawn, a second y axis only for a second unit.
+- **Saved reports**: opened from the select box or from a shared link (``?report=NAME``,
+  :mod:`dashboards.links`; the address always names the report open, so it is the link);
+  the owner's own can be overwritten, renamed and deleted, anyone's duplicated and pinned.
+  Others' reports open read-only. The storage rules are in :mod:`dashboards.reports`.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 import uuid
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
-from babel.dates import format_date
-from plotly.subplots import make_subplots
 
-from dashboards import reports
-from dashboards.components import About, chart, md_text, rows_caption, style_figure, table
-from dashboards.formats import fmt_date, fmt_month, fmt_number, fmt_period
-from dashboards.i18n import N_, column_label, locale, t, value_label
+from dashboards import links, report_view, reports
+from dashboards.components import md_text, rows_caption, table
+from dashboards.formats import fmt_date, fmt_month, fmt_number
+from dashboards.i18n import N_, column_label, t
 from dashboards.marts import manifest_path, mart_label, marts_docs
+from dashboards.report_view import AGG_LABELS, ROWS, measure_name
 from dashboards.state import build_file, lang, lkey, q, warehouse_path
 from warehouse.safe_sql import EXPORT_BYTES, EXPORT_SECONDS, QueryRefused, export_query, run_query
 
@@ -48,10 +50,7 @@ schema = q(reports.mart_schema)
 marts = sorted(schema)
 directory = reports.reports_dir(warehouse_path())
 AGG_KEYS = list(reports.AGGREGATIONS)
-ROWS = "*"
 PILLS_SHOWN = 40
-AGG_LABELS = {"sum": N_("agg_sum"), "avg": N_("agg_avg"), "min": N_("agg_min"),
-              "max": N_("agg_max"), "count": N_("agg_count"), "median": N_("agg_median")}
 CHART_LABELS = {"bar": N_("chart_bar"), "line": N_("chart_line"), "none": N_("chart_none")}
 OP_LABELS = {"in": N_("op_in"), "not_in": N_("op_not_in"), "between": N_("op_between"),
              "period": N_("op_period"), "is_empty": N_("op_is_empty"),
@@ -62,8 +61,6 @@ PERIOD_LABELS = {"last_month": N_("period_last_month"),
                  "year_to_date": N_("period_year_to_date")}
 GRAIN_LABELS = {None: N_("grain_none"), "week": N_("grain_week"), "month": N_("grain_month"),
                 "quarter": N_("grain_quarter"), "year": N_("grain_year")}
-UNIT_AXES = {"%": N_("unit_pct"), "s": N_("unit_seconds"), "min": N_("unit_minutes"),
-             "days": N_("unit_days"), "PLN": N_("unit_pln"), "n": N_("unit_number")}
 # the SQL box's refusals (warehouse.safe_sql.QueryRefused.key) as catalogue messages
 SQL_MESSAGES = {
     "sql_empty": N_("sql_empty"), "sql_syntax": N_("sql_syntax"),
@@ -77,59 +74,11 @@ SQL_MESSAGES = {
 K = {name: lkey(name) for name in ("b_open", "b_mart", "b_measures", "b_breakdowns",
                                    "b_chart", "b_top_col")}
 state = st.session_state
-EMPTY = t("value_empty", L)
-OTHER = t("value_other", L)
-
-
-def measure_name(col: str) -> str:
-    return t("row_count", L) if col == ROWS else column_label(col, L)
-
-
-def measure_title(col: str, agg: str) -> str:
-    return t("row_count", L) if col == ROWS else f"{t(AGG_LABELS[agg], L)}: {column_label(col, L)}"
-
-
-def measure_unit(col: str, agg: str) -> str:
-    """The unit a measure is in, from its column's name (see the module docstring)."""
-    if col == ROWS or agg == "count":
-        return "n"
-    words = col.split("_")
-    for word, unit in (("pct", "%"), ("seconds", "s"), ("minutes", "min"), ("days", "days"),
-                       ("pln", "PLN")):
-        if word in words:
-            return unit
-    return "n"
+OWNER = links.owner()
 
 
 def value_text(column: str, value: object) -> str:
-    """A value as the reader sees it: a month "10.2026", a word for a code, "brak"."""
-    if value is None or value == "":
-        return EMPTY
-    dtype = columns.get(column, "")
-    if reports.is_date(dtype) and isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    if isinstance(value, date):
-        return fmt_month(value, L) if column == "month_start" or column.endswith("_month") \
-            else fmt_date(value, L)
-    if dtype.upper() == "BOOLEAN" or isinstance(value, bool):
-        return t("yes", L) if str(value).lower() == "true" else t("no", L)
-    return str(value_label(column, value, L))
-
-
-def grain_text(grain: str, value: date | None) -> str:
-    if value is None:
-        return EMPTY
-    if grain == "week":
-        year, week, _ = value.isocalendar()
-        return t("week_label", L, week=week, year=year)
-    if grain == "quarter":
-        return format_date(value, locale(L).datetime_skeletons["yQQQ"].pattern, locale=locale(L))
-    if grain == "year":
-        return str(value.year)
-    return fmt_month(value, L)
+    return report_view.value_text(column, value, columns, L)
 
 
 # ---------------------------------------------------------------- filter rows
@@ -176,8 +125,9 @@ def set_filter_state(fid: int, f: reports.Filter) -> None:
 
 
 def open_saved() -> None:
-    """Fill the widgets from the chosen saved definition."""
+    """Fill the widgets from the chosen saved definition (and name it in the address)."""
     name = state.get(K["b_open"])
+    opened_in_url(name)
     if not name:
         return
     try:
@@ -202,6 +152,110 @@ def open_saved() -> None:
         set_filter_state(add_filter(), f)
     state[K["b_chart"]] = defn.chart
     state["b_name"] = defn.name
+
+
+# ---------------------------------------------------------------- the saved report's life cycle
+def opened_in_url(name: str | None) -> None:
+    """The address names the report open (a reload, or the link copied, opens it again)."""
+    state["b_link_opened"] = name
+    state["b_delete_asked"] = False
+    if name:
+        st.query_params[links.REPORT_PARAM] = name
+    elif links.REPORT_PARAM in st.query_params:
+        del st.query_params[links.REPORT_PARAM]
+
+
+def show_open(name: str | None, notice: str) -> None:
+    """After a change: the select box on ``name`` (its widgets refilled) and a notice."""
+    state[K["b_open"]] = name
+    open_saved()
+    state["b_notice"] = notice
+
+
+def life_cycle(action: Callable[..., object], *args: object) -> None:
+    """Run a save, rename, duplicate or delete (a button's callback); a refusal is shown
+    in the page's language at the next run."""
+    try:
+        action(*args)
+    except reports.ReportError as exc:
+        state["b_error"] = t(exc.key, L, **exc.params)
+
+
+def save(defn: reports.ReportDefinition) -> None:
+    defn.name = state.get("b_name") or ""
+    reports.save_report(directory, defn, OWNER)
+    show_open(defn.name, t("builder_saved", L, name=defn.name))
+
+
+def rename(name: str) -> None:
+    new = reports.rename_report(directory, name, state.get("b_rename") or "", OWNER)
+    links.set_pins([new if n == name else n for n in links.pins()])  # this browser's pins
+    show_open(new, t("saved_renamed", L, old=name, name=new))
+
+
+def duplicate(name: str) -> None:
+    new = reports.duplicate_report(directory, name, OWNER, prefix=t("saved_copy_prefix", L))
+    show_open(new, t("saved_duplicated", L, name=new))
+
+
+def delete(name: str) -> None:
+    reports.delete_report(directory, name, OWNER)
+    links.set_pins([n for n in links.pins() if n != name])
+    state["b_delete_asked"] = False
+    show_open(None, t("saved_deleted", L, name=name))
+
+
+def owner_text(owner: str) -> str:
+    if owner == reports.LOCAL_OWNER:
+        return t("saved_owner_local", L)
+    return t("saved_owner_you", L) if owner == OWNER else md_text(owner)  # plain, no mailto
+
+
+def when(stamp: str | None) -> str:
+    """A stored UTC time in Kraków's, as the reader writes it ('—' for a report saved
+    before the times were kept)."""
+    if not stamp:
+        return "—"
+    return fmt_date(datetime.fromisoformat(stamp).astimezone(ZoneInfo("Europe/Warsaw"))
+                    .replace(tzinfo=None), L)
+
+
+def saved_panel(name: str) -> None:
+    """Who owns the open report and when it changed, its link, and what the reader may do."""
+    try:
+        info = reports.report_info(directory, name)
+    except reports.ReportError as exc:
+        st.error(t(exc.key, L, **exc.params))
+        return
+    mine = info.owned_by(OWNER)
+    with st.container(border=True):
+        st.caption(t("saved_facts", L, owner=owner_text(info.owner),
+                     created=when(info.created_at), updated=when(info.updated_at)))
+        if not mine:
+            st.info(t("saved_read_only", L, owner=owner_text(info.owner)),
+                    icon=":material/lock:")
+        st.caption(t("saved_link", L))
+        st.code(links.share_url("builder", **{links.REPORT_PARAM: name}), language=None,
+                wrap_lines=True)
+        c_name, c_rename = st.columns([3, 1], vertical_alignment="bottom")
+        if state.get("b_rename_of") != name:  # the box starts on the report's own name
+            state["b_rename_of"], state["b_rename"] = name, name
+        c_name.text_input(t("saved_new_name", L), key="b_rename", disabled=not mine)
+        c_rename.button(t("saved_rename", L), key="b_rename_btn", disabled=not mine,
+                        on_click=life_cycle, args=(rename, name), icon=":material/edit:")
+        c_dup, c_pin, c_del = st.columns(3)
+        c_dup.button(t("saved_duplicate", L), key="b_duplicate", on_click=life_cycle,
+                     args=(duplicate, name), icon=":material/content_copy:")
+        pinned = name in links.pins()
+        c_pin.button(t("saved_unpin", L) if pinned else t("saved_pin", L), key="b_pin",
+                     on_click=links.toggle_pin, args=(name,), icon=":material/push_pin:")
+        if c_del.button(t("saved_delete", L), key="b_delete", disabled=not mine,
+                        icon=":material/delete:"):
+            state["b_delete_asked"] = True
+        if mine and state.get("b_delete_asked"):
+            st.warning(t("saved_delete_confirm", L, name=name))
+            st.button(t("saved_delete_yes", L), key="b_delete_yes", type="primary",
+                      on_click=life_cycle, args=(delete, name))
 
 
 def month_options(column: str) -> list[str]:
@@ -279,11 +333,28 @@ def filter_row(fid: int) -> reports.Filter | None:
                                        "" if high is None else repr(float(high))])
 
 
+if links.signed_in_user() is None:
+    st.caption(t("saved_shared_owner", L))
 saved = reports.list_reports(directory)
-st.selectbox(t("builder_open", L), [None, *saved], key=K["b_open"], on_change=open_saved,
-             format_func=lambda v: t("builder_none", L) if v is None else v)
+wanted = st.query_params.get(links.REPORT_PARAM)
+if wanted and state.get("b_link_opened") != wanted:  # a shared link, opened
+    if wanted in saved:
+        state[K["b_open"]] = wanted
+        open_saved()
+    else:
+        state["b_error"] = t("report_not_found", L, name=wanted)
+        opened_in_url(None)
+if state.get(K["b_open"]) not in saved:  # deleted meanwhile
+    state[K["b_open"]] = None
+opened = st.selectbox(t("builder_open", L), [None, *saved], key=K["b_open"],
+                      on_change=open_saved,
+                      format_func=lambda v: t("builder_none", L) if v is None else v)
 if error := state.pop("b_error", None):
     st.error(error)
+if notice := state.pop("b_notice", None):
+    st.success(notice)
+if opened:
+    saved_panel(opened)
 
 if state.get(K["b_mart"]) not in marts:
     state[K["b_mart"]] = "kck_call_topics" if "kck_call_topics" in marts else marts[0]
@@ -300,12 +371,12 @@ state[K["b_breakdowns"]] = [c for c in state[K["b_breakdowns"]] if c in breakdow
 left, right = st.columns(2)
 with left:
     measure_cols = st.multiselect(t("builder_measures", L), measure_options,
-                                  key=K["b_measures"], format_func=measure_name,
+                                  key=K["b_measures"], format_func=lambda c: measure_name(c, L),
                                   select_all=False)
     measures: list[tuple[str, str]] = []
     for col in measure_cols:
         allowed = ["count"] if col == ROWS else AGG_KEYS
-        agg = st.selectbox(f"{t('builder_agg', L)}: {measure_name(col)}", allowed,
+        agg = st.selectbox(f"{t('builder_agg', L)}: {measure_name(col, L)}", allowed,
                            key=lkey(f"b_agg_{col}"), format_func=lambda a: t(AGG_LABELS[a], L))
         measures.append((col, agg))
 with right:
@@ -317,7 +388,10 @@ with right:
         if reports.is_date(columns[col]):
             grain = st.selectbox(f"{t('builder_grain', L)}: {column_label(col, L)}",
                                  list(GRAIN_LABELS), key=lkey(f"b_grain_{col}"),
-                                 format_func=lambda g: t(GRAIN_LABELS[g], L))
+                                 format_func=lambda g: t(GRAIN_LABELS[g], L),
+                                 # None set from a saved report shows the placeholder,
+                                 # Streamlit's own "Choose an option" unless it is ours
+                                 placeholder=t(GRAIN_LABELS[None], L))
             if grain:
                 grains[col] = grain
     rankable = [b for b in breakdowns if not reports.is_date(columns[b])]
@@ -346,56 +420,6 @@ st.button(t("filter_add", L), key="b_filter_add", on_click=add_filter,
           icon=":material/add:")
 
 
-def labelled(result: pl.DataFrame) -> pl.DataFrame:
-    """The result with every breakdown as the reader's text (grains, words, "brak")."""
-    exprs = []
-    for b in breakdowns:
-        if b in grains:
-            fmt = (lambda g: lambda v: grain_text(g, v))(grains[b])
-        else:
-            fmt = (lambda c: lambda v: OTHER if v == OTHER else value_text(c, v))(b)
-        exprs.append(pl.col(b).map_elements(fmt, return_dtype=pl.String, skip_nulls=False)
-                     .alias(b))
-    return result.with_columns(exprs) if exprs else result
-
-
-def draw(shown: pl.DataFrame, labels: dict[str, str], title: str) -> None:
-    """Every measure on the chart: one axis per unit (two at most in one chart)."""
-    x = breakdowns[0]
-    color = breakdowns[1] if len(breakdowns) > 1 else None
-    units: dict[str, list[str]] = {}
-    for c, a in measures:
-        units.setdefault(measure_unit(c, a), []).append(reports.measure_alias(c, a))
-    groups = list(units.items())
-    figures = [groups] if len(groups) <= 2 else [[g] for g in groups]
-    order = list(dict.fromkeys(shown[x].to_list()))
-    for n, part in enumerate(figures):
-        fig = make_subplots(specs=[[{"secondary_y": len(part) == 2}]])
-        trace_no = 0
-        for axis, (unit, aliases) in enumerate(part):
-            for alias in aliases:
-                series = [(None, shown)] if color is None else \
-                    [(k, shown.filter(pl.col(color) == k))
-                     for k in dict.fromkeys(shown[color].to_list())]
-                for key, rows in series:
-                    name = labels[alias] if key is None else f"{labels[alias]} — {key}"
-                    if chart_type == "bar":
-                        trace = go.Bar(x=rows[x].to_list(), y=rows[alias].to_list(), name=name,
-                                       offsetgroup=str(trace_no) if len(part) == 2 else None)
-                    else:
-                        trace = go.Scatter(x=rows[x].to_list(), y=rows[alias].to_list(),
-                                           name=name, mode="lines+markers")
-                    fig.add_trace(trace, secondary_y=axis == 1 if len(part) == 2 else None)
-                    trace_no += 1
-            axis_title = f"{t(UNIT_AXES[unit], L)}"
-            fig.update_yaxes(title_text=axis_title, secondary_y=axis == 1 if len(part) == 2
-                             else None)
-        fig.update_layout(barmode="group", showlegend=True)
-        fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
-        chart(style_figure(fig, title, L), f"b_chart_fig_{n}", L,
-              About(counts=N_("about_builder"), mart=mart))
-
-
 if not measures:
     st.info(t("builder_pick_measure", L))
 else:
@@ -403,40 +427,11 @@ else:
         name=state.get("b_name") or "raport", mart=mart, measures=measures,
         breakdowns=breakdowns, filters=filters, chart=chart_type, grains=grains,
         top_n=top_n or None, top_column=top_col)
-    try:
-        result = q(reports.run_report_json, json.dumps(defn.to_json(), sort_keys=True), OTHER)
-    except reports.ReportError as exc:
-        st.error(t(exc.key, L, **exc.params))
+    if report_view.show_report(defn, columns, L, "b") is None:
         st.stop()
-    if reports.report_truncated(result):
-        st.warning(t("builder_truncated", L, n=fmt_number(reports.ROW_LIMIT, L)))
-        result = result.head(reports.ROW_LIMIT)
-    labels = {reports.measure_alias(c, a): measure_title(c, a) for c, a in measures}
-    shown = labelled(result)
-    measure_labels = list(labels.values())
-    period = next((f for f in filters if f.op == "period"), None)
-    title = t("builder_title", L, measures=", ".join(measure_labels),
-              breakdowns=", ".join(column_label(b, L) for b in breakdowns)
-              or t("builder_no_breakdown", L), mart=mart_label(mart, L))
-    if period is not None and (as_of := q(reports.as_of_date)) is not None:
-        first, last = reports.period_range(period.values[0], as_of,
-                                           reports.YEAR_AGO in period.values[1:])
-        title += f" ({fmt_period(first, last, L)})"
-    if chart_type != "none" and breakdowns and not result.is_empty():
-        draw(shown, labels, title)
-    table(result, f"raport_{mart}", "b_table", L, caption=title,
-          shown_as=shown.rename(labels))
-
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    name = c1.text_input(t("builder_name", L), key="b_name")
-    if c2.button(t("builder_save", L), key="b_save"):
-        try:
-            defn.name = name
-            reports.save_report(directory, defn)
-        except reports.ReportError as exc:
-            st.error(t(exc.key, L, **exc.params))
-        else:
-            st.success(t("builder_saved", L, name=defn.name))
+    c1.text_input(t("builder_name", L), key="b_name")
+    c2.button(t("builder_save", L), key="b_save", on_click=life_cycle, args=(save, defn))
 
 st.divider()
 st.subheader(t("builder_sql", L))

@@ -94,15 +94,12 @@ chart(month_axis(style_figure(fig, t("trend_vs_target", L, kpi=names[kpi], perio
       "director_trend", L, About(kpi=kpi))
 
 if kpi in q(director.kpis_with_units):
-    by_unit = q(director.kpi_by_unit, kpi, month)
+    by_unit = q(director.kpi_by_unit, month, kpi).drop("kpi_code")
     title = t("by_unit", L, kpi=names[kpi], period=fmt_month(month, L))
     target = tiles.filter(pl.col("kpi_code") == kpi)["target"].item()
-    # a bar per unit, named in the page's language; the rows no unit holds named as such
-    # (a unit without a name drew no bar)
-    by_unit = by_unit.with_columns(
-        pl.when(pl.col("unit_code") == "(none)").then(pl.lit(t("no_unit", L)))
-        .otherwise(pl.coalesce(localized(by_unit, "unit_name", L), "unit_code"))
-        .alias("unit_name_pl")).drop("unit_name_en")
+    # a bar per unit, named in the page's language (the mart names every row, no unit's too)
+    by_unit = by_unit.with_columns(localized(by_unit, "unit_name", L).alias("unit_name_pl")
+                                   ).drop("unit_name_en")
     bar = go.Figure(go.Bar(x=by_unit["value"], y=by_unit["unit_name_pl"], orientation="h",
                            marker_color=NEUTRAL, name=names[kpi]))
     if target is not None:

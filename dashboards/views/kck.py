@@ -12,13 +12,15 @@ import polars as pl
 import streamlit as st
 
 from dashboards.components import (
-    PALETTE,
     About,
     as_of_text,
     chart,
     empty_state,
+    line_style,
     month_axis,
+    ordered,
     period_selector,
+    px_colours,
     style_figure,
     table,
 )
@@ -85,9 +87,10 @@ else:
                 .with_columns(pl.col("topic_group").replace(groups).alias("group"))
                 .group_by("month_start", "group").agg(pl.col("answered").sum())
                 .sort("month_start", "answered", descending=[False, True]))
+    colours = px_colours("topic_group", "group", groups, L, patterns=True)
     fig = px.bar(by_group, x="month_start", y="answered", color="group",
-                 labels={"answered": column_label("answered", L),
-                         "group": column_label("topic_group", L)})
+                 labels={"answered": column_label("answered", L)} | colours.pop("labels"),
+                 **colours)
     chart(month_axis(style_figure(fig, t("kck_topics_trend", L, period=period), L), L),
           "kck_topics", L, About(counts=N_("about_kck_topics"), mart="kck_call_topics"))
     ranked = shares.select(topic_col, "share_of_answered_pct", "answered")
@@ -106,16 +109,17 @@ else:
 
     queues = q(kck.queue_service, first, last)
     fig = go.Figure()
-    for i, queue in enumerate(sorted(queues["queue"].unique().to_list())):
+    for queue in ordered("queue", queues["queue"].to_list()):
         part = queues.filter(pl.col("queue") == queue)
         fig.add_scatter(x=part["month_start"], y=part["service_level_pct"], name=queue,
-                        mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]})
+                        mode="lines+markers", **line_style("queue", queue))
     target = queues["target_service_level_pct"].max()
     if target is not None:
         fig.add_hline(y=target, line_dash="dash", line_color=BAD,
                       annotation_text=column_label("target_service_level_pct", L))
-    fig.update_yaxes(ticksuffix=" %")
-    chart(month_axis(style_figure(fig, t("kck_queue_sl", L, period=period), L), L), "kck_sl", L,
+    fig.update_yaxes(ticksuffix=" %", title=column_label("service_level_pct", L))
+    chart(month_axis(style_figure(fig, t("kck_queue_sl", L, period=period), L,
+                                  legend=column_label("queue", L)), L), "kck_sl", L,
           About(kpi="kck_service_level_pct"))
     table(queues, f"kck_queues_{first}_{last}", "kck_queue_table", L,
           caption=t("kck_queue_table", L, period=period),
@@ -178,7 +182,8 @@ st.metric(t("dk03_days_to_close", L, period=period), fmt_value(median_days, "day
           help=tn("dk03_days_to_close_help", closed, L, n=fmt_number(closed, L)), border=True)
 left, right = st.columns(2)
 with left:
-    table(q(kck.overdue_by_unit), "dk03_overdue_by_unit", "dk03_unit", L,
+    table(drop_other_languages(q(kck.overdue_by_unit), "responsible_unit_name", L),
+          "dk03_overdue_by_unit", "dk03_unit", L,
           caption=t("kck_overdue_unit", L, as_of=as_of))
 with right:
     table(q(kck.overdue_by_district), "dk03_overdue_by_district", "dk03_district", L,

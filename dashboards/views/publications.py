@@ -12,11 +12,12 @@ from dashboards.components import (
     empty_state,
     month_axis,
     period_selector,
+    px_colours,
     style_figure,
     table,
 )
 from dashboards.formats import fmt_period
-from dashboards.i18n import column_label, t
+from dashboards.i18n import column_label, drop_other_languages, t
 from dashboards.queries import publications
 from dashboards.queries.common import newest_month
 from dashboards.state import lang, q
@@ -34,15 +35,17 @@ else:
                                   until=q(newest_month, publications.SOURCES))
     period = fmt_period(first, last, L)
     by_portal = q(publications.by_portal_month, first, last)
+    colours = px_colours("portal", "portal", {p: p for p in by_portal["portal"].unique()}, L,
+                         symbols=True)
     fig = px.line(by_portal, x="month_start", y="within_1wd_pct", color="portal", markers=True,
-                  labels={"within_1wd_pct": column_label("within_1wd_pct", L),
-                          "portal": column_label("portal", L)})
+                  labels={"within_1wd_pct": column_label("within_1wd_pct", L)}
+                  | colours.pop("labels"), **colours)
     fig.update_yaxes(ticksuffix=" %")
     chart(month_axis(style_figure(fig, t("pub_by_portal", L, period=period), L), L), "pub_portal",
           L, About(kpi="publications_within_1wd_pct"))
     table(by_portal, f"publications_by_portal_{first}_{last}", "pub_portal_table", L,
           about=ExportAbout(title=t("pub_by_portal", L, period=period), period=period))
-    by_unit = q(publications.by_unit, first, last)
+    by_unit = drop_other_languages(q(publications.by_unit, first, last), "owner_unit_name", L)
     table(by_unit, f"publications_by_unit_{first}_{last}", "pub_unit_table", L,
           caption=t("pub_by_unit", L, period=period), about=ExportAbout(period=period))
 
@@ -53,7 +56,7 @@ if not awaiting.is_empty():
     table(awaiting, "publications_awaiting", "pub_awaiting_table", L)
 
 st.divider()
-stale = q(publications.stale_cards)
+stale = drop_other_languages(q(publications.stale_cards), "responsible_unit_name", L)
 title = t("pub_stale", L, as_of=as_of_text(L))
 st.metric(title, len(stale))
 table(stale, "stale_service_cards", "pub_stale_table", L)

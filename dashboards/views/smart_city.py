@@ -19,8 +19,10 @@ from dashboards.components import (
     About,
     as_of_text,
     chart,
+    colour,
     empty_state,
     month_axis,
+    pattern,
     style_figure,
     table,
 )
@@ -33,10 +35,8 @@ from dashboards.verdicts import NEUTRAL
 from warehouse.export import ExportAbout
 
 RATED = ("red", "amber", "green")
-COLOURS = {"red": "#c62828", "amber": "#e08a00", "green": "#2e7d32", "completed": "#546e7a",
-           "cancelled": "#9e9e9e"}
-# a pattern per state, so a state reads without colour (WCAG 2.1 1.4.1)
-PATTERNS = {"red": "x", "amber": "/", "green": "", "completed": ".", "cancelled": "-"}
+# a state's colour and pattern are the app's one mapping (components.COLOURS["rag"]): the
+# pattern lets a state read without colour (WCAG 2.1 1.4.1)
 STATUSES = ("planned", "in_progress", "on_hold", "completed", "cancelled")
 
 L = lang()
@@ -127,7 +127,7 @@ if not history.is_empty():
                     .select("month_start", "projects").iter_rows())
         values = [part.get(m, 0) for m in all_months]
         fig.add_bar(x=all_months, y=values, name=state_label(state),
-                    marker={"color": COLOURS[state],
+                    marker={"color": colour("rag", state),
                             "pattern": {"shape": ["/" if m in reconstructed else ""
                                                   for m in all_months],
                                         "fgcolor": "#ffffff", "solidity": 0.3}},
@@ -135,7 +135,8 @@ if not history.is_empty():
                                   f"<extra>{state_label(state)}</extra>")
     fig.update_layout(barmode="stack")
     period = fmt_period(all_months[0], all_months[-1], L)
-    styled = month_axis(style_figure(fig, t("sc_history", L, period=period), L), L)
+    styled = month_axis(style_figure(fig, t("sc_history", L, period=period), L,
+                                     legend=t("legend_rag", L)), L)
     styled.update_xaxes(dtick="M3" if len(all_months) <= 36 else "M6", tickangle=-45)
     chart(styled, "sc_history", L, About(kpi="sc_projects_red"))
     recon = sorted(m for m in reconstructed if m in all_months)
@@ -157,9 +158,9 @@ if not timeline.is_empty():
         .then(pl.col("rag_status").replace_strict(rag_label, default=pl.col("rag_status")))
         .otherwise(pl.lit("")).alias("state_text"))
     legend = [t("plan", L)] + [actual_label(s) for s in smart_city.RAG_STATES]
-    colours = {t("plan", L): "#cfd8e3"} | {actual_label(s): COLOURS[s]
+    colours = {t("plan", L): "#cfd8e3"} | {actual_label(s): colour("rag", s)
                                           for s in smart_city.RAG_STATES}
-    patterns = {t("plan", L): ""} | {actual_label(s): PATTERNS[s]
+    patterns = {t("plan", L): ""} | {actual_label(s): pattern("rag", s)
                                     for s in smart_city.RAG_STATES}
     fig = px.timeline(bars, x_start="start_on", x_end="end_on", y="name", color="bar",
                       pattern_shape="bar", text="state_text",

@@ -17,7 +17,7 @@ from dashboards.components import (
     table,
 )
 from dashboards.formats import fmt_period
-from dashboards.i18n import N_, column_label, localized, t, value_label
+from dashboards.i18n import N_, column_label, drop_other_languages, localized, t, value_label
 from dashboards.queries import units
 from dashboards.queries.common import newest_month
 from dashboards.state import lang, lkey, q
@@ -104,7 +104,8 @@ if chosen:
     chart(month_axis(style_figure(fig, t("units_side_by_side", L, measure=column_label(measure, L),
                                          period=period), L), L), "units_compare_chart", L,
           About(counts=N_("about_unit_workload"), mart="unit_workload"))
-    table(q(units.workload_totals, tuple(chosen), first, last), f"units_compared_{first}_{last}",
+    table(drop_other_languages(q(units.workload_totals, tuple(chosen), first, last),
+                               "unit_name", L), f"units_compared_{first}_{last}",
           "units_compare_table", L, caption=f"{t('units_compare', L)}, {period}",
           about=ExportAbout(period=period, filters=(
               (t("unit", L), ", ".join(unit_label(u) for u in chosen)),),

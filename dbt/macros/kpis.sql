@@ -41,6 +41,70 @@
     end
 {%- endmacro %}
 
+{#- SELECT: the additive parts of share KPIs of one mart, per month and breakdown: for each
+    (kpi_code, flag) of `kpis`, the rows of `relation` (with a month_start) grouped by
+    month and `breakdown` (SQL with its alias), numerator the rows `flag` holds for,
+    denominator every row. -#}
+{% macro kpi_share_parts(relation, kpis, breakdown) -%}
+    {%- for kpi_code, flag in kpis %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select
+        month_start,
+        '{{ kpi_code }}' as kpi_code,
+        {{ breakdown }},
+        count(*) filter (where {{ flag }}) as numerator,
+        count(*) as denominator
+    from {{ relation }}
+    group by 1, 2, 3
+    {%- endfor %}
+{%- endmacro %}
+
+{#- SELECT: the rows of kpi_values from `relation` (month_start, kpi_code, numerator,
+    denominator) for breakdown `breakdown` (a name), its value `breakdown_value` (SQL);
+    numerator and denominator as DOUBLEs. -#}
+{% macro kpi_parts(relation, breakdown, breakdown_value) -%}
+    select
+        month_start,
+        kpi_code,
+        '{{ breakdown }}' as breakdown,
+        {{ breakdown_value }} as breakdown_value,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator
+    from {{ relation }}
+{%- endmacro %}
+
+{#- SELECT: the rows of `relation` (month_start, kpi_code and, for a breakdown other than
+    'all', `breakdown_value`: SQL) with the KPI's definition in force in the month
+    (int_kpi_definitions; a row without one is dropped) — display_order, name_pl, name_en,
+    unit, direction, kind — and its target and warning band of breakdown `breakdown` in
+    force then (int_kpi_targets; NULL without one). The one join director_kpis and
+    director_kpis_by_priority judge their values with. -#}
+{% macro kpi_rules_in_force(relation, breakdown, breakdown_value=none) -%}
+    select
+        {{ relation }}.*,
+        definitions.display_order,
+        definitions.name_pl,
+        definitions.name_en,
+        definitions.unit,
+        definitions.direction,
+        definitions.kind,
+        targets.target,
+        targets.warning
+    from {{ relation }}
+    inner join {{ ref('int_kpi_definitions') }} as definitions
+        on {{ relation }}.kpi_code = definitions.kpi_code
+        and {{ in_force_on('definitions', relation ~ '.month_start') }}
+    left join {{ ref('int_kpi_targets') }} as targets
+        on {{ relation }}.kpi_code = targets.kpi_code
+        and targets.breakdown = '{{ breakdown }}'
+        {%- if breakdown_value is not none %}
+        and {{ breakdown_value }} = targets.breakdown_value
+        {%- endif %}
+        and {{ in_force_on('targets', relation ~ '.month_start') }}
+{%- endmacro %}
+
 {#- A registry row (with valid_from and valid_until, exclusive, NULL = still in force) is
     in force on `day`. -#}
 {% macro in_force_on(row, day) -%}

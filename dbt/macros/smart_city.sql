@@ -1,5 +1,40 @@
-{#- The Smart City RAG rule (DECISIONS.md § 12a), one copy for the portfolio as of as_of
-    and for every earlier month (smart_city_project_months). Arguments are SQL
+{#- SELECT: the rows of `relation` (a CTE of Smart City projects judged on a day) with
+    their measures and RAG verdict (DECISIONS.md § 12 and 12a), the one copy the portfolio
+    (as of as_of) and every earlier month (smart_city_project_months) are judged with.
+    `relation` holds status, planned_start, planned_end, actual_end, budget_pln, spent_pln
+    and milestones_overdue; `judged_on` is SQL for the day it is judged on. Adds
+    forecast_end, budget_burn_pct, elapsed_pct, schedule_variance_days, rag_status and
+    rag_reason. -#}
+{% macro sc_judged(relation, judged_on) -%}
+    select
+        scored.*,
+        {{ sc_rag_status(
+            'scored.status', 'scored.schedule_variance_days', 'scored.budget_burn_pct',
+            'scored.elapsed_pct', 'scored.milestones_overdue') }} as rag_status,
+        {{ sc_rag_reason(
+            'scored.status', 'scored.schedule_variance_days', 'scored.budget_burn_pct',
+            'scored.elapsed_pct', 'scored.milestones_overdue') }} as rag_reason
+    from (
+        select
+            measured.*,
+            {{ dbt.datediff('measured.planned_end', 'measured.forecast_end', 'day') }}
+                as schedule_variance_days
+        from (
+            select
+                {{ relation }}.*,
+                {{ sc_forecast_end(
+                    relation ~ '.status', relation ~ '.actual_end', relation ~ '.planned_end',
+                    judged_on) }} as forecast_end,
+                {{ pct(relation ~ '.spent_pln', relation ~ '.budget_pln') }} as budget_burn_pct,
+                {{ sc_elapsed_pct(
+                    relation ~ '.status', relation ~ '.planned_start', relation ~ '.planned_end',
+                    judged_on) }} as elapsed_pct
+            from {{ relation }}
+        ) as measured
+    ) as scored
+{%- endmacro %}
+
+{#- The Smart City RAG rule (DECISIONS.md § 12a), used by sc_judged. Arguments are SQL
     expressions. Finished and cancelled projects are not rated: their state is their own
     ('completed', 'cancelled'); an active project (planned, in progress, on hold) is red,
     amber or green. A schedule-only judgement (a month before the portfolio's history)

@@ -26,6 +26,37 @@
     where found.code not in ({{ known }})
 {%- endmacro %}
 
+{#- SELECT: a dimension over reference set `ref_set` (as codes_in_raw): the rows of
+    `reference` (a relation or CTE) in `columns` (a list, the code first, then name_pl and
+    name_en among them), is_mapped = true; then one row per code the raw data holds that
+    `reference` does not, is_mapped = false: the code, named by unmapped_name, the SQL of
+    `unmapped` (a dict column → SQL) for the columns it names, and NULL (a string) for the
+    rest — the one shape organisation_units, topics and service_catalogue share. -#}
+{% macro with_unmapped_codes(reference, ref_set, columns, unmapped={}) -%}
+    {%- set code = columns[0] -%}
+    select
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        true as is_mapped
+    from {{ reference }}
+    union all
+    select
+        {%- for column in columns %}
+        {%- if loop.first %}
+        unknown.code as {{ column }},
+        {%- elif column in ('name_pl', 'name_en') %}
+        {{ unmapped_name('unknown.code', column[-2:]) }} as {{ column }},
+        {%- elif column in unmapped %}
+        {{ unmapped[column] }} as {{ column }},
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {%- endif %}
+        {%- endfor %}
+        false as is_mapped
+    from ({{ codes_in_raw(ref_set, 'select ' ~ code ~ ' from ' ~ reference) }}) as unknown
+{%- endmacro %}
+
 {#- SQL: the label of an unmapped code in language `lang` ('pl' or 'en'): the var
     unmapped_label, which holds the dashboards' catalogue message `unmapped_code` of each
     language ("niezmapowane: {code}"; tests/test_i18n.py keeps them equal). -#}

@@ -8,38 +8,19 @@ with catalogue as (
     select * from {{ ref('stg_catalogue__it_services') }}
 ),
 
-unmapped as (
-    {{ codes_in_raw(
-        'it_services', 'select service_code from ' ~ ref('stg_catalogue__it_services')
-    ) }}
-),
-
+-- a service without a catalogue entry runs on the default clock
 services as (
-    select
-        service_code,
-        name_pl,
-        name_en,
-        owner_unit,
-        criticality,
-        support_hours,
-        status,
-        valid_from,
-        valid_to,
-        true as is_mapped
-    from catalogue
-    union all
-    select
-        code as service_code,
-        {{ unmapped_name('code', 'pl') }} as name_pl,
-        {{ unmapped_name('code', 'en') }} as name_en,
-        cast(null as {{ dbt.type_string() }}) as owner_unit,
-        cast(null as integer) as criticality,
-        '{{ var("default_support_hours") }}' as support_hours,
-        cast(null as {{ dbt.type_string() }}) as status,
-        cast(null as date) as valid_from,
-        cast(null as date) as valid_to,
-        false as is_mapped
-    from unmapped
+    {{ with_unmapped_codes(
+        'catalogue', 'it_services',
+        ['service_code', 'name_pl', 'name_en', 'owner_unit', 'criticality', 'support_hours',
+         'status', 'valid_from', 'valid_to'],
+        {
+            'criticality': 'cast(null as integer)',
+            'support_hours': "'" ~ var('default_support_hours') ~ "'",
+            'valid_from': 'cast(null as date)',
+            'valid_to': 'cast(null as date)',
+        }
+    ) }}
 ),
 
 units as (

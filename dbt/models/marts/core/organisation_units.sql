@@ -7,34 +7,13 @@ with units as (
     select * from {{ ref('org_units') }}
 ),
 
-unmapped as (
-    {{ codes_in_raw('org_units', 'select unit_code from ' ~ ref('org_units')) }}
-),
-
 final as (
-    select
-        unit_code,
-        name_pl,
-        name_en,
-        department,
-        reporting_line,
-        unit_kind,
-        parent_code,
-        is_assumption,
-        true as is_mapped
-    from units
-    union all
-    select
-        code as unit_code,
-        {{ unmapped_name('code', 'pl') }} as name_pl,
-        {{ unmapped_name('code', 'en') }} as name_en,
-        cast(null as {{ dbt.type_string() }}) as department,
-        cast(null as {{ dbt.type_string() }}) as reporting_line,
-        'unmapped' as unit_kind,
-        cast(null as {{ dbt.type_string() }}) as parent_code,
-        false as is_assumption,
-        false as is_mapped
-    from unmapped
+    {{ with_unmapped_codes(
+        'units', 'org_units',
+        ['unit_code', 'name_pl', 'name_en', 'department', 'reporting_line', 'unit_kind',
+         'parent_code', 'is_assumption'],
+        {'unit_kind': "'unmapped'", 'is_assumption': 'false'}
+    ) }}
 )
 
 select * from final

@@ -25,6 +25,34 @@ units as (
     select * from {{ ref('organisation_units') }}
 ),
 
+-- what KCK forwarded to a unit by as_of: each call forwarded to it and each submission
+-- forwarded to it; a matter new to the unit (is_new_matter) unless it is a report taken
+-- from a call (call_id) that was itself forwarded to the unit: that call is the contact
+-- (DECISIONS.md § 19)
+forwarded as (
+    select
+        month_start,
+        forwarded_unit as unit_code,
+        'calls_forwarded' as measure,
+        true as is_new_matter
+    from calls
+    where forwarded_unit is not null and offered_at <= {{ as_of_local() }}
+    union all
+    select
+        cast({{ dbt.date_trunc('month', 'submissions.forwarded_at') }} as date) as month_start,
+        submissions.responsible_unit as unit_code,
+        'submissions_forwarded' as measure,
+        source_calls.call_id is null as is_new_matter
+    from submissions
+    left join calls as source_calls
+        on submissions.call_id = source_calls.call_id
+        and submissions.responsible_unit = source_calls.forwarded_unit
+        and source_calls.offered_at <= {{ as_of_local() }}
+    where
+        submissions.forwarded_at <= {{ as_of_local() }}
+        and submissions.responsible_unit is not null
+),
+
 measures as (
     select
         opened_month as month_start,
@@ -52,22 +80,22 @@ measures as (
     where event = 'escalated' and event_at <= {{ as_of_local() }} and group_code is not null
     group by 1, 2
     union all
+    -- the calls and the submissions forwarded to the unit, each kind counted, and
+    -- together every matter KCK passed to it, once
     select
         month_start,
-        forwarded_unit as unit_code,
-        'calls_forwarded' as measure,
+        unit_code,
+        measure,
         count(*) as n
-    from calls
-    where forwarded_unit is not null and offered_at <= {{ as_of_local() }}
-    group by 1, 2
+    from forwarded
+    group by 1, 2, 3
     union all
     select
-        cast({{ dbt.date_trunc('month', 'forwarded_at') }} as date) as month_start,
-        responsible_unit as unit_code,
-        'submissions_forwarded' as measure,
-        count(*) as n
-    from submissions
-    where forwarded_at <= {{ as_of_local() }} and responsible_unit is not null
+        month_start,
+        unit_code,
+        'kck_matters_forwarded' as measure,
+        count(*) filter (where is_new_matter) as n
+    from forwarded
     group by 1, 2
     union all
     select
@@ -77,34 +105,6 @@ measures as (
         count(*) as n
     from submissions
     where is_reply_late and responsible_unit is not null
-    group by 1, 2
-    union all
-    -- every matter KCK passed to the unit, once: the calls forwarded to it, and the
-    -- submissions forwarded to it except a report taken from a call (call_id) that was
-    -- itself forwarded to the unit: that call is the contact (DECISIONS.md § 19)
-    select
-        month_start,
-        forwarded_unit as unit_code,
-        'kck_matters_forwarded' as measure,
-        count(*) as n
-    from calls
-    where forwarded_unit is not null and offered_at <= {{ as_of_local() }}
-    group by 1, 2
-    union all
-    select
-        cast({{ dbt.date_trunc('month', 'submissions.forwarded_at') }} as date) as month_start,
-        submissions.responsible_unit as unit_code,
-        'kck_matters_forwarded' as measure,
-        count(*) as n
-    from submissions
-    left join calls as source_calls
-        on submissions.call_id = source_calls.call_id
-        and submissions.responsible_unit = source_calls.forwarded_unit
-        and source_calls.offered_at <= {{ as_of_local() }}
-    where
-        submissions.forwarded_at <= {{ as_of_local() }}
-        and submissions.responsible_unit is not null
-        and source_calls.call_id is null
     group by 1, 2
     union all
     select

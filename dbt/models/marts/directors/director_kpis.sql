@@ -18,15 +18,6 @@ with kpi_values as (
     where breakdown = 'all'
 ),
 
-definitions as (
-    select * from {{ ref('int_kpi_definitions') }}
-),
-
-targets as (
-    select * from {{ ref('int_kpi_targets') }}
-    where breakdown = 'all'
-),
-
 by_priority as (
     select * from {{ ref('director_kpis_by_priority') }}
 ),
@@ -46,27 +37,18 @@ months as (
                          'cast(' ~ dbt.date_trunc('month', as_of_local()) ~ ' as date)') }} as m (month_start)
 ),
 
-grid as (
+kpi_months as (
     select
         months.month_start,
-        definitions.kpi_code,
-        definitions.display_order,
-        definitions.name_pl,
-        definitions.name_en,
-        definitions.unit,
-        definitions.direction,
-        definitions.kind,
-        targets.target,
-        targets.warning
+        kpi_range.kpi_code
     from months
     inner join kpi_range
         on months.month_start between kpi_range.first_month and kpi_range.last_month
-    inner join definitions
-        on kpi_range.kpi_code = definitions.kpi_code
-        and {{ in_force_on('definitions', 'months.month_start') }}
-    left join targets
-        on kpi_range.kpi_code = targets.kpi_code
-        and {{ in_force_on('targets', 'months.month_start') }}
+),
+
+-- the definition and the city-wide target in force in each month
+grid as (
+    {{ kpi_rules_in_force('kpi_months', 'all') }}
 ),
 
 valued as (

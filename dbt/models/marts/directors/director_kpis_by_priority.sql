@@ -8,35 +8,23 @@ with kpi_values as (
     where breakdown = 'priority'
 ),
 
-definitions as (
-    select * from {{ ref('int_kpi_definitions') }}
-),
-
-targets as (
-    select * from {{ ref('int_kpi_targets') }}
-    where breakdown = 'priority'
+-- the definition and the priority's target in force in each month
+ruled as (
+    {{ kpi_rules_in_force('kpi_values', 'priority', 'kpi_values.breakdown_value') }}
 ),
 
 valued as (
     select
-        kpi_values.month_start,
-        kpi_values.kpi_code,
-        cast(kpi_values.breakdown_value as integer) as priority,
-        definitions.direction,
-        {{ kpi_value('definitions.kind', 'kpi_values.numerator', 'kpi_values.denominator') }}
-            as value,
-        kpi_values.numerator,
-        kpi_values.denominator,
-        targets.target,
-        targets.warning
-    from kpi_values
-    inner join definitions
-        on kpi_values.kpi_code = definitions.kpi_code
-        and {{ in_force_on('definitions', 'kpi_values.month_start') }}
-    left join targets
-        on kpi_values.kpi_code = targets.kpi_code
-        and kpi_values.breakdown_value = targets.breakdown_value
-        and {{ in_force_on('targets', 'kpi_values.month_start') }}
+        month_start,
+        kpi_code,
+        cast(breakdown_value as integer) as priority,
+        direction,
+        {{ kpi_value('kind', 'numerator', 'denominator') }} as value,
+        numerator,
+        denominator,
+        target,
+        warning
+    from ruled
 ),
 
 final as (

@@ -1,6 +1,8 @@
 {#- One row per month × kpi_code × unit_code: the drill-down of the director KPIs that
     have a unit (the ticket's final group, the responsible or owner unit; for KCK KPIs
-    the queue). value is computed with the registry's formula, as in director_kpis. -#}
+    the queue; the rows no unit holds under no unit's code, '(none)', named "bez jednostki" /
+    "no unit": var no_unit), its name in both languages. value is computed with the
+    registry's formula, as in director_kpis. -#}
 
 with kpi_values as (
     select * from {{ ref('kpi_values') }}
@@ -24,7 +26,10 @@ final as (
         kpi_values.month_start,
         kpi_values.kpi_code,
         kpi_values.breakdown_value as unit_code,
-        units.name_pl as unit_name_pl,
+        {{ unit_name_or_no_unit('kpi_values.breakdown_value', 'units.name_pl', 'pl') }}
+            as unit_name_pl,
+        {{ unit_name_or_no_unit('kpi_values.breakdown_value', 'units.name_en', 'en') }}
+            as unit_name_en,
         cast(
             {{ kpi_value('kpis.kind', 'kpi_values.numerator', 'kpi_values.denominator') }}
             as double

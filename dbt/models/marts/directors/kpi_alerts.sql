@@ -53,27 +53,28 @@ streaks as (
     from ordered
 ),
 
+{# the KPI alerts: (alert_kind, the months of streaks that raise it), one select list #}
+{% set kpi_alert_rules = [
+    (
+        "'off_target_streak'",
+        "target_status = 'off_target' and streak_months >= "
+        ~ var('alert_off_target_months'),
+    ),
+    (
+        "case when target_status = 'off_target' then 'crossed_to_off_target'"
+        ~ " else 'crossed_to_warning' end",
+        "(target_status = 'off_target' and previous_status in ('on_target', 'warning'))"
+        ~ " or (target_status = 'warning' and previous_status = 'on_target')",
+    ),
+] %}
 kpi_alerts as (
-    select
-        month_start,
-        'off_target_streak' as alert_kind,
-        kpi_code as subject,
-        cast(value as double) as value,
-        cast(target as double) as baseline,
-        cast(streak_months as integer) as streak_months,
-        kpi_name_pl as subject_name_pl,
-        kpi_name_en as subject_name_en
-    from streaks
-    where
-        target_status = 'off_target'
-        and streak_months >= {{ var('alert_off_target_months') }}
+    {%- for alert_kind, raised in kpi_alert_rules %}
+    {%- if not loop.first %}
     union all
+    {%- endif %}
     select
         month_start,
-        case
-            when target_status = 'off_target' then 'crossed_to_off_target'
-            else 'crossed_to_warning'
-        end as alert_kind,
+        {{ alert_kind }} as alert_kind,
         kpi_code as subject,
         cast(value as double) as value,
         cast(target as double) as baseline,
@@ -81,9 +82,8 @@ kpi_alerts as (
         kpi_name_pl as subject_name_pl,
         kpi_name_en as subject_name_en
     from streaks
-    where
-        (target_status = 'off_target' and previous_status in ('on_target', 'warning'))
-        or (target_status = 'warning' and previous_status = 'on_target')
+    where {{ raised }}
+    {%- endfor %}
 ),
 
 -- the comparable weeks of a week: those of the years before, within

@@ -1,6 +1,6 @@
 {#- One row per month × kpi_code × breakdown × breakdown_value: numerator and
     denominator of every director KPI — city-wide (breakdown 'all', value '(all)'), per
-    unit ('unit', the unit code or '(none)') and, for the service-desk KPIs judged per
+    unit ('unit', the unit code or no unit's, '(none)': var no_unit) and, for the service-desk KPIs judged per
     priority, per priority ('priority', '1'–'4') — so totals and every drill-down are
     computed the same way. A table, not a view: its test and the director marts read it,
     and as a view it was computed three times a build. -#}
@@ -84,33 +84,15 @@ card_months as (
     from {{ month_series(first_review_month, as_of_month) }} as months (month_start)
 ),
 
+{# the shares of the resolved tickets, per unit; those with targets per priority (seeds
+   kpi_targets, breakdown priority) per priority too #}
+{% set priority_kpis = [
+    ('incident_sla_met_pct', 'is_sla_met'),
+    ('incident_response_sla_met_pct', 'is_response_sla_met'),
+] %}
+{% set resolved_kpis = priority_kpis + [('first_line_resolution_pct', 'is_first_line_resolved')] %}
 others as (
-    select
-        month_start,
-        'incident_sla_met_pct' as kpi_code,
-        unit_code,
-        count(*) filter (where is_sla_met) as numerator,
-        count(*) as denominator
-    from resolved
-    group by 1, 2, 3
-    union all
-    select
-        month_start,
-        'incident_response_sla_met_pct' as kpi_code,
-        unit_code,
-        count(*) filter (where is_response_sla_met) as numerator,
-        count(*) as denominator
-    from resolved
-    group by 1, 2, 3
-    union all
-    select
-        month_start,
-        'first_line_resolution_pct' as kpi_code,
-        unit_code,
-        count(*) filter (where is_first_line_resolved) as numerator,
-        count(*) as denominator
-    from resolved
-    group by 1, 2, 3
+    {{ kpi_share_parts('resolved', resolved_kpis, 'unit_code') }}
     union all
     select
         cast({{ dbt.date_trunc('month', 'event_at') }} as date) as month_start,
@@ -125,8 +107,7 @@ others as (
     select
         month_start,
         'incident_backlog' as kpi_code,
-        -- the backlog mart's UNASSIGNED (no group ever held the ticket) is no unit
-        nullif(group_code, 'UNASSIGNED') as unit_code,
+        group_code as unit_code,
         sum(backlog_at_month_end) as numerator,
         null as denominator
     from sla_monthly
@@ -233,23 +214,9 @@ by_unit as (
 -- the KPIs with compliance targets per priority (seeds kpi_targets, breakdown priority):
 -- the ticket's priority at resolution, as its SLA clock used
 by_priority as (
-    select
-        month_start,
-        'incident_sla_met_pct' as kpi_code,
-        cast(priority as {{ dbt.type_string() }}) as priority,
-        count(*) filter (where is_sla_met) as numerator,
-        count(*) as denominator
-    from resolved
-    group by 1, 2, 3
-    union all
-    select
-        month_start,
-        'incident_response_sla_met_pct' as kpi_code,
-        cast(priority as {{ dbt.type_string() }}) as priority,
-        count(*) filter (where is_response_sla_met) as numerator,
-        count(*) as denominator
-    from resolved
-    group by 1, 2, 3
+    {{ kpi_share_parts(
+        'resolved', priority_kpis, 'cast(priority as ' ~ dbt.type_string() ~ ') as priority'
+    ) }}
 ),
 
 -- the parts as decimals: a sum of DOUBLEs depends on the order DuckDB adds the rows in,
@@ -259,7 +226,7 @@ exact as (
     select
         month_start,
         kpi_code,
-        coalesce(unit_code, '(none)') as unit_code,
+        {{ or_no_unit('unit_code') }} as unit_code,
         cast(numerator as decimal(38, 6)) as numerator,
         cast(denominator as decimal(38, 6)) as denominator
     from by_unit
@@ -276,32 +243,11 @@ totals as (
 ),
 
 final as (
-    select
-        month_start,
-        kpi_code,
-        'unit' as breakdown,
-        unit_code as breakdown_value,
-        cast(numerator as double) as numerator,
-        cast(denominator as double) as denominator
-    from exact
+    {{ kpi_parts('exact', 'unit', 'unit_code') }}
     union all
-    select
-        month_start,
-        kpi_code,
-        'priority' as breakdown,
-        priority as breakdown_value,
-        cast(numerator as double) as numerator,
-        cast(denominator as double) as denominator
-    from by_priority
+    {{ kpi_parts('by_priority', 'priority', 'priority') }}
     union all
-    select
-        month_start,
-        kpi_code,
-        'all' as breakdown,
-        '(all)' as breakdown_value,
-        cast(numerator as double) as numerator,
-        cast(denominator as double) as denominator
-    from totals
+    {{ kpi_parts('totals', 'all', "'(all)'") }}
 )
 
 select * from final

@@ -7,28 +7,12 @@ with topics as (
     select * from {{ ref('kck_topics') }}
 ),
 
-unmapped as (
-    {{ codes_in_raw('kck_topics', 'select topic_code from ' ~ ref('kck_topics')) }}
-),
-
 final as (
-    select
-        topic_code,
-        name_pl,
-        name_en,
-        topic_group,
-        default_unit,
-        true as is_mapped
-    from topics
-    union all
-    select
-        code as topic_code,
-        {{ unmapped_name('code', 'pl') }} as name_pl,
-        {{ unmapped_name('code', 'en') }} as name_en,
-        'unmapped' as topic_group,
-        cast(null as {{ dbt.type_string() }}) as default_unit,
-        false as is_mapped
-    from unmapped
+    {{ with_unmapped_codes(
+        'topics', 'kck_topics',
+        ['topic_code', 'name_pl', 'name_en', 'topic_group', 'default_unit'],
+        {'topic_group': "'unmapped'"}
+    ) }}
 )
 
 select * from final

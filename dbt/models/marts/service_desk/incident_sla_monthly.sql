@@ -1,4 +1,5 @@
-{#- One row per month × priority × group_code (the ticket's final group). Opened counts
+{#- One row per month × priority × group_code (the ticket's final group; no unit's code,
+    '(none)', var no_unit, for a ticket no group ever held). Opened counts
     tickets opened in the month; resolution measures count tickets resolved (for good) in
     it; the backlog is the tickets open at the end of the month (or at as_of for the
     current month). -#}
@@ -55,7 +56,7 @@ opened as (
     select
         opened_month as month_start,
         priority,
-        coalesce(final_group_code, 'UNASSIGNED') as group_code,
+        {{ or_no_unit('final_group_code') }} as group_code,
         count(*) as tickets_opened
     from tickets
     group by 1, 2, 3
@@ -65,7 +66,7 @@ resolved as (
     select
         resolved_month as month_start,
         priority,
-        coalesce(final_group_code, 'UNASSIGNED') as group_code,
+        {{ or_no_unit('final_group_code') }} as group_code,
         count(*) as tickets_resolved,
         count(*) filter (where is_sla_met) as sla_met_tickets,
         count(*) filter (where is_response_sla_met) as response_sla_met_tickets,
@@ -86,7 +87,7 @@ escalations as (
     select
         cast({{ dbt.date_trunc('month', 'escalation_events.event_at') }} as date) as month_start,
         tickets.priority,
-        coalesce(tickets.final_group_code, 'UNASSIGNED') as group_code,
+        {{ or_no_unit('tickets.final_group_code') }} as group_code,
         count(*) as escalations_without_comment
     from escalation_events
     inner join tickets on escalation_events.ticket_id = tickets.ticket_id
@@ -110,7 +111,7 @@ backlog as (
     select
         month_ends.month_start,
         tickets.priority,
-        coalesce(tickets.final_group_code, 'UNASSIGNED') as group_code,
+        {{ or_no_unit('tickets.final_group_code') }} as group_code,
         count(*) as backlog_at_month_end
     from month_ends
     -- two plain inequalities (no OR): DuckDB runs a merge-based inequality join instead of

@@ -1,5 +1,5 @@
 {#- One row per Smart City project with schedule, budget and milestone health as of
-    as_of and its RAG state (macros/smart_city.sql; the rule is DECISIONS.md § 12a):
+    as_of and its RAG state (sc_judged of macros/smart_city.sql; the rule is DECISIONS.md § 12a):
     red, amber or green for an active project, 'completed' or 'cancelled' otherwise. -#}
 
 with projects as (
@@ -24,9 +24,6 @@ measured as (
     select
         projects.*,
         cast({{ as_of_local() }} as date) as as_of_date,
-        {{ sc_forecast_end(
-            'projects.status', 'projects.actual_end', 'projects.planned_end',
-            'cast(' ~ as_of_local() ~ ' as date)') }} as forecast_end,
         coalesce(milestone_counts.milestones_total, 0) as milestones_total,
         coalesce(milestone_counts.milestones_done, 0) as milestones_done,
         coalesce(milestone_counts.milestones_overdue, 0) as milestones_overdue
@@ -34,17 +31,8 @@ measured as (
     left join milestone_counts on projects.project_id = milestone_counts.project_id
 ),
 
-scored as (
-    select
-        *,
-        -- noqa: disable=LT05
-        -- (long only once dbt.datediff is expanded)
-        {{ dbt.datediff('planned_end', 'forecast_end', 'day') }} as schedule_variance_days,
-        -- noqa: enable=LT05
-        {{ pct('spent_pln', 'budget_pln') }} as budget_burn_pct,
-        {{ sc_elapsed_pct('status', 'planned_start', 'planned_end', 'as_of_date') }}
-            as elapsed_pct
-    from measured
+judged as (
+    {{ sc_judged('measured', 'measured.as_of_date') }}
 ),
 
 final as (
@@ -67,13 +55,9 @@ final as (
         milestones_total,
         milestones_done,
         milestones_overdue,
-        {{ sc_rag_status(
-            'status', 'schedule_variance_days', 'budget_burn_pct', 'elapsed_pct',
-            'milestones_overdue') }} as rag_status,
-        {{ sc_rag_reason(
-            'status', 'schedule_variance_days', 'budget_burn_pct', 'elapsed_pct',
-            'milestones_overdue') }} as rag_reason
-    from scored
+        rag_status,
+        rag_reason
+    from judged
 )
 
 select * from final

@@ -140,27 +140,14 @@ overdue as (
 measured as (
     select
         judged.*,
-        coalesce(overdue.milestones_overdue, 0) as milestones_overdue,
-        {{ sc_forecast_end(
-            'judged.status', 'judged.actual_end', 'judged.planned_end', 'judged.judged_on') }}
-            as forecast_end,
-        {{ pct('judged.spent_pln', 'judged.budget_pln') }} as budget_burn_pct,
-        {{ sc_elapsed_pct(
-            'judged.status', 'judged.planned_start', 'judged.planned_end', 'judged.judged_on') }}
-            as elapsed_pct
+        coalesce(overdue.milestones_overdue, 0) as milestones_overdue
     from judged
     left join overdue
         on judged.month_start = overdue.month_start and judged.project_id = overdue.project_id
 ),
 
 scored as (
-    select
-        *,
-        -- noqa: disable=LT05
-        -- (long only once dbt.datediff is expanded)
-        {{ dbt.datediff('planned_end', 'forecast_end', 'day') }} as schedule_variance_days
-        -- noqa: enable=LT05
-    from measured
+    {{ sc_judged('measured', 'measured.judged_on') }}
 ),
 
 past as (
@@ -176,12 +163,8 @@ past as (
         schedule_variance_days,
         budget_burn_pct,
         milestones_overdue,
-        {{ sc_rag_status(
-            'status', 'schedule_variance_days', 'budget_burn_pct', 'elapsed_pct',
-            'milestones_overdue') }} as rag_status,
-        {{ sc_rag_reason(
-            'status', 'schedule_variance_days', 'budget_burn_pct', 'elapsed_pct',
-            'milestones_overdue') }} as rag_reason
+        rag_status,
+        rag_reason
     from scored
 ),
 

@@ -1,0 +1,137 @@
+"""Time from opening a page's address in a new tab of the real browser to its settled
+content, for every dashboard page and for an empty Streamlit page served the same way.
+
+Usage: python -m benchmarks.settle WAREHOUSE OUT.json [--repeats N]
+
+Both apps run as ``cityops serve`` runs them (warehouse.serve.streamlit_command; the empty
+one is benchmarks/empty_app.py in place of the app). For each page, N new tabs one after
+another: the clock starts before ``goto`` and stops when the page's first chart (a table on
+the report builder; the title on the empty page) is drawn and Streamlit's "running" status
+widget is gone. The first tab is the cold one (the server's query cache empty for that
+page); the median of the others is the warm time a director clicking around sees. Debian
+chromium (/usr/bin/chromium) driven by playwright, headless, no network but the local one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EMPTY_APP = ROOT / "benchmarks" / "empty_app.py"
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-gpu"]
+RUNNING = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+CHART = ".js-plotly-plot"
+TABLE = '[data-testid="stDataFrame"]'
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(warehouse: Path, app: Path | None, log: Path, extra_env: dict | None = None):
+    """The dashboards (or ``app`` in their place) on a free local port, until the block ends
+    (the browser test serves them this way too)."""
+    from warehouse.serve import APP, streamlit_command
+
+    port = _free_port()
+    cmd, env = streamlit_command(warehouse, "127.0.0.1", port)
+    env.update(extra_env or {})
+    if app is not None:
+        cmd = [str(app) if c == str(APP) else c for c in cmd]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def settle_seconds(context, url: str, content: str) -> float:
+    """One new tab: seconds from opening ``url`` to ``content`` drawn and the script done."""
+    page = context.new_page()
+    try:
+        t0 = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        page.locator(content).first.wait_for(state="visible", timeout=120_000)
+        page.wait_for_function(RUNNING, timeout=120_000)
+        return time.perf_counter() - t0
+    finally:
+        page.close()
+
+
+def timings(context, url: str, content: str, repeats: int) -> dict:
+    runs = [settle_seconds(context, url, content) for _ in range(repeats)]
+    return {"cold_s": runs[0], "warm_s": statistics.median(runs[1:] or runs), "runs_s": runs}
+
+
+def measure(warehouse: Path, repeats: int, log: Path) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from dashboards.navigation import EVERY_MART, PAGES
+
+    results: dict = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                      locale="pl-PL")
+        try:
+            with served(warehouse, EMPTY_APP, log) as url:
+                results["empty_page"] = timings(context, url, "h1", repeats)
+                print(f"  {'empty page':<28} cold {results['empty_page']['cold_s']:5.2f} s   "
+                      f"warm {results['empty_page']['warm_s']:5.2f} s", flush=True)
+            with served(warehouse, None, log) as url:
+                for i, page in enumerate(PAGES):
+                    content = TABLE if page.queries == EVERY_MART else CHART
+                    address = f"{url}/{'' if i == 0 else page.url_path}"
+                    results[page.name] = timings(context, address, content, repeats)
+                    print(f"  {page.name:<28} cold {results[page.name]['cold_s']:5.2f} s   "
+                          f"warm {results[page.name]['warm_s']:5.2f} s", flush=True)
+        finally:
+            context.close()
+            browser.close()
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("warehouse", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--repeats", type=int, default=4, help="new tabs per page (first = cold)")
+    args = ap.parse_args()
+    log = args.out.with_suffix(".log")
+    log.write_text("")
+    results = measure(args.warehouse.absolute(), args.repeats, log)
+    args.out.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -51,10 +51,11 @@ def builds(tmp_path_factory):
 def test_every_table_equals_the_duckdb_build(builds):
     duck, spark, _ = builds
     schemas = ("reference", "staging", "intermediate", "marts")
-    diffs = compare(duck, spark, schemas, digits=9)
+    diffs = compare(duck, spark, schemas, digits=9, views=True)
     text = report(diffs)
     assert [d.name for d in diffs if not d.same] == [], text
     names = {d.name for d in diffs}
+    assert len(names) >= 50 and "staging.stg_kck__calls" in names  # views compared too
     # the marts the dashboards read are there, with rows
     con = duckdb.connect(str(current_file(spark)), read_only=True)
     for mart in ("incident_sla", "kck_queue_service", "unit_workload", "director_kpis",
@@ -73,5 +74,5 @@ def test_the_unit_tests_ran_on_spark(builds):
     declared = sum("float_exact" not in (t.get("config") or {}).get("tags", []) for t in tests)
     assert len(tests) - declared == 1 and declared >= 20
     assert result.counts.get("kind:unit_test") == declared, result.counts
-    assert set(result.counts) <= {"success", "pass", "kind:model", "kind:seed", "kind:test",
-                                  "kind:unit_test", "kind:operation"}, result.counts
+    statuses = {k for k in result.counts if not k.startswith("kind:")}
+    assert statuses <= {"success", "pass", "no-op"}, result.counts  # nothing failed or skipped

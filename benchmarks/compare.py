@@ -51,10 +51,13 @@ def _columns(con: duckdb.DuckDBPyConnection, db: str, schema: str, table: str
         "order by ordinal_position", [db, schema, table]).fetchall())
 
 
-def _tables(con: duckdb.DuckDBPyConnection, db: str, schema: str) -> set[str]:
+def _tables(con: duckdb.DuckDBPyConnection, db: str, schema: str, views: bool = False
+            ) -> set[str]:
+    kinds = ("BASE TABLE", "VIEW") if views else ("BASE TABLE",)
     return {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_catalog = ? "
-        "and table_schema = ? and table_type = 'BASE TABLE'", [db, schema]).fetchall()}
+        "and table_schema = ? and table_type in (select unnest(?))",
+        [db, schema, list(kinds)]).fetchall()}
 
 
 def _select(db: str, schema: str, table: str, columns: list[str], types: dict[str, str],
@@ -65,14 +68,17 @@ def _select(db: str, schema: str, table: str, columns: list[str], types: dict[st
 
 
 def compare(old: Path, new: Path, schemas: tuple[str, ...] = ("marts",), digits: int = 9,
-            keep: tuple[str, ...] = ()) -> list[TableDiff]:
+            keep: tuple[str, ...] = (), views: bool = False) -> list[TableDiff]:
+    """The tables of ``schemas`` in both builds, compared (``views``: the views too — a
+    Spark build publishes as tables the staging and intermediate views of a DuckDB one)."""
     con = duckdb.connect()
     con.execute(f"attach '{current_file(Path(old)) or old}' as old (read_only)")
     con.execute(f"attach '{current_file(Path(new)) or new}' as new (read_only)")
     skipped = set(STAMPED) - set(keep)
     diffs = []
     for schema in schemas:
-        tables_old, tables_new = _tables(con, "old", schema), _tables(con, "new", schema)
+        tables_old = _tables(con, "old", schema, views)
+        tables_new = _tables(con, "new", schema, views)
         for table in sorted(tables_old | tables_new):
             name = f"{schema}.{table}"
             in_old, in_new = table in tables_old, table in tables_new

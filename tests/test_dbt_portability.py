@@ -70,6 +70,10 @@ DUCKDB_ONLY: tuple[Construct, ...] = (
               "not in Spark 4.0 (SPARK-31561 added it in 2026, after 4.0)",
               ("latest_row_per_key",),
               "select * from t qualify row_number() over (partition by k order by v) = 1"),
+    Construct("ORDER BY inside an aggregate's arguments",
+              r"\b(?:string_agg|listagg|list|array_agg)\s*\([^()]*\border\s+by\b",
+              "Spark 4.0 orders string_agg only WITHIN GROUP and has no ordered list()",
+              ("ordered_string_agg",), "string_agg('P' || priority, ', ' order by priority)"),
     Construct("arg_max / arg_min", r"\barg_(?:max|min)(?:_null)?\s*\(",
               "Spark calls it max_by/min_by", ("value_at_max",),
               "arg_max(state, event_seq)"),
@@ -392,9 +396,10 @@ def test_models_and_tests_use_no_duckdb_only_sql():
         f"  {f}\n      ({instead(f)})" for f in findings)
 
 
-def test_engine_sql_in_macros_lives_only_in_duckdb_bodies():
-    """In dbt/macros/ a DuckDB-only construct may appear only inside a `duckdb__` macro:
-    a portable macro (pct, as_of_local, the staging bodies…) holds portable SQL and calls
+def test_engine_sql_in_macros_lives_only_in_engine_bodies():
+    """In dbt/macros/ a DuckDB-only construct may appear only inside an engine's body
+    (`duckdb__`, or `spark__`, whose Spark SQL shares some spellings with DuckDB's): a
+    portable macro (pct, as_of_local, the staging bodies…) holds portable SQL and calls
     the engine macros for the rest."""
     outside = []
     for path in sorted((DBT / "macros").rglob("*.sql")):
@@ -402,9 +407,9 @@ def test_engine_sql_in_macros_lives_only_in_duckdb_bodies():
         blocks = _macros(source)
         for f in find_constructs(source, str(path.relative_to(DBT))):
             owner = next((name for name, start, end in blocks if start <= f.offset < end), None)
-            if not (owner or "").startswith("duckdb__"):
+            if not (owner or "").startswith(("duckdb__", "spark__")):
                 outside.append(f"  {f} (in macro {owner})")
-    assert not outside, "DuckDB-only SQL outside a duckdb__ body:\n" + "\n".join(outside)
+    assert not outside, "DuckDB-only SQL outside an engine body:\n" + "\n".join(outside)
 
 
 def _dispatched() -> dict[str, str]:
@@ -417,8 +422,9 @@ def _dispatched() -> dict[str, str]:
     return names
 
 
-def test_every_dispatched_macro_has_a_duckdb_body_and_a_default_that_stops():
-    """Each dispatched macro has a duckdb__ body and a default__ body that only calls
+def test_every_dispatched_macro_has_a_duckdb_and_a_spark_body_and_a_default_that_stops():
+    """Each dispatched macro has a duckdb__ and a spark__ body (issue 16: every model
+    builds on both engines) and a default__ body that only calls
     engine_not_implemented with the macro's own name (the message names macro and
     adapter: test_default_body_stops_compilation_naming_macro_and_adapter)."""
     dispatched = _dispatched()
@@ -433,8 +439,9 @@ def test_every_dispatched_macro_has_a_duckdb_body_and_a_default_that_stops():
     for name, where in dispatched.items():
         if not where.startswith("macros/engine/"):
             problems.append(f"{name}: dispatched from {where}, not macros/engine/")
-        if f"duckdb__{name}" not in bodies:
-            problems.append(f"{name}: no duckdb__ body")
+        for engine in ("duckdb", "spark"):
+            if f"{engine}__{name}" not in bodies:
+                problems.append(f"{name}: no {engine}__ body")
         default = bodies.get(f"default__{name}")
         body = re.sub(r"\{%-?\s*(?:end)?macro[^%]*%\}", "", default or "").strip()
         if body != f"{{{{ engine_not_implemented('{name}') }}}}":

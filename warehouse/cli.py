@@ -190,13 +190,18 @@ def import_(profile: str, files: tuple[Path, ...], mapping: Path | None,
 @click.option("--full-refresh", is_flag=True,
               help="Rebuild everything from scratch (after changing raw.* other than by a "
                    "load, or upgrading the holidays package).")
-def build(warehouse: Path, as_of: str | None, full_refresh: bool) -> None:
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True,
+              help="Where dbt builds the models: the warehouse's DuckDB, or Apache Spark "
+                   "(local, or a cluster by dbt/profiles.yml; docs/SCALE_OUT.md), the marts "
+                   "then published into the served DuckDB file. Spark builds are full builds.")
+def build(warehouse: Path, as_of: str | None, full_refresh: bool, engine: str) -> None:
     """Build staging → intermediate → marts with dbt (one invocation), tests included."""
     from warehouse.build import BuildFailed
     from warehouse.build import build as run
 
     try:
-        run(warehouse, as_of=as_of, full_refresh=full_refresh)
+        run(warehouse, as_of=as_of, full_refresh=full_refresh, engine=engine)
     except BuildFailed as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

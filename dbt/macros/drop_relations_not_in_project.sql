@@ -6,7 +6,8 @@
     relations are dropped through the adapter (its own DROP for each engine) and committed
     (dbt rolls the hook's connection back after it); the hook itself has no SQL. -#}
 {% macro drop_relations_not_in_project() %}
-    {%- if execute -%}
+    {#- a Spark build is a full build into a new metastore: nothing stale to drop -#}
+    {%- if execute and target.type != 'spark' -%}
         {%- set dropped = [] -%}
         {%- set built = [] -%}
         {%- set schemas = [] -%}

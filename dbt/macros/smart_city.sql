@@ -99,7 +99,7 @@
             100.0,
             greatest(
                 0.0,
-                100.0 * {{ dbt.datediff(planned_start, judged_on, 'day') }}
+                cast(100 * {{ dbt.datediff(planned_start, judged_on, 'day') }} as double)
                 / {{ dbt.datediff(planned_start, planned_end, 'day') }}
             )
         )

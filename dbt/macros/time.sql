@@ -27,8 +27,11 @@
 {%- endmacro %}
 
 {#- Percentage 0-100, NULL when the denominator is 0. -#}
+{#- (A DOUBLE on every engine: the numerator times 100 exactly, then one division; Spark
+    would keep 100.0 * n / d a DECIMAL rounded to 14 places. One line: marts.kpis keeps
+    the formula as text for the query layer.) -#}
 {% macro pct(numerator, denominator) -%}
-    case when ({{ denominator }}) > 0 then 100.0 * ({{ numerator }}) / ({{ denominator }}) end
+    case when ({{ denominator }}) > 0 then cast(100.0 * ({{ numerator }}) as double) / ({{ denominator }}) end
 {%- endmacro %}
 
 {#- An instant later than any real one: the open end of a segment still running, where an

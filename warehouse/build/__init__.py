@@ -92,6 +92,35 @@ def _prepare(path: Path, as_of: str | None, full_refresh: bool
     return as_of, full_refresh or reason is not None, reason, changes
 
 
+def _spark_scratch(path: Path, beside: Path) -> tuple[Path, dict[str, str]]:
+    """A scratch directory beside the kept builds with the copy's raw layer as Parquet,
+    and the environment that points the Spark target at it."""
+    import tempfile
+
+    from warehouse.build import spark
+
+    scratch = Path(tempfile.mkdtemp(prefix="spark-", dir=beside))
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        spark.export_raw(con, scratch / "raw")
+    finally:
+        con.close()
+    return scratch, {spark.RAW_ENV: str(scratch / "raw"),
+                     spark.WAREHOUSE_ENV: str(scratch / "warehouse"),
+                     spark.LOG4J_ENV: str(spark.LOG4J_FILE)}
+
+
+def _spark_publish(path: Path, scratch: Path, target: Path) -> None:
+    """Every table the Spark build wrote, into the copy (replacing DuckDB's relations)."""
+    from warehouse.build import spark
+
+    con = duckdb.connect(str(path))
+    try:
+        spark.publish(con, scratch / "warehouse", spark.built_tables(target / "manifest.json"))
+    finally:
+        con.close()
+
+
 def _log_build(path: Path, as_of: str, full_refresh: bool, reason: str | None) -> None:
     """The build's row in raw.build_log, written once dbt has succeeded (a failed build's
     copy is discarded, and with it everything it wrote)."""
@@ -107,7 +136,8 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
           full_refresh: bool = False, console: Console | None = None,
           docs: bool = True, load_from: Path | None = None,
           extracted_at: datetime | None = None,
-          max_reject_pct: float | None = None) -> BuildResult:
+          max_reject_pct: float | None = None, engine: str = "duckdb",
+          unit_tests: bool = False) -> BuildResult:
     """Build staging → intermediate → marts with dbt on a copy of ``warehouse``; swap it in.
 
     ``load_from``: first load the extracts of that directory into the same copy
@@ -117,11 +147,23 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
     A refused load raises :class:`warehouse.load.LoadRefused`; the served warehouse is
     unchanged.
     ``docs=False`` skips ``dbt docs generate`` (tests use it to save a few seconds).
+    ``engine="spark"``: the models are built on Apache Spark and published into the copy
+    (:mod:`warehouse.build.spark`); always a full build. ``unit_tests``: the dbt unit tests
+    run inside the build (the Spark parity test).
     """
     # absolute: dbt resolves a relative --target-path against the dbt project folder
     warehouse = Path(warehouse).absolute()
     console = console or Console(stderr=True)
     as_of_text = normalise_as_of(as_of)
+    if engine not in ("duckdb", "spark"):
+        raise ValueError(f"unknown engine {engine!r}")
+    if engine == "spark":
+        from warehouse.build import spark
+
+        missing = spark.unavailable()
+        if missing:
+            raise BuildFailed(f"Spark cannot run on this machine: {missing}.")
+        full_refresh = True
     started = time.perf_counter()
     dbt = DbtProcess()  # its imports run while the copy is made and the files load
     run_dir, target, logs = run_dirs(warehouse)
@@ -130,6 +172,7 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
         shutil.copy2(stable / "partial_parse.msgpack", target / "partial_parse.msgpack")
     phases: dict[str, float] = {}
     loaded = None
+    scratch = spark_env = None  # the Spark build's Parquet files (removed afterwards)
     try:
         with dbt, writable_copy(warehouse, phases) as path:
             if load_from is not None:
@@ -147,6 +190,10 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
                 phases["prepare"] = time.perf_counter() - t0
                 if reason:
                     console.print(f"Full refresh (every model from scratch): {reason}.")
+                if engine == "spark":
+                    t0 = time.perf_counter()
+                    scratch, spark_env = _spark_scratch(path, stable.parent)
+                    phases["spark_export"] = time.perf_counter() - t0
                 with stable_name(path, stable.parent / DBT_DATABASE_FILE) as link:
                     reply = dbt.request({
                         "kind": "build", "db_path": str(link), "target": str(target),
@@ -154,7 +201,8 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
                         "docs": docs, "previous_manifest": str(stable / "manifest.json"),
                         "changes": None if changes is None else {
                             "sources": sorted(changes.sources),
-                            "as_of_moved": changes.as_of_moved}})
+                            "as_of_moved": changes.as_of_moved},
+                        "spark": spark_env, "unit_tests": unit_tests})
                     for message in reply["messages"]:
                         console.print(message)
                     if "failed" in reply:
@@ -164,6 +212,10 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
                     phases.update(reply["phases"])
                     counts, code_reason = reply["counts"], reply["code_reason"]
                     build_s, docs_s = reply["build_seconds"], reply["docs_seconds"]
+                    t0 = time.perf_counter()
+                if scratch is not None:
+                    _spark_publish(path, scratch, target)
+                    phases["spark_publish"] = time.perf_counter() - t0
                     t0 = time.perf_counter()
                 if code_reason:
                     full_refresh, reason = True, code_reason
@@ -178,6 +230,9 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
     except Exception as exc:  # a refused load, a fault: said on the pages too
         record_update(warehouse, False, str(exc).splitlines()[0] if str(exc) else repr(exc))
         raise
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     promote(warehouse, run_dir)
     record_update(warehouse, True)  # the new build is served: its docs become the current docs
     seconds = time.perf_counter() - started

@@ -38,11 +38,14 @@ BUILD_ID_ENV = "CITYOPS_BUILD_ID"
 
 @contextlib.contextmanager
 def dbt_session(db_path: Path, as_of: str | None = None,
-                build_id: str | None = None) -> Iterator[None]:
-    """Point dbt at ``db_path`` (and give it as_of and a build id) through the environment
-    the project reads (profiles.yml, macros/time.sql, macros/incremental.sql); afterwards
-    put the environment back as it was."""
-    values = {DUCKDB_PATH_ENV: str(db_path), AS_OF_ENV: as_of, BUILD_ID_ENV: build_id}
+                build_id: str | None = None,
+                extra: dict[str, str] | None = None) -> Iterator[None]:
+    """Point dbt at ``db_path`` (and give it as_of and a build id, and ``extra``: the
+    Spark target's directories) through the environment the project reads (profiles.yml,
+    macros/time.sql, macros/incremental.sql); afterwards put the environment back as it
+    was."""
+    values = {DUCKDB_PATH_ENV: str(db_path), AS_OF_ENV: as_of, BUILD_ID_ENV: build_id,
+              **(extra or {})}
     values = {name: value for name, value in values.items() if value is not None}
     old = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
@@ -88,19 +91,29 @@ def counts_of(results) -> dict[str, int]:
 def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: bool,
             docs: bool, say: Callable[[str], None], phases: dict[str, float],
             previous_manifest: Path | None = None, changes: DataChanges | None = None,
+            spark: dict[str, str] | None = None, with_unit_tests: bool = False,
             ) -> tuple[dict[str, int], float, float, str | None]:
     """Parse (reusing the previous parse), then one ``dbt build`` — of every node, or when
     ``changes`` says what data is new since the served build, of the nodes that can differ
     from it (:func:`warehouse.build.changes.nodes_to_run`); returns the node counts, build and
-    docs seconds, and why a full refresh was chosen here (code changed)."""
+    docs seconds, and why a full refresh was chosen here (code changed).
+
+    ``spark``: build on the profile's Spark target instead, with these environment
+    variables (:mod:`warehouse.build.spark`): always every node, no docs (their catalog
+    would be Spark's, not the served file's). ``with_unit_tests``: the dbt unit tests run
+    in the same ``dbt build``, each before its model (the Spark parity test).
+    """
     from dbt.cli.main import dbtRunner
 
     code_reason = None
 
     common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
               "--target-path", str(target), "--log-path", str(logs)]
+    if spark is not None:
+        common += ["--target", "spark"]
+        full_refresh, changes, docs = True, None, False
     build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns()}"
-    with dbt_session(db_path, as_of, build_id):
+    with dbt_session(db_path, as_of, build_id, spark):
         t0 = time.perf_counter()
         # no JSON: the build writes manifest.json again; the saved parse
         # (partial_parse.msgpack) is written either way
@@ -111,8 +124,11 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
         runner = dbtRunner(manifest=parsed.result)
         # dbt unit tests check the SQL logic, not the data: they run in CI
         # (run_unit_tests, tests/test_build.py), not in every production build
-        args = ["--quiet", "--log-level-file", "info", "build", *common,
-                "--exclude-resource-type", "unit_test"]
+        args = ["--quiet", "--log-level-file", "info", "build", *common]
+        if not with_unit_tests:
+            args += ["--exclude-resource-type", "unit_test"]
+        elif spark is not None:  # pinned to the last bit of DuckDB's floating point
+            args += ["--exclude", "tag:float_exact"]
         project_vars = _project_vars()
         if not full_refresh:
             code_reason = (upstream_change_reason(parsed.result, previous_manifest)

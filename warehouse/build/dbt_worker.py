@@ -39,7 +39,8 @@ def _serve(request: dict) -> dict:
             request["as_of"], request["full_refresh"], request["docs"], messages.append,
             phases, Path(previous) if previous else None,
             DataChanges(frozenset(changes["sources"]), changes["as_of_moved"])
-            if changes is not None else None)
+            if changes is not None else None,
+            spark=request.get("spark"), with_unit_tests=request.get("unit_tests", False))
     except BuildFailed as exc:
         return {"failed": str(exc), "failures": exc.failures, "messages": messages}
     return {"counts": counts, "build_seconds": build_s, "docs_seconds": docs_s,

@@ -22,3 +22,16 @@
 {% macro duckdb__value_at_max(value, ordering) -%}
     arg_max({{ value }}, {{ ordering }})
 {%- endmacro %}
+
+{#- The text values of `value` of the group's rows where `where` holds (all rows without
+    it), joined by `separator` in the order of `order_by`; NULL when there are none. -#}
+{% macro ordered_string_agg(value, order_by, separator, where=none) -%}
+    {{ return(adapter.dispatch('ordered_string_agg', 'cityops')(value, order_by, separator, where)) }}
+{%- endmacro %}
+{% macro default__ordered_string_agg(value, order_by, separator, where=none) -%}
+    {{ engine_not_implemented('ordered_string_agg') }}
+{%- endmacro %}
+{% macro duckdb__ordered_string_agg(value, order_by, separator, where=none) -%}
+    string_agg({{ value }}, '{{ separator }}' order by {{ order_by }})
+    {%- if where is not none %} filter (where {{ where }}){% endif %}
+{%- endmacro %}

@@ -55,6 +55,7 @@ final as (
     select
         calendar_code,
         calendar_date as working_date,
+        timezone,
         {{ to_instant_in_zone(date_at_seconds('calendar_date', 'day_start_second'), 'timezone') }}
             as period_start_instant,
         {{ to_instant_in_zone(date_at_seconds('calendar_date', 'day_end_second'), 'timezone') }}

@@ -94,8 +94,9 @@ measured as (
 final as (
     select
         *,
-        1.0 * (offered - short_abandoned) / open_days as calls_per_hour,
-        1.0 * (offered - short_abandoned) / open_days * aht_seconds / 3600 as traffic_erlangs
+        cast(offered - short_abandoned as double) / open_days as calls_per_hour,
+        cast(offered - short_abandoned as double) / open_days * aht_seconds / 3600
+            as traffic_erlangs
     from measured
     where open_days > 0
 )

@@ -11,8 +11,9 @@ with kpis as (
 monthly as (
     select
         month_start,
-        -- summed exactly: a sum of DOUBLEs depends on the order the rows are added in
-        sum(cast(kpi_score as decimal(38, 15))) / count(kpi_score) as city_score,
+        -- summed exactly: a sum of DOUBLEs depends on the order the rows are added in;
+        -- divided as DOUBLEs (DuckDB's DECIMAL division; Spark's keeps 15 places)
+        cast(sum(cast(kpi_score as decimal(38, 15))) as double) / count(kpi_score) as city_score,
         count(kpi_score) as kpis_scored,
         count(*) filter (where kpi_score < 1) as kpis_below_target
     from kpis

@@ -69,9 +69,8 @@ breakdowns as (
         month_start,
         kpi_code,
         count(*) filter (where target_status is not null) as breakdowns_judged,
-        string_agg('P' || priority, ', ' order by priority) filter (
-            where target_status != 'on_target'
-        ) as breakdowns_missed,
+        {{ ordered_string_agg("'P' || priority", 'priority', ', ',
+                              where="target_status != 'on_target'") }} as breakdowns_missed,
         case
             when bool_or(target_status = 'off_target') then 'off_target'
             when bool_or(target_status = 'warning') then 'warning'

@@ -50,10 +50,9 @@ past_months as (
         {{ month_start }} as month_start,
         cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, month_start)) }} as date) -- noqa: LT05
             as judged_on
-    from bounds
-    cross join
-        {{ month_series('bounds.first_month', 'bounds.as_of_month') }} as months (month_start)
-    where {{ month_start }} < bounds.as_of_month
+    from {{ month_series('(select first_month from bounds)',
+                         '(select as_of_month from bounds)') }} as months (month_start)
+    where {{ month_start }} < (select as_of_month from bounds)
 ),
 
 observed as (

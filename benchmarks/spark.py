@@ -1,0 +1,97 @@
+"""The Spark build against the DuckDB build, at several scales: ``python -m benchmarks.spark``.
+
+For each scale: generate the sample, load it, build it on DuckDB (full refresh) and on
+Spark (``cityops build --engine spark``, local mode), each as its own process measured by
+``benchmarks.measure`` (seconds, peak RSS), then compare the two builds table by table
+(``benchmarks.compare``: they must be equal). Prints and writes
+``benchmarks/results/spark-<date>.json`` with each step, the Spark/DuckDB ratio and the
+growth exponent between consecutive scales (log time ratio / log rows ratio: 1 is linear,
+below 1 means fixed costs — Spark's start and dbt's per-node overhead — still dominate).
+docs/SCALE_OUT.md quotes these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.compare import compare
+from benchmarks.run import RESULTS, WORK, step
+from warehouse.store import current_file
+
+AS_OF = "2026-10-31"
+
+
+def raw_rows(warehouse: Path) -> int:
+    con = duckdb.connect(str(current_file(warehouse)), read_only=True)
+    try:
+        return sum(con.execute(f'select count(*) from raw."{t}"').fetchone()[0]
+                   for t in ("tickets", "ticket_events", "calls", "submissions",
+                             "publications"))
+    finally:
+        con.close()
+
+
+def at_scale(scale: float, years: int, seed: int, log: Path) -> dict:
+    tag = f"spark_{scale:g}x"
+    src, base = WORK / f"src_{tag}", WORK / f"wh_{tag}"
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.rmtree(base, ignore_errors=True)
+    duck, spark = base / "duckdb" / "warehouse.duckdb", base / "spark" / "warehouse.duckdb"
+    r = {"scale": scale, "years": years}
+    r["generate"] = step(f"{tag}_generate", ["generate", "--out", str(src), "--years",
+                                             str(years), "--scale", str(scale), "--seed",
+                                             str(seed)], log)
+    for wh in (duck, spark):
+        step(f"{tag}_load_{wh.parent.name}", ["load", str(src), "--warehouse", str(wh)], log)
+    r["raw_rows"] = raw_rows(duck)
+    r["duckdb_build"] = step(f"{tag}_duckdb_build", ["build", "--warehouse", str(duck),
+                                                      "--as-of", AS_OF, "--full-refresh"], log)
+    r["spark_build"] = step(f"{tag}_spark_build", ["build", "--warehouse", str(spark),
+                                                    "--as-of", AS_OF, "--engine", "spark"], log)
+    r["ratio"] = r["spark_build"]["seconds"] / r["duckdb_build"]["seconds"]
+    diffs = compare(duck, spark, ("marts",))
+    # build_info.previous_as_of_at: a Spark build is a full build into a new metastore
+    r["marts_differ"] = [d.name for d in diffs if not d.same and d.name != "marts.build_info"]
+    r["marts_compared"] = len(diffs)
+    return r
+
+
+def exponents(runs: list[dict], key: str) -> list[float]:
+    return [math.log(b[key]["seconds"] / a[key]["seconds"]) / math.log(b["raw_rows"] / a["raw_rows"])
+            for a, b in zip(runs, runs[1:])]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--scales", type=float, nargs="+", default=[0.1, 1.0])
+    ap.add_argument("--years", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=42)
+    args = ap.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    log = WORK / "spark.log"
+    runs = []
+    for scale in args.scales:
+        print(f"scale {scale:g}×, {args.years} years")
+        runs.append(at_scale(scale, args.years, args.seed, log))
+        r = runs[-1]
+        print(f"  raw rows {r['raw_rows']:,}; Spark/DuckDB {r['ratio']:.1f}×; marts differing: "
+              f"{r['marts_differ'] or 'none'}")
+    result = {"date": time.strftime("%Y-%m-%d"), "runs": runs,
+              "spark_growth_exponents": exponents(runs, "spark_build"),
+              "duckdb_growth_exponents": exponents(runs, "duckdb_build")}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"spark-{result['date']}.json"
+    out.write_text(json.dumps(result, indent=2))
+    print(f"growth exponents: Spark {result['spark_growth_exponents']}, "
+          f"DuckDB {result['duckdb_growth_exponents']}; written to {out}")
+
+
+if __name__ == "__main__":
+    main()

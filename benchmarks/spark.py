@@ -64,8 +64,8 @@ def at_scale(scale: float, years: int, seed: int, log: Path) -> dict:
 
 
 def exponents(runs: list[dict], key: str) -> list[float]:
-    return [math.log(b[key]["seconds"] / a[key]["seconds"]) / math.log(b["raw_rows"] / a["raw_rows"])
-            for a, b in zip(runs, runs[1:])]
+    return [math.log(b[key]["seconds"] / a[key]["seconds"])
+            / math.log(b["raw_rows"] / a["raw_rows"]) for a, b in zip(runs, runs[1:], strict=False)]
 
 
 def main() -> None:

@@ -47,3 +47,14 @@ def built_warehouse(sample_dir, tmp_path_factory) -> Path:
     load_directory(sample_dir, wh)
     build(wh)
     return wh
+
+
+@pytest.fixture(scope="module")
+def pages_warehouse(built_warehouse, tmp_path_factory):
+    """The built warehouse as the pages read it (AppTest): CITYOPS_WAREHOUSE pointed at it
+    and saved reports in a directory of the module's own, for the module's tests."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CITYOPS_WAREHOUSE", str(built_warehouse))
+    mp.setenv("CITYOPS_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
+    yield built_warehouse
+    mp.undo()

@@ -47,12 +47,8 @@ def rows(wh: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def wh(built_warehouse, tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CITYOPS_WAREHOUSE", str(built_warehouse))
-    mp.setenv("CITYOPS_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
-    yield built_warehouse
-    mp.undo()
+def wh(pages_warehouse):
+    return pages_warehouse
 
 
 def open_page(page: str | None = None, lang: str = "pl") -> AppTest:

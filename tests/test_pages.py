@@ -34,12 +34,8 @@ WORKING_DAY_MINUTES = 8 * 60  # UMK office hours 07:30–15:30
 
 
 @pytest.fixture(scope="module")
-def wh(built_warehouse, tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CITYOPS_WAREHOUSE", str(built_warehouse))
-    mp.setenv("CITYOPS_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
-    yield built_warehouse
-    mp.undo()
+def wh(pages_warehouse):
+    return pages_warehouse
 
 
 def mart(wh: Path, name: str) -> pl.DataFrame:

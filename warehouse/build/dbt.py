@@ -109,8 +109,8 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
 
     common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
               "--target-path", str(target), "--log-path", str(logs)]
-    if spark is not None:
-        common += ["--target", "spark"]
+    if spark is not None:  # the profile's local Spark, or a cluster's (docs/SCALE_OUT.md)
+        common += ["--target", os.environ.get("CITYOPS_SPARK_TARGET", "spark")]
         full_refresh, changes, docs = True, None, False
     build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns()}"
     with dbt_session(db_path, as_of, build_id, spark):

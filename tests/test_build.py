@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -337,6 +337,75 @@ def test_incremental_build_equals_full_rebuild(incremental_chain, built_warehous
                     ("last_load_id", "final_resolved_seq", "_build_id"),
                     round_doubles=True) == (0, 0)
     con.close()
+
+
+def test_a_load_that_touches_no_ticket_still_ages_the_open_ones(built_warehouse, tmp_path):
+    """The daily case the chain above does not cover: a small load (one call) touches no
+    ticket but moves as_of; every ticket open at the previous build must be aged to the new
+    as_of, as a full rebuild of the same data ages it. Two planted open tickets, one per
+    clock, are built first (their own load), then left alone by the load that moves as_of."""
+    from test_dbt_rules import instant, office_minutes
+
+    from warehouse.calendar import polish_holidays
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(current_file(built_warehouse), wh)
+    with _ro(wh) as con:
+        (old_as_of,) = con.execute("select as_of_at from marts.build_info").fetchone()
+    opened = old_as_of.replace(microsecond=0) - timedelta(days=3)
+    planted = {"GAP-24X7": "NET", "GAP-OFFICE": "APP-EZD"}  # 24x7 and business services
+    with writable_copy(wh) as path, duckdb.connect(str(path)) as con:
+        assert dict(con.execute("select service_code, support_hours from raw.it_services "
+                                "where service_code in ('NET', 'APP-EZD')").fetchall()) == {
+            "NET": "24x7", "APP-EZD": "business"}
+        for ticket, service in planted.items():
+            con.execute("insert into raw.tickets select * replace (? as ticket_id, ? as "
+                        "opened_at, ? as service_code, null as calendar_code, 'load-planted' "
+                        "as _load_id) from raw.tickets order by ticket_id limit 1",
+                        [ticket, opened, service])
+            con.execute("insert into raw.ticket_events select * replace (? as ticket_id, ? as "
+                        "event_at, 'opened' as event, 'IT-02-3' as group_code, null as "
+                        "event_seq, 'load-planted' as _load_id) from raw.ticket_events "
+                        "where event = 'opened' order by ticket_id limit 1", [ticket, opened])
+        _audit_load(con, "load-planted", "tickets")
+        _audit_load(con, "load-planted", "ticket_events")
+    assert not build(wh, docs=False).full_refresh
+    with _ro(wh) as con:
+        before = dict(con.execute("select ticket_id, age_business_minutes from "
+                                  "marts.incident_sla where is_open").fetchall())
+    assert set(planted) <= set(before)
+    shift = "interval 2 day + interval 3 hour"
+    with writable_copy(wh) as path, duckdb.connect(str(path)) as con:
+        # the latest call again, two days and three hours later: a new as_of, no ticket row
+        con.execute(f"insert into raw.calls select * replace (call_id || '-later' as call_id, "
+                    f"'load-later' as _load_id, offered_at + {shift} as offered_at, "
+                    f"answered_at + {shift} as answered_at, ended_at + {shift} as ended_at) "
+                    f"from raw.calls order by ended_at desc, call_id limit 1")
+        _audit_load(con, "load-later", "calls")
+    later = build(wh, docs=False)
+    assert not later.full_refresh, later.refresh_reason
+    new_as_of = datetime.fromisoformat(later.as_of)
+    assert new_as_of > old_as_of
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(current_file(wh), full)
+    build(full, full_refresh=True, docs=False)
+    con = duckdb.connect()
+    con.execute(f"attach '{current_file(wh)}' as inc (read_only)")
+    con.execute(f"attach '{current_file(full)}' as full_ (read_only)")
+    assert _compare(con, "marts.incident_sla", BOOKKEEPING) == (0, 0)
+    after = dict(con.execute("select ticket_id, age_business_minutes from "
+                             "inc.marts.incident_sla where is_open").fetchall())
+    con.close()
+    assert set(after) == set(before)  # no ticket closed or opened: the same ones are open
+    # independently of the SQL clocks: the 24x7 ticket's age is the elapsed time since it
+    # opened, the business one's the office minutes (Mon–Fri 07:30–15:30, no holidays)
+    start, end = instant(opened), instant(new_as_of)
+    holidays = {d for d, _ in polish_holidays(range(opened.year, new_as_of.year + 1))}
+    assert after["GAP-24X7"] == pytest.approx((end - start).total_seconds() / 60, abs=0.01)
+    assert after["GAP-OFFICE"] == pytest.approx(office_minutes(start, end, holidays), abs=0.01)
+    assert after["GAP-24X7"] > before["GAP-24X7"]
+    assert office_minutes(instant(old_as_of), end, holidays) > 0  # the move has office time
+    assert after["GAP-OFFICE"] > before["GAP-OFFICE"]
 
 
 def test_every_mart_column_is_documented(built_warehouse):

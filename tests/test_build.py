@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import audit_load, plant_ticket
 
 from warehouse.build import (
     AS_OF_COLUMNS,
@@ -175,8 +176,8 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
         con.execute("""insert into raw.ticket_events values ('BAD-1',
                        timestamp '2025-12-30 09:00', 'opened', 'IT-02-3', 7, 0, null, 'bad', 'f', 1,
                        timestamp '2025-12-30 09:00')""")
-        _audit_load(con, "bad", "tickets")  # as the loader would
-        _audit_load(con, "bad", "ticket_events")
+        audit_load(con, "bad", "tickets")  # as the loader would
+        audit_load(con, "bad", "ticket_events")
         con.close()
     served = current_file(wh)
     with _ro(wh) as con:
@@ -197,20 +198,6 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
 
 
 # ---------------------------------------------------------------------------- incremental
-
-def _audit_load(con, load_id: str, table: str) -> None:
-    """The raw.load_audit row the loader writes for the rows of ``load_id`` in ``table``
-    (the build learns from it which sources have new rows)."""
-    from warehouse.loading.writing import insert_audit
-
-    (n,) = con.execute(f"select count(*) from raw.{table} where _load_id = ?",
-                       [load_id]).fetchone()
-    (now,) = con.execute("select localtimestamp").fetchone()
-    insert_audit(con, load_id=load_id, contract=table, file_name=f"{table}.csv",
-                 sha256=load_id, rows_read=n, rows_loaded=n, rows_rejected=0,
-                 status="loaded", message="", started_at=now, finished_at=now,
-                 extracted_at=now)
-
 
 # columns that say which load or build wrote a row, or which build came before: not data
 BOOKKEEPING = ("_last_load_id", "_load_id", "_build_id", "previous_as_of_at")
@@ -233,6 +220,18 @@ def _compare(con, table: str, exclude: tuple[str, ...] = (),
     b = con.execute(f"select count(*) from (select {sel} from full_.{table} except all "
                     f"select {sel} from inc.{table})").fetchone()[0]
     return a, b
+
+
+def _beside_a_full_rebuild(wh: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection with ``wh``'s current build attached as inc and a full refresh of a copy
+    of it as full_, for :func:`_compare`."""
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(current_file(wh), full)
+    build(full, full_refresh=True, docs=False)
+    con = duckdb.connect()
+    con.execute(f"attach '{current_file(wh)}' as inc (read_only)")
+    con.execute(f"attach '{current_file(full)}' as full_ (read_only)")
+    return con
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +260,7 @@ def incremental_chain(loaded_warehouse, tmp_path_factory):
         for table in tables:
             con.execute(f"insert into raw.{table} select * replace ('load-2' as _load_id) "
                         f"from held.{table}")
-            _audit_load(con, "load-2", table)
+            audit_load(con, "load-2", table)
         con.execute("drop schema held cascade")
         # sentinels on history the second build must not touch (columns no mart reads)
         con.execute(f"update intermediate.int_calls_measured set agent_id = 'SENTINEL' "
@@ -359,16 +358,9 @@ def test_a_load_that_touches_no_ticket_still_ages_the_open_ones(built_warehouse,
                                 "where service_code in ('NET', 'APP-EZD')").fetchall()) == {
             "NET": "24x7", "APP-EZD": "business"}
         for ticket, service in planted.items():
-            con.execute("insert into raw.tickets select * replace (? as ticket_id, ? as "
-                        "opened_at, ? as service_code, null as calendar_code, 'load-planted' "
-                        "as _load_id) from raw.tickets order by ticket_id limit 1",
-                        [ticket, opened, service])
-            con.execute("insert into raw.ticket_events select * replace (? as ticket_id, ? as "
-                        "event_at, 'opened' as event, 'IT-02-3' as group_code, null as "
-                        "event_seq, 'load-planted' as _load_id) from raw.ticket_events "
-                        "where event = 'opened' order by ticket_id limit 1", [ticket, opened])
-        _audit_load(con, "load-planted", "tickets")
-        _audit_load(con, "load-planted", "ticket_events")
+            plant_ticket(con, ticket, service, [(opened, "opened", "IT-02-3")], "load-planted")
+        audit_load(con, "load-planted", "tickets")
+        audit_load(con, "load-planted", "ticket_events")
     assert not build(wh, docs=False).full_refresh
     with _ro(wh) as con:
         before = dict(con.execute("select ticket_id, age_business_minutes from "
@@ -381,17 +373,12 @@ def test_a_load_that_touches_no_ticket_still_ages_the_open_ones(built_warehouse,
                     f"'load-later' as _load_id, offered_at + {shift} as offered_at, "
                     f"answered_at + {shift} as answered_at, ended_at + {shift} as ended_at) "
                     f"from raw.calls order by ended_at desc, call_id limit 1")
-        _audit_load(con, "load-later", "calls")
+        audit_load(con, "load-later", "calls")
     later = build(wh, docs=False)
     assert not later.full_refresh, later.refresh_reason
     new_as_of = datetime.fromisoformat(later.as_of)
     assert new_as_of > old_as_of
-    full = tmp_path / "full.duckdb"
-    shutil.copyfile(current_file(wh), full)
-    build(full, full_refresh=True, docs=False)
-    con = duckdb.connect()
-    con.execute(f"attach '{current_file(wh)}' as inc (read_only)")
-    con.execute(f"attach '{current_file(full)}' as full_ (read_only)")
+    con = _beside_a_full_rebuild(wh, tmp_path)
     assert _compare(con, "marts.incident_sla", BOOKKEEPING) == (0, 0)
     after = dict(con.execute("select ticket_id, age_business_minutes from "
                              "inc.marts.incident_sla where is_open").fetchall())
@@ -574,7 +561,7 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
         con.execute("insert into raw.calls select * replace (call_id || '-again' as call_id, "
                     "'load-calls' as _load_id) from raw.calls where answered_at is not null "
                     "order by call_id limit 1")
-        _audit_load(con, "load-calls", "calls")
+        audit_load(con, "load-calls", "calls")
     calls_only = build(wh, docs=False)
     ran = _nodes_run(wh)
     assert not calls_only.full_refresh
@@ -588,12 +575,7 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
     assert any(t.startswith("relationships_all_kck_call_topics") for t in ran)
     assert not any(t.startswith("columns_not_null_org_units") for t in ran)
     # what it left alone still matches the data: the same as building everything again
-    full = tmp_path / "full.duckdb"
-    shutil.copyfile(current_file(wh), full)
-    build(full, full_refresh=True, docs=False)
-    con = duckdb.connect()
-    con.execute(f"attach '{current_file(wh)}' as inc (read_only)")
-    con.execute(f"attach '{current_file(full)}' as full_ (read_only)")
+    con = _beside_a_full_rebuild(wh, tmp_path)
     for mart in sorted(MARTS):
         assert _compare(con, f"marts.{mart}", BOOKKEEPING) == (0, 0), mart
     offered = con.execute("select sum(offered) from inc.marts.kck_queue_service").fetchone()[0]

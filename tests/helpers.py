@@ -53,3 +53,34 @@ def write_text(path: Path, text: str) -> Path:
 def city_mapping(folder: Path, text: str) -> Path:
     """A city's mapping file (TOML) ``text`` in ``folder``."""
     return write_text(folder / "city.toml", text)
+
+
+def audit_load(con, load_id: str, table: str) -> None:
+    """The raw.load_audit row the loader writes for the rows of ``load_id`` in ``table``
+    (the build learns from it which sources have new rows)."""
+    from warehouse.loading.writing import insert_audit
+
+    (n,) = con.execute(f"select count(*) from raw.{table} where _load_id = ?",
+                       [load_id]).fetchone()
+    (now,) = con.execute("select localtimestamp").fetchone()
+    insert_audit(con, load_id=load_id, contract=table, file_name=f"{table}.csv",
+                 sha256=load_id, rows_read=n, rows_loaded=n, rows_rejected=0,
+                 status="loaded", message="", started_at=now, finished_at=now,
+                 extracted_at=now)
+
+
+def plant_ticket(con, ticket_id: str, service_code: str, events: list[tuple], load_id: str
+                 ) -> None:
+    """A ticket of ``service_code`` (no calendar of its own: the UMK office hours) with
+    ``events`` (event_at, event, group_code) written straight into raw as load ``load_id``,
+    opened at its first event; the other columns copied from the first ticket / event in
+    raw. Audit the load with :func:`audit_load` once every ticket of it is planted."""
+    con.execute("insert into raw.tickets select * replace (? as ticket_id, ? as opened_at, "
+                "? as service_code, null as calendar_code, ? as _load_id) "
+                "from raw.tickets order by ticket_id limit 1",
+                [ticket_id, events[0][0], service_code, load_id])
+    for at, event, group in events:
+        con.execute("insert into raw.ticket_events select * replace (? as ticket_id, "
+                    "? as event_at, ? as event, ? as group_code, null as event_seq, "
+                    "? as _load_id) from raw.ticket_events where event = 'opened' "
+                    "order by ticket_id limit 1", [ticket_id, at, event, group, load_id])

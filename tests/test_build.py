@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import audit_load, plant_ticket
 
 from warehouse.build import (
     AS_OF_COLUMNS,
@@ -175,8 +176,8 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
         con.execute("""insert into raw.ticket_events values ('BAD-1',
                        timestamp '2025-12-30 09:00', 'opened', 'IT-02-3', 7, 0, null, 'bad', 'f', 1,
                        timestamp '2025-12-30 09:00')""")
-        _audit_load(con, "bad", "tickets")  # as the loader would
-        _audit_load(con, "bad", "ticket_events")
+        audit_load(con, "bad", "tickets")  # as the loader would
+        audit_load(con, "bad", "ticket_events")
         con.close()
     served = current_file(wh)
     with _ro(wh) as con:
@@ -197,20 +198,6 @@ def test_failed_build_names_the_node_and_leaves_the_served_warehouse(partial_bui
 
 
 # ---------------------------------------------------------------------------- incremental
-
-def _audit_load(con, load_id: str, table: str) -> None:
-    """The raw.load_audit row the loader writes for the rows of ``load_id`` in ``table``
-    (the build learns from it which sources have new rows)."""
-    from warehouse.loading.writing import insert_audit
-
-    (n,) = con.execute(f"select count(*) from raw.{table} where _load_id = ?",
-                       [load_id]).fetchone()
-    (now,) = con.execute("select localtimestamp").fetchone()
-    insert_audit(con, load_id=load_id, contract=table, file_name=f"{table}.csv",
-                 sha256=load_id, rows_read=n, rows_loaded=n, rows_rejected=0,
-                 status="loaded", message="", started_at=now, finished_at=now,
-                 extracted_at=now)
-
 
 # columns that say which load or build wrote a row, or which build came before: not data
 BOOKKEEPING = ("_last_load_id", "_load_id", "_build_id", "previous_as_of_at")
@@ -233,6 +220,18 @@ def _compare(con, table: str, exclude: tuple[str, ...] = (),
     b = con.execute(f"select count(*) from (select {sel} from full_.{table} except all "
                     f"select {sel} from inc.{table})").fetchone()[0]
     return a, b
+
+
+def _beside_a_full_rebuild(wh: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection with ``wh``'s current build attached as inc and a full refresh of a copy
+    of it as full_, for :func:`_compare`."""
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(current_file(wh), full)
+    build(full, full_refresh=True, docs=False)
+    con = duckdb.connect()
+    con.execute(f"attach '{current_file(wh)}' as inc (read_only)")
+    con.execute(f"attach '{current_file(full)}' as full_ (read_only)")
+    return con
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +260,7 @@ def incremental_chain(loaded_warehouse, tmp_path_factory):
         for table in tables:
             con.execute(f"insert into raw.{table} select * replace ('load-2' as _load_id) "
                         f"from held.{table}")
-            _audit_load(con, "load-2", table)
+            audit_load(con, "load-2", table)
         con.execute("drop schema held cascade")
         # sentinels on history the second build must not touch (columns no mart reads)
         con.execute(f"update intermediate.int_calls_measured set agent_id = 'SENTINEL' "
@@ -337,6 +336,63 @@ def test_incremental_build_equals_full_rebuild(incremental_chain, built_warehous
                     ("last_load_id", "final_resolved_seq", "_build_id"),
                     round_doubles=True) == (0, 0)
     con.close()
+
+
+def test_a_load_that_touches_no_ticket_still_ages_the_open_ones(built_warehouse, tmp_path):
+    """The daily case the chain above does not cover: a small load (one call) touches no
+    ticket but moves as_of; every ticket open at the previous build must be aged to the new
+    as_of, as a full rebuild of the same data ages it. Two planted open tickets, one per
+    clock, are built first (their own load), then left alone by the load that moves as_of."""
+    from test_dbt_rules import instant, office_minutes
+
+    from warehouse.calendar import polish_holidays
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(current_file(built_warehouse), wh)
+    with _ro(wh) as con:
+        (old_as_of,) = con.execute("select as_of_at from marts.build_info").fetchone()
+    opened = old_as_of.replace(microsecond=0) - timedelta(days=3)
+    planted = {"GAP-24X7": "NET", "GAP-OFFICE": "APP-EZD"}  # 24x7 and business services
+    with writable_copy(wh) as path, duckdb.connect(str(path)) as con:
+        assert dict(con.execute("select service_code, support_hours from raw.it_services "
+                                "where service_code in ('NET', 'APP-EZD')").fetchall()) == {
+            "NET": "24x7", "APP-EZD": "business"}
+        for ticket, service in planted.items():
+            plant_ticket(con, ticket, service, [(opened, "opened", "IT-02-3")], "load-planted")
+        audit_load(con, "load-planted", "tickets")
+        audit_load(con, "load-planted", "ticket_events")
+    assert not build(wh, docs=False).full_refresh
+    with _ro(wh) as con:
+        before = dict(con.execute("select ticket_id, age_business_minutes from "
+                                  "marts.incident_sla where is_open").fetchall())
+    assert set(planted) <= set(before)
+    shift = "interval 2 day + interval 3 hour"
+    with writable_copy(wh) as path, duckdb.connect(str(path)) as con:
+        # the latest call again, two days and three hours later: a new as_of, no ticket row
+        con.execute(f"insert into raw.calls select * replace (call_id || '-later' as call_id, "
+                    f"'load-later' as _load_id, offered_at + {shift} as offered_at, "
+                    f"answered_at + {shift} as answered_at, ended_at + {shift} as ended_at) "
+                    f"from raw.calls order by ended_at desc, call_id limit 1")
+        audit_load(con, "load-later", "calls")
+    later = build(wh, docs=False)
+    assert not later.full_refresh, later.refresh_reason
+    new_as_of = datetime.fromisoformat(later.as_of)
+    assert new_as_of > old_as_of
+    con = _beside_a_full_rebuild(wh, tmp_path)
+    assert _compare(con, "marts.incident_sla", BOOKKEEPING) == (0, 0)
+    after = dict(con.execute("select ticket_id, age_business_minutes from "
+                             "inc.marts.incident_sla where is_open").fetchall())
+    con.close()
+    assert set(after) == set(before)  # no ticket closed or opened: the same ones are open
+    # independently of the SQL clocks: the 24x7 ticket's age is the elapsed time since it
+    # opened, the business one's the office minutes (Mon–Fri 07:30–15:30, no holidays)
+    start, end = instant(opened), instant(new_as_of)
+    holidays = {d for d, _ in polish_holidays(range(opened.year, new_as_of.year + 1))}
+    assert after["GAP-24X7"] == pytest.approx((end - start).total_seconds() / 60, abs=0.01)
+    assert after["GAP-OFFICE"] == pytest.approx(office_minutes(start, end, holidays), abs=0.01)
+    assert after["GAP-24X7"] > before["GAP-24X7"]
+    assert office_minutes(instant(old_as_of), end, holidays) > 0  # the move has office time
+    assert after["GAP-OFFICE"] > before["GAP-OFFICE"]
 
 
 def test_every_mart_column_is_documented(built_warehouse):
@@ -505,7 +561,7 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
         con.execute("insert into raw.calls select * replace (call_id || '-again' as call_id, "
                     "'load-calls' as _load_id) from raw.calls where answered_at is not null "
                     "order by call_id limit 1")
-        _audit_load(con, "load-calls", "calls")
+        audit_load(con, "load-calls", "calls")
     calls_only = build(wh, docs=False)
     ran = _nodes_run(wh)
     assert not calls_only.full_refresh
@@ -519,12 +575,7 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
     assert any(t.startswith("relationships_all_kck_call_topics") for t in ran)
     assert not any(t.startswith("columns_not_null_org_units") for t in ran)
     # what it left alone still matches the data: the same as building everything again
-    full = tmp_path / "full.duckdb"
-    shutil.copyfile(current_file(wh), full)
-    build(full, full_refresh=True, docs=False)
-    con = duckdb.connect()
-    con.execute(f"attach '{current_file(wh)}' as inc (read_only)")
-    con.execute(f"attach '{current_file(full)}' as full_ (read_only)")
+    con = _beside_a_full_rebuild(wh, tmp_path)
     for mart in sorted(MARTS):
         assert _compare(con, f"marts.{mart}", BOOKKEEPING) == (0, 0), mart
     offered = con.execute("select sum(offered) from inc.marts.kck_queue_service").fetchone()[0]

@@ -123,6 +123,57 @@ def test_business_minutes_match_an_independent_python_clock(marts_con):
     assert checked_reopen > 0 and checked_hold > 0  # the sample exercises both rules
 
 
+# tickets of their own that cross Christmas 2025 (24–26 December holidays from 2025, then
+# a weekend): (event_at, event, group) on the UMK office clock, and what it gives by hand
+CHRISTMAS = {
+    # 23 Dec 14:00–15:30 = 90, 29 Dec 07:30–09:00 = 90 → resolution 180; response 30
+    "XMAS-1": ([(datetime(2025, 12, 23, 14), "opened", "IT-02-3"),
+                (datetime(2025, 12, 23, 14, 30), "acknowledged", "IT-02-3"),
+                (datetime(2025, 12, 29, 9), "resolved", "IT-02-3")], 30, 180),
+    # opened on 24 Dec itself: nothing runs until 29 Dec 07:30 → response 30, resolution 150
+    "XMAS-2": ([(datetime(2025, 12, 24, 10), "opened", "IT-02-3"),
+                (datetime(2025, 12, 29, 8), "acknowledged", "IT-02-3"),
+                (datetime(2025, 12, 29, 10), "resolved", "IT-02-3")], 30, 150),
+}
+
+
+@pytest.fixture(scope="module")
+def christmas_con(built_warehouse, tmp_path_factory):
+    """The built fixture with the CHRISTMAS tickets loaded (a business-hours service) and
+    built again."""
+    from helpers import audit_load, plant_ticket
+
+    wh = tmp_path_factory.mktemp("wh_christmas") / "warehouse.duckdb"
+    shutil.copyfile(current_file(built_warehouse), wh)
+    with writable_copy(wh) as path, duckdb.connect(str(path)) as con:
+        for ticket, (events, _, _) in CHRISTMAS.items():
+            plant_ticket(con, ticket, "APP-EZD", events, "load-christmas")
+        audit_load(con, "load-christmas", "tickets")
+        audit_load(con, "load-christmas", "ticket_events")
+    build(wh, docs=False)
+    con = duckdb.connect(str(current_file(wh)), read_only=True)
+    yield con
+    con.close()
+
+
+def test_a_ticket_across_24_december_2025_on_the_business_clock(christmas_con):
+    """24 December is a holiday from 2025 (test_christmas_eve_is_a_holiday_from_2025_only):
+    the SQL clock, from raw.public_holidays through its staging model, must skip it as the
+    Python clock does. None of the sample's tickets is sure to cross it: these do."""
+    holidays = {d for d, _ in polish_holidays(range(2025, 2027))}
+    assert {date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26)} <= holidays
+    rows = {r[0]: r[1:] for r in christmas_con.execute(
+        "select ticket_id, support_hours, response_business_minutes, "
+        "resolution_business_minutes from marts.incident_sla where ticket_id like 'XMAS-%'"
+    ).fetchall()}
+    assert set(rows) == set(CHRISTMAS)
+    for ticket, (events, response, resolution) in CHRISTMAS.items():
+        exp = expected_measures(events, holidays)
+        assert (exp["response"], exp["resolution"]) == (response, resolution), ticket
+        assert rows[ticket] == ("business", pytest.approx(response, abs=0.01),
+                                pytest.approx(resolution, abs=0.01)), ticket
+
+
 def test_incident_sla_has_one_row_per_raw_ticket_and_open_means_latest_event(marts_con):
     n_raw, n_mart = marts_con.execute(
         "select (select count(distinct ticket_id) from raw.tickets), "

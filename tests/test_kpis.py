@@ -159,3 +159,113 @@ def test_the_publications_page_counts_by_month_of_publication_as_the_kpi_does(co
     waiting = con.cursor().execute(
         "select count(*) from marts.publications where published_at is null").fetchone()[0]
     assert awaiting_publication(con.cursor())["awaiting_publication"].sum() == waiting
+
+
+# Which way is better, written down from what each KPI counts (a share met, a share missed,
+# a wait, a backlog) — not read from the registry, so a flipped `direction` there is caught.
+BETTER = {
+    "incident_sla_met_pct": "higher", "incident_response_sla_met_pct": "higher",
+    "first_line_resolution_pct": "higher", "escalations_without_comment_pct": "lower",
+    "incident_backlog": "lower", "kck_service_level_pct": "higher",
+    "kck_abandon_rate_pct": "lower", "kck_asa_seconds": "lower",
+    "submissions_overdue_pct": "lower", "submission_days_to_forward": "lower",
+    "publications_within_1wd_pct": "higher", "stale_service_cards_pct": "lower",
+    "sc_projects_red": "lower",
+}
+
+
+def test_each_kpi_s_direction_is_the_one_its_meaning_gives(con):
+    registry = _registry()
+    assert {row["kpi_code"] for row in registry} == set(BETTER)
+    for row in registry:  # every definition row, also one that starts later
+        assert row["direction"] == f"{BETTER[row['kpi_code']]}_is_better", row["kpi_code"]
+    for table in ("kpis", "director_kpis"):
+        built = con.cursor().execute(
+            f"select distinct kpi_code, direction from marts.{table}").fetchall()
+        assert {k: d for k, d in built} == {k: f"{b}_is_better" for k, b in BETTER.items()}
+
+
+def _step(kpi: str, better: bool) -> float:
+    """+1 or −1 in the unit of the KPI: towards better or worse, by BETTER."""
+    return 1.0 if (BETTER[kpi] == "higher") == better else -1.0
+
+
+def test_is_on_target_on_a_planted_value_either_side_of_each_target(built_warehouse, tmp_path):
+    """director_kpis' own compiled SQL over the built registry and targets, on planted
+    values: each KPI with a target one unit better than it in one month (on target) and one
+    unit worse the next (not on target, whether within the warning band or beyond)."""
+    import shutil
+
+    import duckdb
+
+    from warehouse.build import docs_dir
+    from warehouse.build.dbt_process import DBT_DATABASE_FILE
+    from warehouse.store import current_file
+
+    compiled = next((docs_dir(built_warehouse) / "compiled").rglob("director_kpis.sql"))
+    db = tmp_path / DBT_DATABASE_FILE  # the catalogue name the compiled SQL uses
+    shutil.copyfile(current_file(built_warehouse), db)
+    with open(SEEDS / "kpi_targets.csv", encoding="utf-8", newline="") as f:
+        targets = {r["kpi_code"]: float(r["target"]) for r in csv.DictReader(f)
+                   if r["breakdown"] == "all" and r["target"]}
+    kinds = {row["kpi_code"]: row["kind"] for row in _registry()}
+    assert len(targets) >= 10 and set(targets) <= set(BETTER)
+    con = duckdb.connect(str(db))
+    try:
+        (month,) = con.execute("select cast(date_trunc('month', as_of_at) as date) "
+                               "from marts.build_info").fetchone()
+        con.execute("delete from marts.kpi_values")
+        con.execute("delete from marts.director_kpis_by_priority")  # the city-wide verdict only
+        planted = []
+        for kpi, target in targets.items():
+            for offset, better in ((1, True), (0, False)):
+                value = target + _step(kpi, better)
+                # ratio: 100·n/d, mean: n/d, count: n
+                numerator, denominator = {"ratio": (value * 10, 1000.0), "mean": (value * 10, 10.0),
+                                          "count": (value, None)}[kinds[kpi]]
+                planted.append((offset, kpi, numerator, denominator))
+        con.executemany("insert into marts.kpi_values by name select cast(? as date) - "
+                        "to_months(?) as month_start, ? as kpi_code, 'all' as breakdown, "
+                        "'(all)' as breakdown_value, ? as numerator, ? as denominator",
+                        [(month, offset, kpi, n, d) for offset, kpi, n, d in planted])
+        judged = con.execute(f"select month_start, kpi_code, value, is_on_target from "
+                             f"({compiled.read_text()})").fetchall()
+    finally:
+        con.close()
+    previous = month.replace(day=1, month=month.month - 1) if month.month > 1 else \
+        month.replace(year=month.year - 1, month=12)
+    verdicts = {(m, k): (v, ok) for m, k, v, ok in judged}
+    for kpi, target in targets.items():
+        assert verdicts[(previous, kpi)] == (pytest.approx(target + _step(kpi, True)), True), kpi
+        assert verdicts[(month, kpi)] == (pytest.approx(target + _step(kpi, False)), False), kpi
+
+
+def _tile(row: dict) -> None:
+    from dashboards.components import kpi_tile
+
+    kpi_tile(row, "pl")
+
+
+def test_a_tile_colours_a_better_move_green_and_a_worse_one_red(con):
+    """The tile of each KPI as the mart has it, with a planted notable change towards
+    better and towards worse: green for better, red for worse; the arrow follows the sign."""
+    from streamlit.proto.Metric_pb2 import Metric
+    from streamlit.testing.v1 import AppTest
+
+    cur = con.cursor().execute("select * from marts.director_kpis where month_start = "
+                      "(select max(month_start) from marts.director_kpis)")
+    names = [c[0] for c in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    assert {r["kpi_code"] for r in rows} == set(BETTER)
+    for row in rows:
+        for better in (True, False):
+            change = _step(row["kpi_code"], better)
+            at = AppTest.from_function(_tile, args=(row | {"change": change,
+                                                           "is_change_notable": True},),
+                                       default_timeout=30).run()
+            assert not at.exception
+            (metric,) = at.metric
+            colour = Metric.MetricColor.Name(metric.proto.color)
+            arrow = Metric.MetricDirection.Name(metric.proto.direction)
+            assert (colour, arrow) == ("GREEN" if better else "RED",
+                                       "UP" if change > 0 else "DOWN"), (row["kpi_code"], better)

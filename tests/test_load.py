@@ -234,6 +234,43 @@ def test_pii_is_gone_from_every_table(tmp_path: Path) -> None:
          (hmac_hex(b"test-key", "zofia@example.com"),)])
 
 
+def test_rows_rejected_by_a_file_wide_rule_keep_only_the_hash(tmp_path: Path) -> None:
+    """A duplicate key is found only once the whole file is checked (after the row rules):
+    the earlier row goes to the rejects like any other, its number and e-mail hashed."""
+    wh = tmp_path / "warehouse.duckdb"
+    src = write_base(tmp_path / "in")
+    # C-7 twice: the first row is good on its own and loses only to the later row
+    (src / "calls_dup.csv").write_text(
+        CALLS_HEADER + "\n"
+        "C-7,Infolinia,2025-03-05 08:00:00,,2025-03-05 08:01:00,,+48 511 222 333,,,,\n"
+        "C-7,Infolinia,2025-03-05 08:00:00,,2025-03-05 08:01:00,,733-444-555,,,,\n",
+        encoding="utf-8")
+    header = ",".join(CONTRACTS["submissions"].column_names)
+    (src / "submissions_dup.csv").write_text(
+        header + "\n"
+        "S-7,2025-03-05 10:00:00,portal,idea,waste,,Ewa.Nowak@Przyklad.PL,,,,,open,\n"
+        "S-7,2025-03-05 10:00:00,portal,idea,waste,,piotr.zielinski@przyklad.org,,,,,open,\n",
+        encoding="utf-8")
+    load_directory(src, wh, seeds=SEEDS)
+    calls = q(wh, "SELECT call_id, caller_number_hash, reject_reason, _source_row "
+                  "FROM raw.calls__rejected")
+    assert calls == [("C-7", hmac_hex(b"test-key", "511222333"),
+                      "row 1: duplicate key in file (C-7 repeated in row 2, "
+                      "the last one wins)", 1)]
+    assert q(wh, "SELECT caller_number_hash FROM raw.calls WHERE call_id = 'C-7'") == [
+        (hmac_hex(b"test-key", "733444555"),)]
+    subs = q(wh, "SELECT submission_id, submitter_email_hash, reject_reason "
+                 "FROM raw.submissions__rejected")
+    assert [(s[0], s[1]) for s in subs] == [
+        ("S-7", hmac_hex(b"test-key", "ewa.nowak@przyklad.pl"))]
+    assert "duplicate key in file" in subs[0][2]
+    text = _all_text(wh).lower()
+    assert "c-7" in text and "s-7" in text  # the scan sees both rejects tables
+    for clear in ("+48 511 222 333", "511 222 333", "511222333", "733-444-555", "733444555",
+                  "ewa.nowak@przyklad.pl", "piotr.zielinski@przyklad.org", "przyklad"):
+        assert clear not in text, clear
+
+
 def test_generated_key_file_beside_the_warehouse(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("CITYOPS_PII_KEY")
     wh = tmp_path / "data" / "warehouse.duckdb"

@@ -112,6 +112,20 @@ def test_file_reading_table_functions_refused(wh: Path, sql: str) -> None:
 
 
 @pytest.mark.parametrize("sql", [
+    "select * from query('select * from wh.raw.calls')",
+    "select * from query('select * from raw.calls')",
+    "select * from marts.director_kpis, query('select h from wh.raw.calls')",
+    "select (select count(*) from query('select * from wh.main.notes')) as n",
+])
+def test_query_table_function_refused(wh: Path, sql: str) -> None:
+    # query() runs any SQL text as a table: through it raw and main tables would be read
+    # past the marts-only check, which only sees the string literal
+    message = _refused(wh, sql)
+    assert "query() is not allowed" in message and "query() jest niedozwolona" in message
+    assert "secret-hash" not in message and "internal-note" not in message
+
+
+@pytest.mark.parametrize("sql", [
     "select * from '/etc/passwd'",
     "select * from \"/etc/passwd\"",
     "select * from 'file:///etc/passwd'",

@@ -83,11 +83,16 @@ def main() -> None:
         r = runs[-1]
         print(f"  raw rows {r['raw_rows']:,}; Spark/DuckDB {r['ratio']:.1f}×; marts differing: "
               f"{r['marts_differ'] or 'none'}")
-    result = {"date": time.strftime("%Y-%m-%d"), "runs": runs,
+    date = time.strftime("%Y-%m-%d")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"spark-{date}.json"
+    if out.exists():  # the same day's runs at other scales are kept beside these
+        kept = [r for r in json.loads(out.read_text())["runs"]
+                if (r["scale"], r["years"]) not in {(n["scale"], n["years"]) for n in runs}]
+        runs = sorted(kept + runs, key=lambda r: (r["years"], r["scale"]))
+    result = {"date": date, "runs": runs,
               "spark_growth_exponents": exponents(runs, "spark_build"),
               "duckdb_growth_exponents": exponents(runs, "duckdb_build")}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"spark-{result['date']}.json"
     out.write_text(json.dumps(result, indent=2))
     print(f"growth exponents: Spark {result['spark_growth_exponents']}, "
           f"DuckDB {result['duckdb_growth_exponents']}; written to {out}")

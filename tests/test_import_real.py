@@ -466,7 +466,7 @@ def test_each_page_opens_on_its_own_sources_last_months(tmp_path, monkeypatch):
     at.switch_page("views/director.py").run()
     assert not at.exception, [e.value for e in at.exception]
     drill = next(d.value for d in at.dataframe if "Kod jednostki" in d.value.columns)
-    assert dict(zip(drill["Kod jednostki"], drill["Jednostka"], strict=True))["(none)"] == \
+    assert dict(zip(drill["Kod jednostki"], drill["Jednostka"], strict=True))["brak"] == \
         "bez jednostki"
 
 

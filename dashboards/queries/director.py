@@ -83,6 +83,10 @@ def kpi_trend(con: duckdb.DuckDBPyConnection, kpi_code: str, first: date, last: 
     """, [kpi_code, first, last])
 
 
+# the code of the row no unit holds (dbt var no_unit, macros/no_unit.sql)
+NO_UNIT = "(none)"
+
+
 def kpi_by_unit(con: duckdb.DuckDBPyConnection, month: date, kpi_code: str | None = None
                 ) -> pl.DataFrame:
     """Each unit's value of the KPI (``kpi_code``; every KPI with units without one) in the

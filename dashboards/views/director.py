@@ -113,6 +113,9 @@ if kpi in q(director.kpis_with_units):
     parts = {} if not definition else {
         part: definition[0][f"{part}_{L}"][:1].upper() + definition[0][f"{part}_{L}"][1:]
         for part in ("numerator", "denominator") if definition[0][f"{part}_{L}"]}
+    # the row no unit holds has no code to show: "brak", as every empty value
+    by_unit = by_unit.with_columns(pl.col("unit_code").replace(director.NO_UNIT,
+                                                               t("value_empty", L)))
     table(by_unit.rename(parts).drop([c for c in ("numerator", "denominator")
                                       if c in by_unit.columns and c not in parts]),
           f"kpi_{kpi}_by_unit_{month}", "director_unit_table", L,

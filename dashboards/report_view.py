@@ -27,12 +27,20 @@ from dashboards.formats import fmt_date, fmt_month, fmt_number, fmt_period
 from dashboards.i18n import N_, column_label, locale, t, value_label
 from dashboards.marts import mart_label
 from dashboards.state import q
+from warehouse.export import ExportAbout
 
 ROWS = "*"
 AGG_LABELS = {"sum": N_("agg_sum"), "avg": N_("agg_avg"), "min": N_("agg_min"),
               "max": N_("agg_max"), "count": N_("agg_count"), "median": N_("agg_median")}
 UNIT_AXES = {"%": N_("unit_pct"), "s": N_("unit_seconds"), "min": N_("unit_minutes"),
              "days": N_("unit_days"), "PLN": N_("unit_pln"), "n": N_("unit_number")}
+OP_LABELS = {"in": N_("op_in"), "not_in": N_("op_not_in"), "between": N_("op_between"),
+             "period": N_("op_period"), "is_empty": N_("op_is_empty"),
+             "is_not_empty": N_("op_is_not_empty")}
+PERIOD_LABELS = {"last_month": N_("period_last_month"),
+                 "last_quarter": N_("period_last_quarter"),
+                 "last_12_months": N_("period_last_12_months"),
+                 "year_to_date": N_("period_year_to_date")}
 
 
 def measure_name(col: str, lang: str) -> str:
@@ -72,6 +80,32 @@ def value_text(column: str, value: object, columns: dict[str, str], lang: str) -
     if dtype.upper() == "BOOLEAN" or isinstance(value, bool):
         return t("yes", lang) if str(value).lower() == "true" else t("no", lang)
     return str(value_label(column, value, lang))
+
+
+def filter_text(f: reports.Filter, columns: dict[str, str], lang: str) -> str:
+    """A filter as the reader set it: "jest jedną z: wysoki, brak", "od – do: 01.2026 –
+    06.2026", "okres względny: ostatni pełny kwartał, rok wcześniej (ten sam okres)"."""
+    op = t(OP_LABELS.get(f.op, f.op), lang)
+    if f.op in ("is_empty", "is_not_empty"):
+        return op
+    if f.op == "period":
+        text = t(PERIOD_LABELS.get(f.values[0], f.values[0]), lang) if f.values else ""
+        if reports.YEAR_AGO in f.values[1:]:
+            text += f", {t('filter_year_ago', lang)}"
+        return f"{op}: {text}"
+    if f.op == "between":  # an open end is "…"
+        return f"{op}: " + " – ".join(value_text(f.column, v, columns, lang) if v else "…"
+                                      for v in f.values)
+    return f"{op}: " + ", ".join(value_text(f.column, v, columns, lang) for v in f.values)
+
+
+def report_about(defn: reports.ReportDefinition, columns: dict[str, str], title: str,
+                 period: str, lang: str) -> ExportAbout:
+    """What an export of the report holds: its title (measures, breakdowns, mart), the
+    period its relative filter resolved to, every filter as set, the source mart."""
+    return ExportAbout(title=title, period=period, source=f"marts.{defn.mart}",
+                       filters=tuple((column_label(f.column, lang),
+                                      filter_text(f, columns, lang)) for f in defn.filters))
 
 
 def grain_text(grain: str, value: date | None, lang: str) -> str:
@@ -160,12 +194,15 @@ def show_report(defn: reports.ReportDefinition, columns: dict[str, str], lang: s
               breakdowns=", ".join(column_label(b, lang) for b in defn.breakdowns)
               or t("builder_no_breakdown", lang), mart=mart_label(defn.mart, lang))
     period = next((f for f in defn.filters if f.op == "period"), None)
+    period_text = ""
     if period is not None and (as_of := q(reports.as_of_date)) is not None:
         first, last = reports.period_range(period.values[0], as_of,
                                            reports.YEAR_AGO in period.values[1:])
-        title += f" ({fmt_period(first, last, lang)})"
+        period_text = fmt_period(first, last, lang)
+        title += f" ({period_text})"
     if defn.chart != "none" and defn.breakdowns and not result.is_empty():
         draw(shown, defn, labels, title, lang, key)
     table(result, f"raport_{defn.mart}", f"{key}_table", lang, caption=title,
-          shown_as=shown.rename(labels))
+          shown_as=shown.rename(labels),
+          about=report_about(defn, columns, title, period_text, lang))
     return result

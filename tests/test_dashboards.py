@@ -854,6 +854,35 @@ def test_builder_filters_give_the_rows_of_the_same_predicate_written_by_hand(wh)
     assert list(shown)[-1] == "brak" or "brak" not in shown
 
 
+def test_a_builder_export_says_its_period_filters_and_source():
+    """The "what it holds" block of a report's export: every filter as the page set it
+    (words for codes, months as 10.2026, "brak" for the empty value), the period the
+    relative filter resolved to, the mart; read back the way an analyst's Excel would."""
+    from dashboards.report_view import report_about
+    from warehouse.export import frame_to_csv_bytes
+
+    columns = {"kind": "VARCHAR", "received_at": "TIMESTAMP", "unit_replied_at": "TIMESTAMP",
+               "month_start": "DATE", "district_name": "VARCHAR"}
+    defn = reports.ReportDefinition("r", "submissions", [("*", "count")], ["district_name"], [
+        reports.Filter("kind", "in", ["problem", ""]),
+        reports.Filter("month_start", "between", ["2025-03-01", "2025-08-01"]),
+        reports.Filter("received_at", "period", ["last_quarter", reports.YEAR_AGO]),
+        reports.Filter("unit_replied_at", "is_empty", [])])
+    about = report_about(defn, columns, "Liczba wierszy wg Dzielnica", "07.2024–09.2024", "pl")
+    data = frame_to_csv_bytes(pl.DataFrame({"district_name": ["Krowodrza"], "n": [3]}),
+                              "excel-pl", "pl", about)
+    block = dict(line.split(";", 1) for line in data.decode("utf-8-sig").splitlines()
+                 if line.startswith("# "))
+    assert block["# Okres"] == "07.2024–09.2024"
+    assert block["# Źródło"] == "marts.submissions"
+    assert block["# Filtry"].strip('"').split("; ") == [
+        "Rodzaj: jest jedną z: problem, brak",
+        "Miesiąc: od – do: 03.2025 – 08.2025",
+        "Wpłynęło: okres względny: ostatni pełny kwartał, rok wcześniej (ten sam okres)",
+        "Odpowiedź jednostki: jest pusta"]
+    assert pl.read_csv(data, separator=";", comment_prefix="#").height == 1
+
+
 def test_a_filter_offers_values_to_click_and_search_only_narrows(wh):
     """The values are pills (a click picks one); typing in the search box narrows the list
     and picks nothing — Streamlit's multiselect added the first row on Enter."""
@@ -1005,10 +1034,19 @@ def test_sql_box_says_when_it_cuts_and_exports_the_full_result(wh):
     data = at.session_state["b_sql_export"][0]
     import polars as pl
 
-    frame = pl.read_csv(data, separator=";", infer_schema_length=0)
+    frame = pl.read_csv(data, separator=";", infer_schema_length=0, comment_prefix="#")
     # excel-pl: the headers the page shows ("Copy no"), not the SQL's own names
     assert frame.height == n and format_frame(pl.DataFrame({"copy_no": [0]})).columns[0] \
         in frame.columns and "copy_no" not in frame.columns
+    # what it holds, before the rows: the query, the data's date, the rows written
+    block = dict(line.split(";", 1) for line in data.decode("utf-8-sig").splitlines()
+                 if line.startswith("# "))
+    assert block["# Tabela"] == "Wynik zapytania SQL (pełny)"
+    assert block["# Filtry"] == ("Zapytanie: select s.*, r.range as copy_no "
+                                 "from marts.incident_sla s, range(10) r")
+    assert block["# Wiersze"] == fmt_number(n, "pl")
+    as_of = rows(wh, "select as_of_at from marts.build_info")[0][0]
+    assert block["# Stan danych na"] == fmt_date(as_of, "pl") != ""
 
 
 def test_sql_box_error_in_polish_with_duckdb_s_message_apart(wh):

@@ -185,15 +185,18 @@ def _numbers_as_text(df: pl.DataFrame, decimal: str) -> pl.DataFrame:
 
 
 def frame_to_csv_bytes(df: pl.DataFrame, dialect: str = "excel-pl", lang: str = DEFAULT_LANG,
-                       about: ExportAbout | None = None) -> bytes:
+                       about: ExportAbout | None = None, commented: bool = False) -> bytes:
     """``df`` as CSV in ``dialect`` (module docstring); excel-pl in ``lang``, with the
-    "what it holds" block when ``about`` is given (standard ignores both)."""
+    "what it holds" block when ``about`` is given (standard ignores both). ``commented``:
+    a part of a file that gets the block later (:func:`with_about`), so a first cell
+    starting with ``#`` is neutralised as in a file with the block."""
     if dialect not in DIALECTS:
         raise ValueError(f"Unknown CSV dialect {dialect!r}; use one of {', '.join(DIALECTS)}")
     pl_excel = dialect == "excel-pl"
     if pl_excel:
         frame = _numbers_as_text(
-            neutralise_formulas(export_frame(df, lang), comment_first=about is not None), ",")
+            neutralise_formulas(export_frame(df, lang),
+                                comment_first=about is not None or commented), ",")
     else:
         frame = neutralise_formulas(df)
     text = frame.write_csv(
@@ -205,8 +208,18 @@ def frame_to_csv_bytes(df: pl.DataFrame, dialect: str = "excel-pl", lang: str = 
     )
     if not pl_excel:
         return text.encode("utf-8")
-    block = "" if about is None else _comment_block(about, df.height, lang)
-    return BOM + (block + text).encode("utf-8")
+    return with_about(BOM + text.encode("utf-8"), about, df.height, dialect, lang)
+
+
+def with_about(csv_start: bytes, about: ExportAbout | None, rows: int, dialect: str,
+               lang: str = DEFAULT_LANG) -> bytes:
+    """The start of an excel-pl CSV (its BOM and header line at least) with the "what it
+    holds" block of ``about`` put before the header; ``rows``: the rows of the whole file.
+    standard CSVs, and a file without ``about``, are left as they are."""
+    if dialect != "excel-pl" or about is None:
+        return csv_start
+    assert csv_start.startswith(BOM)
+    return BOM + _comment_block(about, rows, lang).encode("utf-8") + csv_start[len(BOM):]
 
 
 # ---------------------------------------------------------------- XLSX

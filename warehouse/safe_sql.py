@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -56,7 +57,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from warehouse.export import frame_to_csv_bytes
+from dashboards.i18n import DEFAULT_LANG
+from warehouse.export import ExportAbout, frame_to_csv_bytes, with_about
 from warehouse.store import current_file
 
 ALLOWED_SCHEMA = "marts"
@@ -458,29 +460,33 @@ def run_query(
 
 
 def export_query(warehouse_or_path: Path | str, sql: str, out: Path, dialect: str = "excel-pl",
-                 byte_limit: int = EXPORT_BYTES, timeout_s: float = EXPORT_SECONDS) -> int:
+                 byte_limit: int = EXPORT_BYTES, timeout_s: float = EXPORT_SECONDS,
+                 lang: str = DEFAULT_LANG, about: ExportAbout | None = None) -> int:
     """Write the whole result of one read-only SELECT to ``out`` as CSV; the rows written.
 
     The same checks and sandbox as :func:`run_query`; the result is streamed in batches of
     ``EXPORT_ROWS`` rows, each written as it arrives, so memory holds one batch. Past
     ``byte_limit`` bytes of file or ``timeout_s`` seconds the file is removed and
-    QueryRefused raised."""
+    QueryRefused raised. excel-pl is written in ``lang`` (headers, tak/nie, words for
+    codes) with the "what it holds" block of ``about`` first, its row count the rows
+    written (the block is put before the rows once they are all in)."""
     cursor, statement = _checked_cursor(warehouse_or_path, sql)
     out = Path(out)
+    body_file = out.with_name(out.name + ".rows") if about is not None else out
     rows = size = 0
     try:
         started = time.perf_counter()
         with _guarded(cursor, timeout_s, started), rolled_back(cursor), \
-                open(out, "wb") as fh:
+                open(body_file, "wb") as fh:
             reader = cursor.sql(statement).to_arrow_reader(EXPORT_ROWS)
             try:
                 header = frame_to_csv_bytes(pl.from_arrow(reader.schema.empty_table()),
-                                            dialect)
+                                            dialect, lang, commented=about is not None)
                 fh.write(header)
                 size = len(header)
                 for batch in reader:
                     chunk = frame_to_csv_bytes(pl.from_arrow(pa.Table.from_batches([batch])),
-                                               dialect)
+                                               dialect, lang, commented=about is not None)
                     assert chunk.startswith(header)
                     body = chunk[len(header):]
                     size += len(body)
@@ -497,11 +503,17 @@ def export_query(warehouse_or_path: Path | str, sql: str, out: Path, dialect: st
                     rows += batch.num_rows
             finally:
                 reader.close()
+        if about is not None:
+            with open(body_file, "rb") as rows_in, open(out, "wb") as fh:
+                fh.write(with_about(rows_in.read(len(header)), about, rows, dialect, lang))
+                shutil.copyfileobj(rows_in, fh)
     except BaseException:
         out.unlink(missing_ok=True)
         raise
     finally:
         cursor.close()
+        if body_file != out:
+            body_file.unlink(missing_ok=True)
     return rows
 
 

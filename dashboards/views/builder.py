@@ -36,12 +36,13 @@ import polars as pl
 import streamlit as st
 
 from dashboards import links, report_view, reports
-from dashboards.components import md_text, rows_caption, table
+from dashboards.components import as_of_text, md_text, rows_caption, table
 from dashboards.formats import fmt_date, fmt_month, fmt_number
 from dashboards.i18n import N_, column_label, t
 from dashboards.marts import manifest_path, mart_label, marts_docs
-from dashboards.report_view import AGG_LABELS, ROWS, measure_name
+from dashboards.report_view import AGG_LABELS, OP_LABELS, PERIOD_LABELS, ROWS, measure_name
 from dashboards.state import build_file, lang, lkey, q, warehouse_path
+from warehouse.export import ExportAbout
 from warehouse.safe_sql import EXPORT_BYTES, EXPORT_SECONDS, QueryRefused, export_query, run_query
 
 L = lang()
@@ -52,13 +53,6 @@ directory = reports.reports_dir(warehouse_path())
 AGG_KEYS = list(reports.AGGREGATIONS)
 PILLS_SHOWN = 40
 CHART_LABELS = {"bar": N_("chart_bar"), "line": N_("chart_line"), "none": N_("chart_none")}
-OP_LABELS = {"in": N_("op_in"), "not_in": N_("op_not_in"), "between": N_("op_between"),
-             "period": N_("op_period"), "is_empty": N_("op_is_empty"),
-             "is_not_empty": N_("op_is_not_empty")}
-PERIOD_LABELS = {"last_month": N_("period_last_month"),
-                 "last_quarter": N_("period_last_quarter"),
-                 "last_12_months": N_("period_last_12_months"),
-                 "year_to_date": N_("period_year_to_date")}
 GRAIN_LABELS = {None: N_("grain_none"), "week": N_("grain_week"), "month": N_("grain_month"),
                 "quarter": N_("grain_quarter"), "year": N_("grain_year")}
 # the SQL box's refusals (warehouse.safe_sql.QueryRefused.key) as catalogue messages
@@ -472,7 +466,9 @@ def full_export(sql_text: str) -> None:
     """The whole result written to a file on the server (within the limits), then offered."""
     out = Path(tempfile.gettempdir()) / f"cityops-sql-{uuid.uuid4().hex}.csv"
     try:
-        n = export_query(build_file(), sql_text, out)
+        n = export_query(build_file(), sql_text, out, lang=L, about=ExportAbout(
+            title=t("sql_export_title", L), as_of=as_of_text(L),
+            filters=((t("sql_query", L), " ".join(sql_text.split())),)))
     except QueryRefused as exc:
         state["b_sql_export"] = None
         refusal(exc)

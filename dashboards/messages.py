@@ -14,7 +14,7 @@ Keys used come from two places:
 - **the data**, for the contexts whose keys are data: every mart (``mart``), every mart
   column and every column the dashboards' query functions return (``column``; columns
   starting with ``_`` are technical and need none), and each enumerated column's allowed
-  values (``value:<column>``: the Great Expectations mart suites' allowed sets, else the
+  values (``value:<column>``: the marts' dbt accepted-values sets and the
   values in the seeds).
 
 Run ``python -m dashboards.messages [--warehouse PATH]`` to see what is missing or unused
@@ -206,11 +206,10 @@ def accepted_values() -> dict[str, set[str]]:
 
 
 def value_domain(column: str) -> set[str]:
-    """The values an enumerated column can take: the marts' accepted values (dbt), else the
-    values of that column in the seeds."""
+    """The values an enumerated column can take: the marts' accepted values (dbt) and the
+    values of that column in the seeds (a name two marts use — ``kind`` of a submission,
+    ``kind`` of a KPI from the registry seed — takes both)."""
     found = set(accepted_values().get(column, ()))
-    if found:
-        return found
     from warehouse.reference import load_seed
 
     for seed in sorted((ROOT / "seeds").glob("*.csv")):

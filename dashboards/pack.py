@@ -36,14 +36,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
 from dashboards.formats import fmt_change, fmt_date, fmt_month, fmt_number, fmt_period, fmt_value
-from dashboards.i18n import column_label, localized, t, tn
+from dashboards.i18n import column_label, localized, t, tn, value_label
 from dashboards.queries import director
 from dashboards.queries.common import data_as_of, kpi_definitions, read
 from dashboards.verdicts import (
     BAD,
     GOOD,
     NEUTRAL,
-    PERIOD_BASIS,
     VERDICTS,
     WARN,
     alert_mark,
@@ -221,7 +220,7 @@ def render_html(pack: Pack) -> str:
     score = pack.score
     definitions = [{
         "name": d[f"kpi_name_{lang}"], "definition": d[f"definition_{lang}"],
-        "formula": d["formula_sql"], "period": t(PERIOD_BASIS[d["period_basis"]], lang),
+        "formula": d["formula_sql"], "period": value_label("period_basis", d["period_basis"], lang),
         "source": d["source_mart"], "owner": d["owner_unit"],
         "target": fmt_value(d["target"], d["unit"], lang),
         "warning": fmt_value(d["warning"], d["unit"], lang),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dashboards.formats import deciding_decimals, fmt_date, fmt_number, fmt_value
-from dashboards.i18n import N_, t, tn
+from dashboards.i18n import N_, t, tn, value_label
 
 GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#1f4e79"  # the charts' on target, off, the value
 WARN = "#b45309"  # the warning band's orange, as Streamlit's :orange[] on white
@@ -23,15 +23,6 @@ def verdict(status: str, lang: str) -> str:
     return f":{colour}[{shape} {t(key, lang)}]"
 
 
-# the registry's period bases (marts.kpis.period_basis, its accepted values) in words
-PERIOD_BASIS = {"resolved_month": N_("period_resolved_month"),
-                "escalated_month": N_("period_escalated_month"),
-                "month_end": N_("period_month_end"), "offered_month": N_("period_offered_month"),
-                "due_month": N_("period_due_month"),
-                "forwarded_month": N_("period_forwarded_month"),
-                "published_month": N_("period_published_month"), "as_of": N_("period_as_of")}
-
-
 def kpi_definition(d: dict, lang: str) -> list[str]:
     """A KPI's definition from its registry row (marts.kpis) in ``lang``, line by line:
     what it counts, the formula in words, the period basis, the source mart, the owner
@@ -40,7 +31,7 @@ def kpi_definition(d: dict, lang: str) -> list[str]:
     formula = {"ratio": f"100 × ({numerator}) ÷ ({denominator})",
                "mean": f"({numerator}) ÷ ({denominator})"}.get(d["kind"], numerator)
     lines = [d[f"definition_{lang}"], t("def_formula", lang, formula=formula),
-             t("def_period", lang, period=t(PERIOD_BASIS[d["period_basis"]], lang)),
+             t("def_period", lang, period=value_label("period_basis", d["period_basis"], lang)),
              t("def_source", lang, mart=f"marts.{d['source_mart']}"),
              t("def_owner", lang, unit=d["owner_unit"])]
     if d.get("target") is not None:

@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po, write_po
 from dashboards import i18n, marts, messages
 from dashboards.formats import (
     d3_date_format,
+    export_frame,
     fmt_change,
     fmt_date,
     fmt_month,
@@ -97,6 +98,42 @@ def test_every_catalogue_has_every_key_used_and_none_other(built_warehouse):
         assert diff.unused == [], lang
         assert diff.untranslated == [], lang
         assert diff.wrong_plural == [], lang
+
+
+# columns of codes that identify a row beside its name (analysts query the marts by them),
+# not enumerations: every other column of codes must have words in each language
+IDENTIFIER_COLUMNS = {"kpi_code", "topic_code", "subject", "source_mart"}
+CODE = r"^[a-z][a-z0-9_]*$"
+
+
+def test_every_marts_codes_reach_an_export_as_words(built_warehouse):
+    """Every text column of every mart whose values are all codes (``on_target``,
+    ``ratio``, ``electronic_channels``: snake_case, fewer than 50 of them) is an
+    enumeration with a word for each of its values in every language — so excel-pl files
+    and on-screen tables say "w celu", not "on_target" — unless it is a documented
+    identifier column."""
+    from warehouse.export import available_marts, read_mart
+
+    checked = set()
+    for mart in available_marts(built_warehouse):
+        df = read_mart(built_warehouse, mart)
+        for column, dtype in df.schema.items():
+            values = df[column].drop_nulls().unique().to_list() if dtype == pl.String else []
+            if (not values or len(values) >= 50 or column in IDENTIFIER_COLUMNS
+                    or not all(pl.Series(values).str.contains(CODE))):
+                continue
+            checked.add(column)
+            assert column in i18n.value_columns(), f"{mart}.{column}: codes {values[:5]} " \
+                "have no words (a value:<column> context in the catalogues)"
+            for lang in i18n.LANGS:
+                words = export_frame(df.select(column), lang).to_series()
+                missing = sorted({v for v in values if not i18n.has_key(v, lang,
+                                                                         f"value:{column}")})
+                assert missing == [], f"{mart}.{column} in {lang}: no word for {missing}"
+                assert set(words.drop_nulls()) == {i18n.value_label(column, v, lang)
+                                                   for v in values}
+    # the registry's and the alerts' enumerations are among them (they were codes once)
+    assert {"target_status", "alert_kind", "period_basis", "scope", "unit_kind"} <= checked
 
 
 @pytest.fixture

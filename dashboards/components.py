@@ -323,6 +323,18 @@ def month_axis(fig: go.Figure, lang: str) -> go.Figure:
     return fig
 
 
+# the units a value axis can be in (a KPI's registry unit, a builder measure's) in words
+UNIT_AXES = {"%": N_("unit_pct"), "s": N_("unit_seconds"), "min": N_("unit_minutes"),
+             "days": N_("unit_days"), "PLN": N_("unit_pln"), "n": N_("unit_number"),
+             "count": N_("unit_number")}
+
+
+def unit_axis(unit: str, lang: str) -> dict:
+    """The value axis of a quantity in ``unit``: its title in words, percents ticked " %"."""
+    return {"title": t(UNIT_AXES.get(unit, "unit_number"), lang),
+            **({"ticksuffix": " %"} if unit == "%" else {})}
+
+
 # the trace attributes that carry data values plotly draws as (HTML-subset) text: category
 # axes and hover (x, y, …), bar texts, pie labels, hover data (customdata), legend entries
 _TEXT_ATTRS = ("x", "y", "z", "text", "hovertext", "labels", "customdata", "name",

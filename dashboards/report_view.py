@@ -22,7 +22,7 @@ from babel.dates import format_date
 from plotly.subplots import make_subplots
 
 from dashboards import reports
-from dashboards.components import About, chart, style_figure, table
+from dashboards.components import UNIT_AXES, About, chart, style_figure, table
 from dashboards.formats import fmt_date, fmt_month, fmt_number, fmt_period
 from dashboards.i18n import N_, column_label, locale, t, value_label
 from dashboards.marts import mart_label
@@ -32,8 +32,6 @@ from warehouse.export import ExportAbout
 ROWS = "*"
 AGG_LABELS = {"sum": N_("agg_sum"), "avg": N_("agg_avg"), "min": N_("agg_min"),
               "max": N_("agg_max"), "count": N_("agg_count"), "median": N_("agg_median")}
-UNIT_AXES = {"%": N_("unit_pct"), "s": N_("unit_seconds"), "min": N_("unit_minutes"),
-             "days": N_("unit_days"), "PLN": N_("unit_pln"), "n": N_("unit_number")}
 OP_LABELS = {"in": N_("op_in"), "not_in": N_("op_not_in"), "between": N_("op_between"),
              "period": N_("op_period"), "is_empty": N_("op_is_empty"),
              "is_not_empty": N_("op_is_not_empty")}

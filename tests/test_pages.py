@@ -307,6 +307,49 @@ def test_one_colour_per_priority_rag_queue_group_and_portal_on_every_page(wh):
     assert all(len(colours) == 1 for colours in seen.values()), seen
 
 
+def axis_problems(fig: dict) -> list[str]:
+    """A chart's value axis must say its unit (a title: "%", "liczba", "zł", "godziny
+    robocze" …) and a bar's must start at zero. The value axis is y, or x for horizontal
+    bars; heatmaps (the value is the colour) and time lines (x is dates) have none."""
+    traces, layout = fig["data"], fig["layout"]
+    if not traces or any(tr.get("type") == "heatmap" for tr in traces):
+        return []
+    letter = "x" if all(tr.get("orientation") == "h" for tr in traces) else "y"
+    axes = {k: v for k, v in layout.items() if k.startswith(f"{letter}axis")}
+    if letter == "x" and any(v.get("type") == "date" for v in axes.values()):
+        return []
+    problems = []
+    if not any((v.get("title") or {}).get("text") for v in axes.values()):
+        problems.append(f"no unit on the value axis ({letter})")
+    if any(tr.get("type") == "bar" for tr in traces):
+        problems += [f"{k}: bars not from zero" for k, v in axes.items()
+                     if v.get("rangemode") != "tozero"]
+    return problems
+
+
+def test_every_value_axis_says_its_unit_and_bars_start_at_zero(wh):
+    seen = 0
+    for lang in ("pl", "en"):
+        for page in PAGES:
+            if page.name == "builder":  # its own test: one axis title per unit
+                continue
+            at = open_page(None if page == PAGES[0] else page.name, lang)
+            for fig in figures(at):
+                seen += 1
+                title = (fig["layout"].get("title") or {}).get("text", "")
+                assert axis_problems(fig) == [], (page.name, lang, title)
+    assert seen > 20
+
+
+def test_the_axis_check_fails_on_planted_charts():
+    bare = {"data": [{"type": "bar", "x": [1], "y": [2]}], "layout": {"yaxis": {}}}
+    assert axis_problems(bare) == ["no unit on the value axis (y)", "yaxis: bars not from zero"]
+    sideways = {"data": [{"type": "bar", "orientation": "h", "x": [2], "y": ["a"]}],
+                "layout": {"xaxis": {"title": {"text": "zł"}, "rangemode": "tozero"},
+                           "yaxis": {}}}
+    assert axis_problems(sideways) == []
+
+
 def test_the_colour_check_fails_on_planted_charts():
     which = categories("pl", {"KCK_INFOLINIA"}, ["information"])
     frame = pl.DataFrame({"m": [1, 1, 2, 2], "n": [3, 4, 5, 6], "p": ["P1", "P2", "P1", "P2"]})

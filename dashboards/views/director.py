@@ -16,6 +16,7 @@ from dashboards.components import (
     period_selector,
     style_figure,
     table,
+    unit_axis,
 )
 from dashboards.formats import fmt_change, fmt_month, fmt_number, fmt_period, fmt_value
 from dashboards.i18n import N_, localized, t, tn, value_label
@@ -90,6 +91,8 @@ fig.add_scatter(x=trend["month_start"], y=trend["value"], mode="lines+markers",
                 name=names[kpi], line={"color": NEUTRAL, "width": 3})
 fig.add_scatter(x=trend["month_start"], y=trend["target"], mode="lines",
                 name=t("target", L), line={"color": GOOD, "dash": "dash"})
+kpi_unit = tiles.filter(pl.col("kpi_code") == kpi)["unit"].item()
+fig.update_yaxes(**unit_axis(kpi_unit, L))
 chart(month_axis(style_figure(fig, t("trend_vs_target", L, kpi=names[kpi], period=period), L), L),
       "director_trend", L, About(kpi=kpi))
 
@@ -105,6 +108,7 @@ if kpi in q(director.kpis_with_units):
     if target is not None:
         bar.add_vline(x=target, line_dash="dash", line_color=BAD)
     bar.update_yaxes(autorange="reversed")
+    bar.update_xaxes(**unit_axis(kpi_unit, L))
     chart(style_figure(bar, title, L, height=max(300, 28 * by_unit.height + 100)), "director_unit",
           L, About(kpi=kpi))
     # the parts named by what they count (the registry's words): 1 710 "IT tickets resolved

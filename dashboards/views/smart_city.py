@@ -25,6 +25,7 @@ from dashboards.components import (
     pattern,
     style_figure,
     table,
+    unit_axis,
 )
 from dashboards.formats import d3_date_format, fmt_date, fmt_month, fmt_percent, fmt_period
 from dashboards.i18n import N_, rag_reason_label, t, value_labels
@@ -134,6 +135,7 @@ if not history.is_empty():
                     hovertemplate="%{x|" + d3_date_format(L, month=True) + "}: %{y}"
                                   f"<extra>{state_label(state)}</extra>")
     fig.update_layout(barmode="stack")
+    fig.update_yaxes(**unit_axis("n", L))
     period = fmt_period(all_months[0], all_months[-1], L)
     styled = month_axis(style_figure(fig, t("sc_history", L, period=period), L,
                                      legend=t("legend_rag", L)), L)
@@ -199,6 +201,7 @@ if not spend.is_empty():
                                                               strict=True)],
                 textposition="outside", cliponaxis=False)
     fig.update_layout(barmode="group")
+    fig.update_xaxes(**unit_axis("PLN", L))
     chart(style_figure(fig, t("sc_budget", L, as_of=as_of), L,
                        height=max(360, 40 * spend.height + 160)), "sc_budget", L,
           About(counts=N_("about_sc_budget"), mart="smart_city_portfolio"))

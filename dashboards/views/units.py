@@ -15,6 +15,7 @@ from dashboards.components import (
     period_selector,
     style_figure,
     table,
+    unit_axis,
 )
 from dashboards.formats import fmt_period
 from dashboards.i18n import N_, column_label, drop_other_languages, localized, t, value_label
@@ -73,7 +74,8 @@ else:
                  facet_row_spacing=0.12, facet_col_spacing=0.08,
                  labels={"value": "", "measure": ""}, color_discrete_sequence=[PALETTE[0]])
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
-    fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero")
+    fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero", title=None)
+    fig.update_yaxes(**unit_axis("n", L), col=1)  # every panel counts things
     rows_of_panels = (len(worked) + 1) // 2
     chart(month_axis(style_figure(fig, t("unit_over_time", L, unit=unit_label(unit),
                                          period=period), L, height=160 + 190 * rows_of_panels),

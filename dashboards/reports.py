@@ -545,6 +545,19 @@ def _entry(data: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
     return data[name]
 
 
+def current_name(directory: Path, name: str) -> str | None:
+    """The report a link's ``name`` means today: the report of that name, else the one that
+    had it before a rename (its newest holder), else None — so a shared link survives a
+    rename, as a link by id would, while reading as the report's name."""
+    data = _load_all(directory)
+    name = _key(name)
+    if name in data:
+        return name
+    return next((current for current, entry in sorted(
+        data.items(), key=lambda item: item[1].get("updated_at") or "", reverse=True)
+        if name in entry.get("former_names", [])), None)
+
+
 def load_report(directory: Path, name: str) -> ReportDefinition:
     return ReportDefinition.from_json(_entry(_load_all(directory), name))
 
@@ -618,17 +631,19 @@ def save_report(directory: Path, defn: ReportDefinition, owner: str = LOCAL_OWNE
     with _locked(directory):
         data = _load_all(directory)
         now = _now()
-        created = now
-        if defn.name in data:
-            created = _own(data, defn.name, owner).get("created_at") or now
-        data[defn.name] = {**defn.to_json(), OWNER_FIELD: owner, "created_at": created,
-                           "updated_at": now}
+        kept: dict[str, Any] = {"created_at": now}
+        if defn.name in data:  # a replaced report keeps its creation and its former names
+            old = _own(data, defn.name, owner)
+            kept = {"created_at": old.get("created_at") or now,
+                    **({"former_names": old["former_names"]} if "former_names" in old else {})}
+        data[defn.name] = {**defn.to_json(), OWNER_FIELD: owner, **kept, "updated_at": now}
         return _write(directory, REPORTS_FILE, data)
 
 
 def rename_report(directory: Path, name: str, new_name: str, owner: str) -> str:
     """Rename ``owner``'s report (atomic, like a save); the new name is checked like a new
-    one and must be free. Pins naming it follow it. Returns the new name."""
+    one and must be free. Pins naming it follow it; links naming it keep working (the old
+    name is kept in ``former_names``, :func:`current_name`). Returns the new name."""
     new_name = check_name(new_name)
     name = _key(name)
     with _locked(directory):
@@ -638,7 +653,9 @@ def rename_report(directory: Path, name: str, new_name: str, owner: str) -> str:
             return name
         _free(data, new_name)
         del data[name]
-        data[new_name] = {**entry, "name": new_name, "updated_at": _now()}
+        former = [n for n in entry.get("former_names", []) if n != new_name]
+        data[new_name] = {**entry, "name": new_name, "updated_at": _now(),
+                          "former_names": [*former, name]}
         _write(directory, REPORTS_FILE, data)
         pins = _read(directory, PINS_FILE)
         if any(name in names for names in pins.values()):
@@ -680,7 +697,8 @@ def duplicate_report(directory: Path, name: str, owner: str, prefix: str = "Kopi
         entry = _entry(data, name)
         new_name = check_name(copy_name(name, prefix, set(data)))
         now = _now()
-        data[new_name] = {**entry, "name": new_name, OWNER_FIELD: owner, "created_at": now,
+        copy = {k: v for k, v in entry.items() if k != "former_names"}  # old links: the original
+        data[new_name] = {**copy, "name": new_name, OWNER_FIELD: owner, "created_at": now,
                           "updated_at": now}
         _write(directory, REPORTS_FILE, data)
     return new_name

@@ -119,6 +119,19 @@ def test_life_cycle_in_the_reports_file(tmp_path):
         "kck_call_topics", [("answered", "sum")], ["topic_code"])
     assert reports.report_info(tmp_path, new).created_at == info.created_at
     assert reports.load_pins(tmp_path, "anna") == [new]
+    # a link by the old name still means it (twice renamed too); a new report taking the
+    # old name takes its links from then on
+    assert reports.current_name(tmp_path, "Tematy KCK") == new
+    reports.rename_report(tmp_path, new, "Tematy KCK — pośrednio", "anna")
+    reports.save_report(tmp_path, topics_report("Tematy KCK — pośrednio"), "anna")  # replaced
+    assert reports.current_name(tmp_path, "Tematy KCK") == "Tematy KCK — pośrednio"
+    assert reports.current_name(tmp_path, new) == "Tematy KCK — pośrednio"
+    reports.rename_report(tmp_path, "Tematy KCK — pośrednio", new, "anna")
+    assert reports.current_name(tmp_path, "Tematy KCK") == new
+    assert reports.current_name(tmp_path, "Nigdy nie było") is None
+    reports.save_report(tmp_path, topics_report("Tematy KCK"), "jan")
+    assert reports.current_name(tmp_path, "Tematy KCK") == "Tematy KCK"
+    reports.delete_report(tmp_path, "Tematy KCK", "jan")
 
     # anyone duplicates; the copy is theirs, named "Kopia – NAME", then "Kopia 2 – NAME"
     assert reports.duplicate_report(tmp_path, new, "jan") == "Kopia – Tematy KCK — suma"
@@ -250,6 +263,14 @@ def test_a_shared_link_opens_the_same_report_in_the_same_language(wh):
                     [topic])[0][0]
     assert shown(fresh, "en") == {topic: answered}
     assert fresh.query_params == {"report": "Najczęstszy temat", "lang": "en"}
+
+    # renamed since the link was shared: the link opens it under its new name
+    reports.rename_report(directory(), "Najczęstszy temat", "Temat numer jeden",
+                          reports.LOCAL_OWNER)
+    later = open_app("builder", query)
+    assert later.selectbox(key="b_open__en").value == "Temat numer jeden"
+    assert shown(later, "en") == {topic: answered}
+    assert later.query_params == {"report": "Temat numer jeden", "lang": "en"}
 
     gone = open_app("builder", {"report": "Nie ma takiego", "lang": "en"})
     assert texts(gone.error) == [t("report_not_found", "en", name="Nie ma takiego")]

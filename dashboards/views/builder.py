@@ -332,8 +332,8 @@ if links.signed_in_user() is None:
 saved = reports.list_reports(directory)
 wanted = st.query_params.get(links.REPORT_PARAM)
 if wanted and state.get("b_link_opened") != wanted:  # a shared link, opened
-    if wanted in saved:
-        state[K["b_open"]] = wanted
+    if (current := reports.current_name(directory, wanted)) is not None:  # renamed since?
+        state[K["b_open"]] = current
         open_saved()
     else:
         state["b_error"] = t("report_not_found", L, name=wanted)

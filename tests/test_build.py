@@ -625,6 +625,7 @@ def _declared_unit_tests() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.long  # two builds and the unit tests (≈ 90 s): the long tier
 def test_changed_code_that_breaks_a_rule_fails_its_unit_tests_and_swaps_nothing(
         built_warehouse, tmp_path):
     """A plausible code change that every data test of the build lets through (the service

@@ -152,16 +152,7 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
         build_s = time.perf_counter() - t0
         phases["dbt_build"] = build_s - phases["dbt_parse"]
         counts = counts_of(res.result)
-        failures = _failures(res.result)
-        if failures or not res.success:
-            if not failures and res.exception is not None:
-                failures = [("dbt", str(res.exception))]
-            lines = "\n".join(f"  - {name}: {msg}" for name, msg in failures[:20])
-            raise BuildFailed(
-                f"dbt build failed on {len(failures)} node(s):\n{lines}\n"
-                f"(details: {logs / 'dbt.log'})",
-                failures,
-            )
+        _raise_on_failures(res, "dbt build failed", logs)
         # docs generate (and the unit tests) overwrite run_results.json: keep the build's
         if (target / "run_results.json").exists():
             shutil.copy2(target / "run_results.json", target / BUILD_RESULTS_FILE)
@@ -180,6 +171,17 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
         return counts, build_s, phases["dbt_docs"], code_reason
 
 
+def _raise_on_failures(res: Any, what: str, logs: Path) -> None:
+    """BuildFailed naming every failed node of a dbt invocation (or dbt's exception)."""
+    failures = _failures(res.result)
+    if failures or not res.success:
+        if not failures and res.exception is not None:
+            failures = [("dbt", str(res.exception))]
+        lines = "\n".join(f"  - {name}: {msg}" for name, msg in failures[:20])
+        raise BuildFailed(f"{what} on {len(failures)} node(s):\n{lines}\n"
+                          f"(details: {logs / 'dbt.log'})", failures)
+
+
 def _guard_unit_tests(runner: Any, common: list[str], reason: str, logs: Path,
                       counts: dict[str, int], phases: dict[str, float],
                       say: Callable[[str], None]) -> None:
@@ -190,16 +192,7 @@ def _guard_unit_tests(runner: Any, common: list[str], reason: str, logs: Path,
     res = runner.invoke(["--quiet", "--log-level-file", "info", "test", "--select",
                          "test_type:unit", *common])
     phases["dbt_unit_tests"] = time.perf_counter() - t0
-    failures = _failures(res.result)
-    if failures or not res.success:
-        if not failures and res.exception is not None:
-            failures = [("dbt", str(res.exception))]
-        lines = "\n".join(f"  - {name}: {msg}" for name, msg in failures[:20])
-        raise BuildFailed(
-            f"dbt unit tests failed on changed code ({reason}) on {len(failures)} node(s):\n"
-            f"{lines}\n(details: {logs / 'dbt.log'})",
-            failures,
-        )
+    _raise_on_failures(res, f"dbt unit tests failed on changed code ({reason})", logs)
     for key, n in counts_of(res.result).items():
         counts[key] = counts.get(key, 0) + n
 

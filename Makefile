@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CITYOPS := $(VENV)/bin/cityops
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test test-all mutate bench lint clean
 
 $(UV):
 	python3 -m pip install --quiet --target .tools uv
@@ -22,8 +22,22 @@ setup: $(VENV)/.synced
 demo: setup
 	$(CITYOPS) demo
 
+# Two tiers (pytest markers in pyproject.toml). `make test`, the fast tier (≤ 15 min here):
+# every test not marked `long` — unit, dbt, AppTest, the browser smoke test. `make test-all`,
+# the long tier (≤ 60 min): the `long` tests `make test` leaves out (the full Spark parity,
+# the other browser tests), then `make mutate`; with `make test` it is everything, and CI
+# runs the two one after the other, so no test runs twice
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not long"
+
+test-all: setup
+	$(PY) -m pytest -q -m long
+	$(MAKE) mutate
+
+# the mutation check (tests/mutants.toml, tests/mutate.py): each mutant breaks one rule in
+# a temporary copy of the project; the tests named beside it must fail
+mutate: setup
+	$(PY) tests/mutate.py
 
 bench: setup
 	$(PY) -m benchmarks.run

@@ -121,6 +121,13 @@ CASES: dict[str, Case] = {
         {"calls.csv": csv_text(CALLS_HEADER.replace("offered_at,", ""),
                                "C-5,Infolinia,,2025-03-05 08:03:00,A9,,information,waste,,true")},
         refused=True, says=("calls.csv", "'offered_at'", "missing")),
+    # the column is there, a row leaves it empty: only the required rule can reject it
+    # (the order rules skip an empty moment)
+    "empty_required_value": Case(
+        {"calls.csv": csv_text(CALLS_HEADER, call("C-6", offered=""), call("C-7"))},
+        accounts={"calls.csv": (2, 1, 1)},
+        reasons=(("calls", "row 1: offered_at is empty (required)"),),
+        says=("calls.csv row 1: offered_at is empty (required)",), changed=("calls",)),
     "extra_column": Case(
         {"calls.csv": csv_text(CALLS_HEADER + ",note", call("C-40") + ",uwaga")},
         accounts={"calls.csv": (1, 1, 0)}, says=("calls.csv", "extra column(s) note ignored"),
@@ -262,6 +269,13 @@ CASES: dict[str, Case] = {
             "A9;600100200;problem;local_taxes;KP-01;nie",
             "C-31;Infolinia;2025-03-05 08:00:00;;2025-03-05 08:00:03;;;;;;1")},
         accounts={"calls.csv": (2, 2, 0)}, changed=("calls",), extra_check=_check_semicolon),
+    # one character over the limit is over it; exactly the limit is not
+    "text_one_over_its_limit": Case(
+        {"tickets.csv": csv_text(TICKETS_HEADER, ticket("T-9", summary="x" * 4001),
+                                 ticket("T-8", summary="y" * 4000))},
+        accounts={"tickets.csv": (2, 1, 1)},
+        reasons=(("tickets", "row 1: summary has 4001 characters, max 4000"),),
+        changed=("tickets",)),
     "multi_megabyte_field": Case(
         {"tickets.csv": csv_text(TICKETS_HEADER, ticket("T-9", summary="x" * 5_000_000),
                                  ticket("T-8"))},

@@ -162,6 +162,7 @@ def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
     assert os.path.getsize(ARTIFACTS / "01_przeglad_dyrekcji.png") > 10_000
 
 
+@pytest.mark.long  # the long tier; the smoke test above stays in `make test`
 def test_a_shared_link_opens_the_same_report_in_english(app_url, browser, built_warehouse,
                                                         reports_dir):
     """A link with ``lang=en``, opened in a fresh page (no session, Polish browser): the
@@ -202,6 +203,7 @@ def test_a_shared_link_opens_the_same_report_in_english(app_url, browser, built_
     page.close()
 
 
+@pytest.mark.long  # the long tier; the smoke test above stays in `make test`
 def test_no_request_leaves_the_machine(app_url, browser):
     """Every page, in both languages, opened in a fresh tab: each request the browser makes
     (documents, scripts, fonts, icons, the favicon, websockets) goes to the app's own server.

@@ -8,6 +8,7 @@ fixtures: the conftest `built_warehouse`, one partial build and one incremental 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -565,6 +566,7 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
     calls_only = build(wh, docs=False)
     ran = _nodes_run(wh)
     assert not calls_only.full_refresh
+    assert "kind:unit_test" not in calls_only.counts  # a daily load: no unit tests
     assert {"int_calls_measured", "kck_queue_service", "kck_call_topics", "director_kpis",
             "assert_kck_marts_reconcile"} <= ran
     assert not ran & {"incident_sla", "int_ticket_intervals", "publications", "submissions",
@@ -594,6 +596,8 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
     manifest.write_text(json.dumps(data))
     changed = build(wh, docs=False)
     assert changed.full_refresh and "int_tickets_measured" in (changed.refresh_reason or "")
+    # changed code: every dbt unit test ran before the swap (DECISIONS.md § 17)
+    assert changed.counts.get("kind:unit_test") == _declared_unit_tests()
     with _ro(wh) as con:
         logged = con.execute("select full_refresh, reason from raw.build_log "
                              "order by built_at desc limit 1").fetchone()
@@ -610,6 +614,53 @@ def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_chan
     assert retargeted.full_refresh
     assert "full_comment_min_chars" in (retargeted.refresh_reason or "")
     assert {"director_kpis", "incident_sla", "org_units"} <= _nodes_run(wh)
+
+
+def _declared_unit_tests() -> int:
+    """The dbt unit tests of the project, counted from its YAML files."""
+    import yaml
+
+    return sum(len(yaml.safe_load(f.read_text()).get("unit_tests") or [])
+               for f in (DBT_DIR / "models").rglob("*.yml"))
+
+
+@pytest.mark.slow
+@pytest.mark.long  # two builds and the unit tests (≈ 90 s): the long tier
+def test_changed_code_that_breaks_a_rule_fails_its_unit_tests_and_swaps_nothing(
+        built_warehouse, tmp_path):
+    """A plausible code change that every data test of the build lets through (the service
+    level's denominator without the short abandons' exclusion, issue 19) reaches no
+    dashboard: the build sees changed code, runs the dbt unit tests on the built copy,
+    fails naming the unit test, and the served build stays. The change is made in a copy of
+    the project (tests/mutate.py's), built in a process importing that copy."""
+    import subprocess
+    import sys
+
+    import mutate
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(current_file(built_warehouse), wh)
+    build(wh, docs=False)  # served, with this project's manifest
+    served = current_file(wh)
+    project = mutate.copy_tree(tmp_path / "project")
+    model = project / "dbt" / "models" / "marts" / "kck" / "kck_queue_service.sql"
+    text = model.read_text()
+    rule = "'answered_within_20s', 'offered - short_abandoned'"
+    assert text.count(rule) == 1
+    model.write_text(text.replace(rule, "'answered_within_20s', 'offered'"))
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys; from warehouse.build import build; "
+         "build(sys.argv[1], docs=False)", str(wh)],
+        cwd=project, env={**os.environ, "PYTHONPATH": str(project)}, capture_output=True,
+        text=True, timeout=600)
+    out = run.stdout + run.stderr
+    assert run.returncode != 0, out
+    assert "dbt unit tests failed on changed code" in out, out
+    assert "kck_service_level_counts_exactly_20_s_and_excludes_short_abandons" in out, out
+    assert current_file(wh) == served
+    # the same build of the unchanged project: no unit tests, nothing failed
+    again = build(wh, docs=False)
+    assert "kind:unit_test" not in again.counts
 
 
 def _fake_manifest(adapter: str):

@@ -123,6 +123,61 @@ def test_business_minutes_match_an_independent_python_clock(marts_con):
     assert checked_reopen > 0 and checked_hold > 0  # the sample exercises both rules
 
 
+def test_publication_delays_match_the_python_clock_and_one_working_day_is_480(marts_con):
+    """DECISIONS.md § 11: business minutes ready → published on UMK's office clock, and
+    "without delay" = within one working day = ≤ 480 of them, recomputed in Python for
+    every publication of the sample (office_minutes above, polish_holidays)."""
+    rows = marts_con.execute(
+        "select ready_at, published_at, business_minutes_to_publish, "
+        "is_published_within_1_working_day from marts.publications").fetchall()
+    holidays = {d for d, _ in polish_holidays(range(2024, 2028))}
+    published = within = late = 0
+    for ready, published_at, minutes, is_within in rows:
+        if published_at is None:
+            assert minutes is None and is_within is False
+            continue
+        expected = office_minutes(instant(ready), instant(published_at), holidays)
+        assert minutes == pytest.approx(expected, abs=0.01), (ready, published_at)
+        assert is_within == (expected <= 480), (ready, published_at, expected)
+        published += 1
+        within += expected <= 480
+        late += expected > 480
+    assert published > 100 and within > 0 and late > 0  # both sides of the line
+
+
+def test_late_replies_and_stale_cards_follow_their_rules_recomputed_from_raw(marts_con):
+    """DECISIONS.md §§ 10, 12: a reply is due 30 calendar days after receipt and late when
+    due by as_of and not closed by the due time (still open counts); a card is stale when
+    its last review known at as_of is over 12 months before as_of. Recomputed in Python
+    from raw and build_info for every submission and card of the sample."""
+    (as_of,) = marts_con.execute("select as_of_at from marts.build_info").fetchone()
+    raw = dict((sid, (received, closed)) for sid, received, closed in marts_con.execute(
+        "select submission_id, received_at, closed_at from raw.submissions").fetchall())
+    late = dict(marts_con.execute(
+        "select submission_id, is_reply_late from marts.submissions").fetchall())
+    assert set(late) == {k for k, (received, _) in raw.items() if received <= as_of}
+    open_late = closed_late = 0
+    for sid, is_late in late.items():
+        received, closed = raw[sid]
+        due = received + timedelta(days=30)
+        expected = due <= as_of and (closed is None or closed > due)
+        assert is_late == expected, (sid, received, closed, as_of)
+        open_late += expected and (closed is None or closed > as_of)
+        closed_late += expected and closed is not None and closed <= as_of
+    assert open_late > 0 and closed_late > 0  # both kinds of late reply are in the sample
+    year, month0 = divmod(as_of.year * 12 + as_of.month - 1 - 12, 12)  # 12 months back
+    cutoff = as_of.replace(year=year, month=month0 + 1)  # (the same day: a year back)
+    stale = fresh = 0
+    for card, reviewed, is_stale in marts_con.execute(
+            "select card_id, last_reviewed_at, is_stale from marts.service_card_freshness"
+    ).fetchall():
+        expected = reviewed is not None and reviewed < cutoff
+        assert is_stale == expected, (card, reviewed, cutoff)
+        stale += expected
+        fresh += not expected
+    assert stale > 0 and fresh > 0
+
+
 # tickets of their own that cross Christmas 2025 (24–26 December holidays from 2025, then
 # a weekend): (event_at, event, group) on the UMK office clock, and what it gives by hand
 CHRISTMAS = {

@@ -4,6 +4,7 @@ test data, and the formula marts.kpis hands to the query layer gives the marts' 
 any slice — checked here against values summed independently from the detail marts."""
 
 import csv
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -192,8 +193,9 @@ def _step(kpi: str, better: bool) -> float:
 
 def test_is_on_target_on_a_planted_value_either_side_of_each_target(built_warehouse, tmp_path):
     """director_kpis' own compiled SQL over the built registry and targets, on planted
-    values: each KPI with a target one unit better than it in one month (on target) and one
-    unit worse the next (not on target, whether within the warning band or beyond)."""
+    values: each KPI with a target exactly at it in one month (on target: the target is
+    met), one unit better the next (on target) and one unit worse the next (not on target,
+    whether within the warning band or beyond)."""
     import shutil
 
     import duckdb
@@ -218,8 +220,8 @@ def test_is_on_target_on_a_planted_value_either_side_of_each_target(built_wareho
         con.execute("delete from marts.director_kpis_by_priority")  # the city-wide verdict only
         planted = []
         for kpi, target in targets.items():
-            for offset, better in ((1, True), (0, False)):
-                value = target + _step(kpi, better)
+            for offset, step in ((2, 0.0), (1, _step(kpi, True)), (0, _step(kpi, False))):
+                value = target + step
                 # ratio: 100·n/d, mean: n/d, count: n
                 numerator, denominator = {"ratio": (value * 10, 1000.0), "mean": (value * 10, 10.0),
                                           "count": (value, None)}[kinds[kpi]]
@@ -234,8 +236,10 @@ def test_is_on_target_on_a_planted_value_either_side_of_each_target(built_wareho
         con.close()
     previous = month.replace(day=1, month=month.month - 1) if month.month > 1 else \
         month.replace(year=month.year - 1, month=12)
+    two_before = (previous - timedelta(days=1)).replace(day=1)
     verdicts = {(m, k): (v, ok) for m, k, v, ok in judged}
     for kpi, target in targets.items():
+        assert verdicts[(two_before, kpi)] == (pytest.approx(target), True), kpi
         assert verdicts[(previous, kpi)] == (pytest.approx(target + _step(kpi, True)), True), kpi
         assert verdicts[(month, kpi)] == (pytest.approx(target + _step(kpi, False)), False), kpi
 
@@ -269,3 +273,40 @@ def test_a_tile_colours_a_better_move_green_and_a_worse_one_red(con):
             arrow = Metric.MetricDirection.Name(metric.proto.direction)
             assert (colour, arrow) == ("GREEN" if better else "RED",
                                        "UP" if change > 0 else "DOWN"), (row["kpi_code"], better)
+
+
+def _decisions_targets() -> dict[str, tuple[str, str] | None]:
+    """kpi_code → (target, warning) as dbt/DECISIONS.md § 13's table writes them (None: no
+    target): the decision, written for people, that the seed must carry."""
+    text = (SEEDS.parent / "dbt" / "DECISIONS.md").read_text(encoding="utf-8")
+    table = text.split("| kpi_code | value | unit | direction | target · warning |")[1]
+    out: dict[str, tuple[str, str] | None] = {}
+    for line in table.strip().splitlines()[1:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        code, target = cells[0], cells[-1]
+        if target.startswith("—"):
+            out[code] = None
+            continue
+        value, warning = (part.split("(")[0].strip() for part in target.split("·"))
+        out[code] = (value, warning)
+    return out
+
+
+def test_each_city_wide_target_is_the_one_decisions_records():
+    """Every KPI's city-wide target and warning band in seeds/kpi_targets.csv equal the
+    table of dbt/DECISIONS.md § 13 (a target typed wrong in the seed, or changed without
+    its decision, fails here; the planted-value tests read the seed, so they cannot)."""
+    written = _decisions_targets()
+    assert len(written) == len(_registry())
+    with open(SEEDS / "kpi_targets.csv", encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["breakdown"] == "all"]
+    latest: dict[str, dict] = {}
+    for r in sorted(rows, key=lambda r: r["valid_from"]):
+        latest[r["kpi_code"]] = r
+    seeded = {code: (f"{float(r['target']):g}", f"{float(r['warning']):g}")
+              for code, r in latest.items() if r["target"]}
+    assert seeded == {code: tw for code, tw in written.items() if tw is not None}
+    assert {code for code, tw in written.items() if tw is None} == {"incident_backlog"}
+    assert "incident_backlog" not in seeded

@@ -271,6 +271,26 @@ def test_rows_rejected_by_a_file_wide_rule_keep_only_the_hash(tmp_path: Path) ->
         assert clear not in text, clear
 
 
+def test_one_number_in_every_prefix_style_has_one_hash(tmp_path: Path) -> None:
+    """+48, 0048 and 48 before nine digits are the Polish prefix, and separators are not
+    digits: five spellings of one number are one caller (one hash, the standard library's
+    HMAC of its nine digits); a tenth digit makes another number."""
+    wh = tmp_path / "warehouse.duckdb"
+    src = write_base(tmp_path / "in")
+    spellings = ["+48 600 100 200", "0048 600 100 200", "48600100200", "600-100-200",
+                 " 600100200 "]
+    (src / "calls_prefix.csv").write_text(
+        CALLS_HEADER + "\n" + "".join(
+            f"P-{i},Infolinia,2025-03-05 08:00:00,,2025-03-05 08:01:00,,{n},,,,\n"
+            for i, n in enumerate([*spellings, "6001002001"])), encoding="utf-8")
+    load_directory(src, wh, seeds=SEEDS)
+    hashes = dict(q(wh, "SELECT call_id, caller_number_hash FROM raw.calls "
+                        "WHERE call_id LIKE 'P-%'"))
+    one = hmac_hex(b"test-key", "600100200")
+    assert [hashes[f"P-{i}"] for i in range(len(spellings))] == [one] * len(spellings)
+    assert hashes[f"P-{len(spellings)}"] == hmac_hex(b"test-key", "6001002001")
+
+
 def test_generated_key_file_beside_the_warehouse(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("CITYOPS_PII_KEY")
     wh = tmp_path / "data" / "warehouse.duckdb"

@@ -69,6 +69,22 @@ def test_an_event_after_the_load_time_plus_a_day_is_rejected_naming_the_column(
     assert f"{column}='{value}' after the load time plus a day (" in rejects[1]
 
 
+def test_an_event_two_days_ahead_is_rejected_and_one_12_hours_ahead_is_not(
+        tmp_path: Path) -> None:
+    """The limit is the load time plus one day, not some later one: an event planted two
+    days after now is rejected, one twelve hours after now is not (for that reason)."""
+    from datetime import datetime, timedelta
+
+    contract, column, _, _ = next(m for m in EVENTS if m[2] == "timestamp")
+    now = datetime.now()
+    late = (now + timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")
+    rejects = dict(_reject_of(tmp_path / "late", contract, column, late))
+    assert f"{column}='{late}' after the load time plus a day (" in rejects.get(1, ""), rejects
+    soon = (now + timedelta(hours=12)).strftime("%Y-%m-%d %H:%M:%S")
+    rejects = dict(_reject_of(tmp_path / "soon", contract, column, soon))
+    assert not any("after the load time" in r for r in rejects.values()), rejects
+
+
 def test_plans_may_lie_in_the_future(tmp_path: Path) -> None:
     assert _reject_of(tmp_path, "sc_milestones", "due_on", "2099-10-27") == []
 

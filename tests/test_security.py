@@ -230,6 +230,13 @@ def test_only_marts_readable(wh: Path, sql: str) -> None:
     assert "secret-hash" not in message and "internal" not in message
 
 
+@pytest.mark.parametrize("sql", ["show tables", "show all tables", "show databases"])
+def test_show_is_refused_with_its_own_message(wh: Path, sql: str) -> None:
+    """SHOW … says what to use instead (DESCRIBE marts.<table>), not a catalogue error."""
+    message = _refused(wh, sql)
+    assert "SHOW … is not allowed; use DESCRIBE marts.<table>." in message, message
+
+
 def test_empty_and_unparseable_refused(wh: Path) -> None:
     assert "empty" in _refused(wh, "   ")
     assert "Syntax error" in _refused(wh, "selec 1 frm x")

@@ -28,7 +28,8 @@ from warehouse.load import load_directory
 from warehouse.store import current_file
 
 MISSING = spark_build.unavailable()
-pytestmark = [pytest.mark.slow,
+# the long tier (`make test-all`): Spark's build costs a fixed ≈ 107 s for any sample
+pytestmark = [pytest.mark.slow, pytest.mark.spark, pytest.mark.long,
               pytest.mark.skipif(MISSING is not None, reason=f"Spark: {MISSING}")]
 AS_OF = "2026-10-31 23:59:59"
 

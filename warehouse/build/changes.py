@@ -161,6 +161,22 @@ def upstream_change_reason(manifest: Any, previous_manifest: Path | None) -> str
     return None
 
 
+def code_change_reason(manifest: Any, previous_manifest: Path | None) -> str | None:
+    """Why a build runs the dbt unit tests too (dbt/DECISIONS.md § 17): the SQL or
+    configuration of a model or seed, or a project macro one calls, differs from the served
+    build's — any model, not only those upstream of an incremental one. None when there is
+    no served build to compare with (the first build of a warehouse) and on a daily load of
+    the same code."""
+    diff = CodeDiff.load(manifest, previous_manifest)
+    if diff is None:
+        return None
+    changed = sorted(node.name for uid, node in manifest.nodes.items()
+                     if node.resource_type.value in ("model", "seed") and diff.code_changed(uid))
+    if changed:
+        return f"the project changed since the served build ({', '.join(changed[:5])})"
+    return None
+
+
 def vars_change_reason(previous_manifest: Path | None, now: dict[str, Any]) -> str | None:
     """Why every model must be built again: the project's vars (targets, office hours,
     thresholds) differ from the ones the served build used. None when they are the same or

@@ -17,10 +17,12 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from warehouse.build.changes import (
     PROJECT_VARS_FILE,
     DataChanges,
+    code_change_reason,
     selection_args,
     upstream_change_reason,
     vars_change_reason,
@@ -123,13 +125,19 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
         phases["dbt_parse"] = time.perf_counter() - t0
         runner = dbtRunner(manifest=parsed.result)
         # dbt unit tests check the SQL logic, not the data: they run in CI
-        # (run_unit_tests, tests/test_build.py), not in every production build
+        # (run_unit_tests, tests/test_build.py) and, after the build, when its code changed
+        # (_guard_unit_tests), not in the dbt build of every production build
         args = ["--quiet", "--log-level-file", "info", "build", *common]
         if not with_unit_tests:
             args += ["--exclude-resource-type", "unit_test"]
         elif spark is not None:  # pinned to the last bit of DuckDB's floating point
             args += ["--exclude", "tag:float_exact"]
         project_vars = _project_vars()
+        # changed code (or vars) since the served build: the unit tests guard the swap too
+        # (DECISIONS.md § 17); never on a daily load of the same code, nor on Spark
+        guard_reason = None if with_unit_tests or spark is not None else (
+            code_change_reason(parsed.result, previous_manifest)
+            or vars_change_reason(previous_manifest, project_vars))
         if not full_refresh:
             code_reason = (upstream_change_reason(parsed.result, previous_manifest)
                            or vars_change_reason(previous_manifest, project_vars))
@@ -144,20 +152,13 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
         build_s = time.perf_counter() - t0
         phases["dbt_build"] = build_s - phases["dbt_parse"]
         counts = counts_of(res.result)
-        failures = _failures(res.result)
-        if failures or not res.success:
-            if not failures and res.exception is not None:
-                failures = [("dbt", str(res.exception))]
-            lines = "\n".join(f"  - {name}: {msg}" for name, msg in failures[:20])
-            raise BuildFailed(
-                f"dbt build failed on {len(failures)} node(s):\n{lines}\n"
-                f"(details: {logs / 'dbt.log'})",
-                failures,
-            )
-        (target / PROJECT_VARS_FILE).write_text(json.dumps(project_vars, sort_keys=True))
-        # docs generate overwrites run_results.json: keep the build's results beside it
+        _raise_on_failures(res, "dbt build failed", logs)
+        # docs generate (and the unit tests) overwrite run_results.json: keep the build's
         if (target / "run_results.json").exists():
             shutil.copy2(target / "run_results.json", target / BUILD_RESULTS_FILE)
+        if guard_reason:
+            _guard_unit_tests(runner, common, guard_reason, logs, counts, phases, say)
+        (target / PROJECT_VARS_FILE).write_text(json.dumps(project_vars, sort_keys=True))
         t1 = time.perf_counter()
         if docs:
             # the build compiled every node already: write the docs from that manifest
@@ -168,6 +169,32 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
                 say(f"[yellow]dbt docs generate failed: {generated.exception}[/]")
         phases["dbt_docs"] = time.perf_counter() - t1
         return counts, build_s, phases["dbt_docs"], code_reason
+
+
+def _raise_on_failures(res: Any, what: str, logs: Path) -> None:
+    """BuildFailed naming every failed node of a dbt invocation (or dbt's exception)."""
+    failures = _failures(res.result)
+    if failures or not res.success:
+        if not failures and res.exception is not None:
+            failures = [("dbt", str(res.exception))]
+        lines = "\n".join(f"  - {name}: {msg}" for name, msg in failures[:20])
+        raise BuildFailed(f"{what} on {len(failures)} node(s):\n{lines}\n"
+                          f"(details: {logs / 'dbt.log'})", failures)
+
+
+def _guard_unit_tests(runner: Any, common: list[str], reason: str, logs: Path,
+                      counts: dict[str, int], phases: dict[str, float],
+                      say: Callable[[str], None]) -> None:
+    """Every dbt unit test, on the built copy before it is swapped in (its relations give
+    the inputs' column types); a failure fails the build, so nothing is swapped."""
+    say(f"dbt unit tests before the swap: {reason}.")
+    t0 = time.perf_counter()
+    res = runner.invoke(["--quiet", "--log-level-file", "info", "test", "--select",
+                         "test_type:unit", *common])
+    phases["dbt_unit_tests"] = time.perf_counter() - t0
+    _raise_on_failures(res, f"dbt unit tests failed on changed code ({reason})", logs)
+    for key, n in counts_of(res.result).items():
+        counts[key] = counts.get(key, 0) + n
 
 
 def unit_tests(db: Path, workdir: Path) -> tuple[int, list[tuple[str, str]]]:

@@ -244,6 +244,7 @@ PAGE_TEXT = """() => {
 }"""
 
 
+@pytest.mark.long  # the long tier; the smoke test above stays in `make test`
 def test_no_text_in_the_wrong_language_in_the_browser(app_url, browser, built_warehouse):
     """The browser half of the language check (tests/test_pages.py has the AppTest half):
     every page in a Polish browser, in Polish and in English (``?lang=en``), has none of the

@@ -40,7 +40,7 @@ mutate: setup
 	$(PY) tests/mutate.py
 
 bench: setup
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 # ruff, then sqlfluff over the dbt project (.sqlfluff). sqlfluff's dbt templater compiles
 # the project, so dbt needs a profile target: a throw-away DuckDB file (and dbt's target and

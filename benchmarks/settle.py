@@ -7,9 +7,12 @@ Both apps run as ``cityops serve`` runs them (warehouse.serve.streamlit_command;
 one is benchmarks/empty_app.py in place of the app). For each page, N new tabs one after
 another: the clock starts before ``goto`` and stops when the page's first chart (a table on
 the report builder; the title on the empty page) is drawn and Streamlit's "running" status
-widget is gone. The first tab is the cold one (the server's query cache empty for that
-page); the median of the others is the warm time a director clicking around sees. Debian
-chromium (/usr/bin/chromium) driven by playwright, headless, no network but the local one.
+widget is gone. "Moje raporty" is opened with one pinned report (answered calls by
+topic, a chart and its table, saved in a temporary reports folder): with nothing pinned it
+draws no chart, only how to pin. The first tab is the cold one (the server's query cache
+empty for that page); the median of the others is the warm time a director clicking
+around sees. Debian chromium (/usr/bin/chromium) driven by playwright, headless, no network
+but the local one.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import json
 import socket
 import statistics
 import subprocess
+import tempfile
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,13 +98,27 @@ def timings(context, url: str, content: str, repeats: int) -> dict:
     return {"cold_s": runs[0], "warm_s": statistics.median(runs[1:] or runs), "runs_s": runs}
 
 
+PINNED = "Odebrane połączenia według tematu"
+
+
+def pinned_report(directory: Path) -> str:
+    """One saved report for "Moje raporty" to show; the query string that pins it."""
+    from dashboards import links, reports
+
+    reports.save_report(directory, reports.ReportDefinition(
+        name=PINNED, mart="kck_call_topics", measures=[("answered", "sum")],
+        breakdowns=["topic_code"]))
+    return "?" + urllib.parse.urlencode({links.PIN_PARAM: PINNED})
+
+
 def measure(warehouse: Path, repeats: int, log: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from dashboards.navigation import EVERY_MART, PAGES
+    from dashboards.navigation import PAGES
 
     results: dict = {}
-    with sync_playwright() as pw:
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as reports_dir:
+        pin = pinned_report(Path(reports_dir))
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000},
                                       locale="pl-PL")
@@ -108,10 +127,12 @@ def measure(warehouse: Path, repeats: int, log: Path) -> dict:
                 results["empty_page"] = timings(context, url, "h1", repeats)
                 print(f"  {'empty page':<28} cold {results['empty_page']['cold_s']:5.2f} s   "
                       f"warm {results['empty_page']['warm_s']:5.2f} s", flush=True)
-            with served(warehouse, None, log) as url:
+            with served(warehouse, None, log, {"CITYOPS_REPORTS_DIR": reports_dir}) as url:
                 for i, page in enumerate(PAGES):
-                    content = TABLE if page.queries == EVERY_MART else CHART
+                    content = TABLE if page.name == "builder" else CHART
                     address = f"{url}/{'' if i == 0 else page.url_path}"
+                    if page.name == "my_reports":
+                        address += pin
                     results[page.name] = timings(context, address, content, repeats)
                     print(f"  {page.name:<28} cold {results[page.name]['cold_s']:5.2f} s   "
                           f"warm {results[page.name]['warm_s']:5.2f} s", flush=True)

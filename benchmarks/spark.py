@@ -14,28 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shutil
 import time
 from pathlib import Path
 
-import duckdb
-
 from benchmarks.compare import compare
-from benchmarks.run import RESULTS, WORK, step
-from warehouse.store import current_file
+from benchmarks.run import RESULTS, WORK, growth, raw_rows, step
 
 AS_OF = "2026-10-31"
-
-
-def raw_rows(warehouse: Path) -> int:
-    con = duckdb.connect(str(current_file(warehouse)), read_only=True)
-    try:
-        return sum(con.execute(f'select count(*) from raw."{t}"').fetchone()[0]
-                   for t in ("tickets", "ticket_events", "calls", "submissions",
-                             "publications"))
-    finally:
-        con.close()
 
 
 def at_scale(scale: float, years: int, seed: int, log: Path) -> dict:
@@ -64,8 +50,8 @@ def at_scale(scale: float, years: int, seed: int, log: Path) -> dict:
 
 
 def exponents(runs: list[dict], key: str) -> list[float]:
-    return [math.log(b[key]["seconds"] / a[key]["seconds"])
-            / math.log(b["raw_rows"] / a["raw_rows"]) for a, b in zip(runs, runs[1:], strict=False)]
+    return [growth(a[key]["seconds"], b[key]["seconds"], a["raw_rows"], b["raw_rows"])
+            for a, b in zip(runs, runs[1:], strict=False)]
 
 
 def main() -> None:

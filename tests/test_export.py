@@ -20,7 +20,6 @@ from click.testing import CliRunner
 from dashboards.formats import format_frame
 from warehouse.cli import main
 from warehouse.export import (
-    BOM,
     ExportAbout,
     export_mart,
     frame_to_csv_bytes,
@@ -29,6 +28,7 @@ from warehouse.export import (
     read_mart,
 )
 
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark, as Excel looks for it (not the module's)
 MART = "director_kpis"  # decimals, dates, text and booleans
 
 

@@ -32,6 +32,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from benchmarks.settle import pages_of
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / "work"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -492,7 +494,7 @@ def summarise(scales: list[float], runs: dict, inc_runs: list[dict], inc_load: d
                                if e is not None and e > SUPER_LINEAR]
     ten, one = at.get("10x"), at.get("1x")
     pg10 = (ten or {}).get("postgres") or {}
-    pages_only = {k: v for k, v in settle.items() if k != "empty_page"}
+    pages_only = pages_of(settle)
     measured = {
         "load_build_check_10x_s": ten["load_build_check_s"] if ten else None,
         "check_10x_s": ten["check"] if ten else None,
@@ -586,13 +588,18 @@ def write_readme_table(s: dict, scales: list[float]) -> None:
             _num(s["page_warm_server_s"], 2)),
     ]
     settle = s.get("page_settle_10x") or {}
-    pages = {k: v for k, v in settle.items() if k != "empty_page"}
+    pages = pages_of(settle)
     if pages:
         slowest = max(pages, key=lambda k: pages[k]["warm_s"])
         rows.append(big(f"page settled in a new tab, warm: slowest ({slowest}) / empty "
                         f"Streamlit page (s)",
                         f"{pages[slowest]['warm_s']:.2f} / {settle['empty_page']['warm_s']:.2f}",
                         _mark(b["page_settle_over_empty_10x"])))
+    if "one_plotly_chart" in settle:  # the floor a chart library puts under a page
+        rows.append(big("a page of one chart and nothing else, settled, warm: Plotly / "
+                        "Vega-Lite (s)",
+                        f"{settle['one_plotly_chart']['warm_s']:.2f} / "
+                        f"{settle['one_vega_lite_chart']['warm_s']:.2f}"))
     tiers = [f"| `{t}` (min) | {_tier(s, k)} | ≤ {b[k + '_s']['budget'] / 60:g} "
              f"{({True: '✅', False: '❌', None: 'not measured'})[b[k + '_s']['pass']]} |"
              for t, k in (("make test", "make_test"), ("make test-all", "make_test_all"))]

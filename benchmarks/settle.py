@@ -31,6 +31,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EMPTY_APP = ROOT / "benchmarks" / "empty_app.py"
+# the yardsticks, served as the empty page is: (name, app, what marks it drawn). The two
+# one-chart pages show the floor a chart library puts under a page: Plotly (every
+# dashboard chart) loads a 4.7 MB script into each new tab, Vega-Lite (Streamlit's own
+# st.vega_lite_chart) 0.02 MB
+YARDSTICKS = [
+    ("empty_page", EMPTY_APP, "h1"),
+    ("one_plotly_chart", ROOT / "benchmarks" / "one_chart_app.py", ".js-plotly-plot"),
+    ("one_vega_lite_chart", ROOT / "benchmarks" / "one_chart_app.py",
+     '[data-testid="stVegaLiteChart"] svg.marks, [data-testid="stVegaLiteChart"] canvas'),
+]
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--disable-gpu"]
@@ -123,10 +133,12 @@ def measure(warehouse: Path, repeats: int, log: Path) -> dict:
         context = browser.new_context(viewport={"width": 1400, "height": 1000},
                                       locale="pl-PL")
         try:
-            with served(warehouse, EMPTY_APP, log) as url:
-                results["empty_page"] = timings(context, url, "h1", repeats)
-                print(f"  {'empty page':<28} cold {results['empty_page']['cold_s']:5.2f} s   "
-                      f"warm {results['empty_page']['warm_s']:5.2f} s", flush=True)
+            for name, app, content in YARDSTICKS:
+                with served(warehouse, app, log) as url:
+                    address = url if name == "empty_page" else f"{url}/?chart={name}"
+                    results[name] = timings(context, address, content, repeats)
+                print(f"  {name:<28} cold {results[name]['cold_s']:5.2f} s   "
+                      f"warm {results[name]['warm_s']:5.2f} s", flush=True)
             with served(warehouse, None, log, {"CITYOPS_REPORTS_DIR": reports_dir}) as url:
                 for i, page in enumerate(PAGES):
                     content = TABLE if page.name == "builder" else CHART
@@ -140,6 +152,11 @@ def measure(warehouse: Path, repeats: int, log: Path) -> dict:
             context.close()
             browser.close()
     return results
+
+
+def pages_of(results: dict) -> dict:
+    """The dashboard pages of :func:`measure`'s results, without the yardsticks."""
+    return {k: v for k, v in results.items() if k not in {y[0] for y in YARDSTICKS}}
 
 
 def main() -> None:

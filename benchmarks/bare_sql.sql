@@ -4,14 +4,24 @@
 set TimeZone = 'Europe/Warsaw';
 create schema if not exists bench;
 
+-- working periods, each with the working seconds of every earlier one (a prefix sum): the
+-- working time up to a moment x is W(x) = before + clamp(x - ps, 0, len) of the last period
+-- starting at or before x, and a segment's is W(b) - W(a): two ASOF lookups per segment,
+-- as the dbt models do (dbt/DECISIONS.md § 2), not an interval join of every segment with
+-- every period it overlaps (DuckDB's IEJoin, super-linear in the segments)
 create or replace temp table wp as
 with days as (
     select cast(unnest(generate_series(date '2015-01-01', date '2035-12-31', interval 1 day)) as date) as d
+), p as (
+    select cast(d + interval '7 hours 30 minutes' as timestamptz) as ps,
+           cast(d + interval '15 hours 30 minutes' as timestamptz) as pe
+    from days
+    where isodow(d) < 6 and d not in (select holiday_date from raw.public_holidays)
 )
-select cast(d + interval '7 hours 30 minutes' as timestamptz) as ps,
-       cast(d + interval '15 hours 30 minutes' as timestamptz) as pe
-from days
-where isodow(d) < 6 and d not in (select holiday_date from raw.public_holidays);
+select ps, epoch(pe) - epoch(ps) as len,
+       coalesce(sum(epoch(pe) - epoch(ps)) over (order by ps rows between unbounded preceding
+                                                 and 1 preceding), 0) as before
+from p;
 
 create or replace temp table ev as
 select e.ticket_id, cast(e.event_at as timestamptz) as t, e.event, e.group_code,
@@ -53,12 +63,14 @@ from seg s join tk using (ticket_id)
 where tk.clock = '24x7'
 union all
 select s.ticket_id, s.kind, s.a, s.b,
-       coalesce(sum(epoch(least(s.b, wp.pe)) - epoch(greatest(s.a, wp.ps))) / 60.0, 0) as minutes
+       (coalesce(pb.before + greatest(0, least(epoch(s.b) - epoch(pb.ps), pb.len)), 0)
+        - coalesce(pa.before + greatest(0, least(epoch(s.a) - epoch(pa.ps), pa.len)), 0))
+       / 60.0 as minutes
 from seg s
 join tk using (ticket_id)
-left join wp on wp.ps < s.b and wp.pe > s.a
-where tk.clock <> '24x7'
-group by s.ticket_id, s.n, s.kind, s.a, s.b;
+asof left join wp pa on s.a >= pa.ps
+asof left join wp pb on s.b >= pb.ps
+where tk.clock <> '24x7';
 
 create or replace table bench.incident_sla as
 with per_ticket as (

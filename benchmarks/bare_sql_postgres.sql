@@ -4,26 +4,32 @@
 -- * DuckDB's `create or replace` → drop + create; `group by all` spelled out;
 --   `epoch(x)` → `extract(epoch from x)`; `isodow(d)` → `extract(isodow from d)`;
 -- * `arg_max(v, n)` → `(array_agg(v order by n desc))[1]` (PostgreSQL has no arg_max);
--- * the range join of segments with working periods is written as an overlap of
---   tstzrange over a GiST index: `ps < b and pe > a` is the same test for the half-open
---   ranges, but PostgreSQL has no interval join (DuckDB's IEJoin) and would compare every
---   segment with every working period;
+-- * the working time up to a moment, W(x), is looked up in the prefix-summed working
+--   periods with an index (`order by ps desc limit 1` on a b-tree over ps) where DuckDB
+--   uses an ASOF join, which PostgreSQL lacks: one index probe per end of a segment;
 -- * `analyze` after each temporary table: autovacuum never analyses temporary tables, and
 --   without statistics the planner picks nested loops over millions of rows.
 set timezone = 'Europe/Warsaw';
 create schema if not exists bench;
 
+-- working periods, each with the working seconds of every earlier one (bare_sql.sql says
+-- why): a segment's working time is W(b) - W(a)
 drop table if exists wp;
 create temp table wp as
 with days as (
     select d::date as d
     from generate_series(date '2015-01-01', date '2035-12-31', interval '1 day') as g (d)
+), p as (
+    select cast(d + interval '7 hours 30 minutes' as timestamptz) as ps,
+           cast(d + interval '15 hours 30 minutes' as timestamptz) as pe
+    from days
+    where extract(isodow from d) < 6 and d not in (select holiday_date from raw.public_holidays)
 )
-select cast(d + interval '7 hours 30 minutes' as timestamptz) as ps,
-       cast(d + interval '15 hours 30 minutes' as timestamptz) as pe
-from days
-where extract(isodow from d) < 6 and d not in (select holiday_date from raw.public_holidays);
-create index on wp using gist (tstzrange(ps, pe));
+select ps, extract(epoch from pe) - extract(epoch from ps) as len,
+       coalesce(sum(extract(epoch from pe) - extract(epoch from ps))
+                over (order by ps rows between unbounded preceding and 1 preceding), 0) as before
+from p;
+create index on wp (ps);
 analyze wp;
 
 drop table if exists ev;
@@ -75,13 +81,16 @@ from seg s join tk using (ticket_id)
 where tk.clock = '24x7'
 union all
 select s.ticket_id, s.kind, s.a, s.b,
-       coalesce(sum(extract(epoch from least(s.b, wp.pe))
-                    - extract(epoch from greatest(s.a, wp.ps))) / 60.0, 0) as minutes
+       (coalesce((select w.before + greatest(0, least(extract(epoch from s.b)
+                                                      - extract(epoch from w.ps), w.len))
+                  from wp as w where w.ps <= s.b order by w.ps desc limit 1), 0)
+        - coalesce((select w.before + greatest(0, least(extract(epoch from s.a)
+                                                        - extract(epoch from w.ps), w.len))
+                    from wp as w where w.ps <= s.a order by w.ps desc limit 1), 0))
+       / 60.0 as minutes
 from seg s
 join tk using (ticket_id)
-left join wp on tstzrange(wp.ps, wp.pe) && tstzrange(s.a, s.b)
-where tk.clock <> '24x7'
-group by s.ticket_id, s.n, s.kind, s.a, s.b;
+where tk.clock <> '24x7';
 analyze seg_minutes;
 
 drop table if exists bench.incident_sla;

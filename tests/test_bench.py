@@ -5,11 +5,13 @@ when counted directly, and the comparison catches a difference planted in each m
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import pytest
 
 from benchmarks import postgres as pgb
-from benchmarks.run import BARE_MARTS, as_of_of, bare_sql_seconds, growth, verdicts
+from benchmarks.run import BARE_MARTS, BARE_SQL, as_of_of, bare_sql_seconds, growth, verdicts
 from warehouse.store import current_file
 
 
@@ -41,12 +43,71 @@ needs_postgres = pytest.mark.skipif(pgb.bin_dir() is None, reason=pgb.MISSING)
 
 
 @pytest.fixture(scope="module")
-def both(built_warehouse, tmp_path_factory):
+def bare(built_warehouse, tmp_path_factory):
+    """A DuckDB copy of the sample warehouse with bare_sql.sql's marts in schema bench."""
+    copy = tmp_path_factory.mktemp("pg") / "bare.duckdb"
+    bare_sql_seconds(built_warehouse, as_of_of(built_warehouse), keep=copy)
+    return copy
+
+
+def test_the_bare_sql_business_clock_is_the_builds(bare, built_warehouse):
+    """The yardstick computes what the product does: each ticket's business minutes (to
+    resolution, or its age while open) equal dbt's, for every ticket never reopened (the
+    bare SQL keeps a reopened ticket's first resolution). It once counted calendar time for
+    a segment that meets no working period (NULL ends passed to least/greatest)."""
+    con = duckdb.connect(str(bare), read_only=True)
+    try:
+        con.execute(f"attach '{current_file(built_warehouse)}' as built (read_only)")
+        compared, differ, example = con.execute(
+            "select count(*), count(*) filter (where abs(b.resolution_business_minutes - "
+            "coalesce(m.resolution_business_minutes, m.age_business_minutes)) > 1e-6), "
+            "min(ticket_id) filter (where abs(b.resolution_business_minutes - "
+            "coalesce(m.resolution_business_minutes, m.age_business_minutes)) > 1e-6) "
+            "from bench.incident_sla b join built.marts.incident_sla m using (ticket_id) "
+            "where b.reopens = 0").fetchone()
+    finally:
+        con.close()
+    assert compared > 100
+    assert differ == 0, (differ, example)
+
+
+# tickets planted on a business-hours service, with the working minutes worked by hand
+# (Mon–Fri 07:30–15:30): Saturday 10:00–12:00 meets no working period (0); Friday 15:00 to
+# Monday 08:00 is 30 + 30 minutes; Tuesday 09:00–10:30 is 90
+PLANTED_CLOCK = {"PLANT-WEEKEND": ("2025-03-08 10:00:00", "2025-03-08 12:00:00", 0.0),
+                 "PLANT-OVER-WEEKEND": ("2025-03-07 15:00:00", "2025-03-10 08:00:00", 60.0),
+                 "PLANT-TUESDAY": ("2025-03-11 09:00:00", "2025-03-11 10:30:00", 90.0)}
+
+
+def test_the_bare_sql_clock_on_tickets_worked_by_hand(built_warehouse, tmp_path):
+    copy = tmp_path / "planted.duckdb"
+    shutil.copyfile(current_file(built_warehouse), copy)
+    con = duckdb.connect(str(copy))
+    try:
+        service = con.execute("select min(service_code) from raw.it_services "
+                              "where support_hours = 'business'").fetchone()[0]
+        for ticket, (opened, resolved, _) in PLANTED_CLOCK.items():
+            con.execute("insert into raw.tickets select * replace (? as ticket_id, ? as "
+                        "service_code, cast(? as timestamp) as opened_at) from raw.tickets "
+                        "limit 1", [ticket, service, opened])
+            for event, at in (("opened", opened), ("resolved", resolved)):
+                con.execute("insert into raw.ticket_events select * replace (? as ticket_id, "
+                            "? as event, cast(? as timestamp) as event_at) "
+                            "from raw.ticket_events limit 1", [ticket, event, at])
+        sql = BARE_SQL.read_text().replace("{as_of}", as_of_of(built_warehouse))
+        con.execute(sql)
+        got = dict(con.execute("select ticket_id, resolution_business_minutes from "
+                               "bench.incident_sla where ticket_id like 'PLANT-%'").fetchall())
+    finally:
+        con.close()
+    assert got == {t: minutes for t, (_, _, minutes) in PLANTED_CLOCK.items()}
+
+
+@pytest.fixture(scope="module")
+def both(bare, built_warehouse):
     """The bare SQL marts on a DuckDB copy and the PostgreSQL port in a throw-away cluster."""
     as_of = as_of_of(built_warehouse)
-    copy = tmp_path_factory.mktemp("pg") / "bare.duckdb"
-    bare_sql_seconds(built_warehouse, as_of, keep=copy)
-    con = duckdb.connect(str(copy))
+    con = duckdb.connect(str(bare))
     try:
         with pgb.cluster(pgb.bin_dir()) as pg:
             pgb.copy_raw(con, pg, pg.dir)

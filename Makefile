@@ -23,9 +23,9 @@ demo: setup
 	$(CITYOPS) demo
 
 # Two tiers (pytest markers in pyproject.toml). `make test`, the fast tier (≤ 15 min here):
-# every test not marked `long` — unit, dbt, AppTest, the browser smoke test. `make test-all`,
+# every test not marked `long` — unit, dbt, AppTest. `make test-all`,
 # the long tier (≤ 60 min): the `long` tests `make test` leaves out (the full Spark parity,
-# the other browser tests), then `make mutate`; with `make test` it is everything, and CI
+# the browser tests, whole-system passes), then `make mutate`; with `make test` it is everything, and CI
 # runs the two one after the other, so no test runs twice
 test: setup
 	$(PY) -m pytest -q -m "not long"

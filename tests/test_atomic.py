@@ -193,6 +193,7 @@ READER = textwrap.dedent(
 )
 
 
+@pytest.mark.long  # whole-system pass: the long tier (make test-all; CI runs both)
 def test_killed_builds_and_three_rebuilds_under_a_reading_dashboard(
         built_warehouse, tmp_path) -> None:
     """(a) for builds and (b): while a reader process queries in a loop, rebuild #1 (timed),

@@ -110,6 +110,7 @@ def _screenshot(page, name: str) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
+@pytest.mark.long  # the browser tests: the long tier (make test-all)
 def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True,
                             locale="pl-PL")
@@ -162,7 +163,7 @@ def test_every_page_renders_and_downloads(app_url, browser, tmp_path):
     assert os.path.getsize(ARTIFACTS / "01_przeglad_dyrekcji.png") > 10_000
 
 
-@pytest.mark.long  # the long tier; the smoke test above stays in `make test`
+@pytest.mark.long  # the browser tests: the long tier (make test-all)
 def test_a_shared_link_opens_the_same_report_in_english(app_url, browser, built_warehouse,
                                                         reports_dir):
     """A link with ``lang=en``, opened in a fresh page (no session, Polish browser): the
@@ -203,7 +204,7 @@ def test_a_shared_link_opens_the_same_report_in_english(app_url, browser, built_
     page.close()
 
 
-@pytest.mark.long  # the long tier; the smoke test above stays in `make test`
+@pytest.mark.long  # the browser tests: the long tier (make test-all)
 def test_no_request_leaves_the_machine(app_url, browser):
     """Every page, in both languages, opened in a fresh tab: each request the browser makes
     (documents, scripts, fonts, icons, the favicon, websockets) goes to the app's own server.
@@ -244,7 +245,7 @@ PAGE_TEXT = """() => {
 }"""
 
 
-@pytest.mark.long  # the long tier; the smoke test above stays in `make test`
+@pytest.mark.long  # the browser tests: the long tier (make test-all)
 def test_no_text_in_the_wrong_language_in_the_browser(app_url, browser, built_warehouse):
     """The browser half of the language check (tests/test_pages.py has the AppTest half):
     every page in a Polish browser, in Polish and in English (``?lang=en``), has none of the

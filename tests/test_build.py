@@ -539,6 +539,7 @@ def _nodes_run(wh: Path) -> set[str]:
     return {r["unique_id"].split(".")[2] for r in results}
 
 
+@pytest.mark.long  # whole-system pass: the long tier (make test-all; CI runs both)
 def test_rebuild_runs_only_what_new_data_reaches_and_refreshes_after_a_code_change(
         built_warehouse, tmp_path):
     wh = tmp_path / "warehouse.duckdb"

@@ -317,6 +317,7 @@ def _incident(number: str, opened: str, resolved: str) -> str:
     return f"{number},{opened},Resolved,3 - Moderate,Desk,Email,Floor 1,Phone,{resolved},"
 
 
+@pytest.mark.long  # whole-system pass: the long tier (make test-all; CI runs both)
 def test_a_changed_calendar_rebuilds_the_tickets_on_it(tmp_path):
     """INC1 imported on calendar CITY (08:00–16:00); the next day's import declares CITY
     as 10:00–14:00: the build refreshes fully, naming the calendar, and INC1 — whose events

@@ -87,6 +87,7 @@ def _serving(args: list[str], cwd: Path, url: str) -> tuple[str, str, str]:
     return body, out, err
 
 
+@pytest.mark.long  # whole-system pass: the long tier (make test-all; CI runs both)
 def test_every_command_with_relative_paths_writes_only_where_it_was_started(
         sample_dir, tmp_path):
     before = _project_files()
@@ -120,6 +121,7 @@ def test_every_command_with_relative_paths_writes_only_where_it_was_started(
     assert _project_files() == before
 
 
+@pytest.mark.long  # whole-system pass: the long tier (make test-all; CI runs both)
 def test_demo_from_elsewhere_serves_with_its_docs_and_no_warnings(tmp_path):
     before = _project_files()
     work = tmp_path / "demo"

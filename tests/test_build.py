@@ -86,6 +86,30 @@ def test_dbt_unit_tests_pass(built_warehouse, tmp_path):
     assert ran >= 9
 
 
+def test_a_new_warehouse_reuses_the_machines_parse(built_warehouse, sample_dir, tmp_path,
+                                                   monkeypatch):
+    """The first build of a new warehouse parses nothing again (dbt's perf_info: 0 of its
+    paths parsed) when the machine has a parse of the project: the built warehouse's,
+    given to a cache folder of the test's own — and leaves its parse there."""
+    from warehouse.build.dbt import PARSE_FILE, parse_cache
+    from warehouse.load import load_directory
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cached = parse_cache()
+    assert cached.is_relative_to(tmp_path / "cache")
+    cached.parent.mkdir(parents=True)
+    shutil.copyfile(docs_dir(built_warehouse) / PARSE_FILE, cached)
+    before = cached.stat().st_mtime_ns
+    wh = tmp_path / "new" / "warehouse.duckdb"
+    load_directory(sample_dir, wh)
+    assert not (docs_dir(wh) / PARSE_FILE).exists()  # nothing of its own to reuse
+    build(wh, docs=False)
+    perf = json.loads((docs_dir(wh) / "perf_info.json").read_text())
+    assert perf["path_count"] > 200
+    assert perf["parsed_path_count"] == 0
+    assert cached.stat().st_mtime_ns > before  # the cache holds this build's parse now
+
+
 def test_as_of_defaults_to_the_latest_timestamp_in_the_data(built_warehouse):
     with _ro(built_warehouse) as con:
         as_of, latest = con.execute("""

@@ -2,15 +2,19 @@
 dbt unit tests — inside dbt's own process (:mod:`warehouse.build.dbt_worker`).
 
 dbt opens the writable copy under a fixed name (:func:`warehouse.build.dbt_process.
-stable_name`) and reads as_of and the build id from the environment only while executing
-(:func:`dbt_session`, ``dbt/macros/time.sql``), so the previous parse is reused: a changed
-path, var or parse-time env var makes dbt re-parse the whole project. Docs reuse the
-build's compiled manifest. Any failing node is reported by name.
+stable_name`), given relative to the folder it runs in (:func:`_beside`), and reads as_of
+and the build id from the environment only while executing (:func:`dbt_session`,
+``dbt/macros/time.sql``), so a previous parse is reused: a changed path, var or parse-time
+env var makes dbt re-parse the whole project (≈ 4–6 s). The parse reused is the
+warehouse's own previous one, else the machine's latest of this project
+(:func:`parse_cache`): the first build of a new warehouse does not parse from scratch
+either. Docs reuse the build's compiled manifest. Any failing node is reported by name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -36,6 +40,7 @@ DUCKDB_PATH_ENV = "CITYOPS_DUCKDB_PATH"
 # full re-parse (dbt/macros/time.sql, incremental.sql)
 AS_OF_ENV = "CITYOPS_AS_OF"
 BUILD_ID_ENV = "CITYOPS_BUILD_ID"
+PARSE_FILE = "partial_parse.msgpack"  # dbt's saved parse, in a target directory
 
 
 @contextlib.contextmanager
@@ -59,6 +64,50 @@ def dbt_session(db_path: Path, as_of: str | None = None,
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _beside(db_path: Path) -> Iterator[Path]:
+    """Run in the folder of ``db_path`` and yield its bare name: dbt hashes the database
+    path into its parse state, so a relative ``cityops.duckdb`` makes one parse serve the
+    builds of every warehouse (each builds a copy of that name in its own folder)."""
+    before = Path.cwd()
+    os.chdir(db_path.parent)
+    try:
+        yield Path(db_path.name)
+    finally:
+        os.chdir(before)
+
+
+def parse_cache() -> Path:
+    """Where this machine keeps its latest dbt parse of this project: in the user's cache
+    folder (``$XDG_CACHE_HOME``, else ``~/.cache``), one per project folder — a parse
+    records the paths of the project's files, so another copy of the project (the mutation
+    check's) keeps its own."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    project = hashlib.sha256(str(DBT_DIR).encode()).hexdigest()[:16]
+    return root / "cityops" / "dbt-parse" / project / PARSE_FILE
+
+
+def _reuse_parse(target: Path) -> None:
+    """Give a target without a saved parse the machine's latest one (dbt checks it: a
+    changed file is parsed again, a changed dbt version, var or profile discards it)."""
+    cached = parse_cache()
+    if not (target / PARSE_FILE).exists() and cached.exists():
+        with contextlib.suppress(OSError):
+            shutil.copyfile(cached, target / PARSE_FILE)
+
+
+def _keep_parse(target: Path) -> None:
+    """The target's parse becomes the machine's latest (written beside, then renamed: a
+    build reading it meanwhile sees the old one or the new one). A cache that cannot be
+    written costs the next new warehouse a full parse, nothing else."""
+    cached = parse_cache()
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        part = cached.with_name(f"{PARSE_FILE}.{os.getpid()}")
+        shutil.copyfile(target / PARSE_FILE, part)
+        os.replace(part, cached)
 
 
 def _project_vars() -> dict:
@@ -115,13 +164,17 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
         common += ["--target", os.environ.get("CITYOPS_SPARK_TARGET", "spark")]
         full_refresh, changes, docs = True, None, False
     build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns()}"
-    with dbt_session(db_path, as_of, build_id, spark):
+    with _beside(db_path) as name, dbt_session(name, as_of, build_id, spark):
         t0 = time.perf_counter()
+        if spark is None:  # the Spark target's parse is its own (the target is hashed)
+            _reuse_parse(target)
         # no JSON: the build writes manifest.json again; the saved parse
         # (partial_parse.msgpack) is written either way
         parsed = dbtRunner().invoke(["--quiet", "--no-write-json", "parse", *common])
         if not parsed.success:
             raise BuildFailed(f"dbt could not parse the project: {parsed.exception}")
+        if spark is None:
+            _keep_parse(target)
         phases["dbt_parse"] = time.perf_counter() - t0
         runner = dbtRunner(manifest=parsed.result)
         # dbt unit tests check the SQL logic, not the data: they run in CI
@@ -204,7 +257,9 @@ def unit_tests(db: Path, workdir: Path) -> tuple[int, list[tuple[str, str]]]:
 
     common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
               "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
-    with dbt_session(db):
+    (workdir / "target").mkdir(parents=True, exist_ok=True)
+    _reuse_parse(workdir / "target")
+    with _beside(db) as name, dbt_session(name):
         res = dbtRunner().invoke(["--quiet", "test", *common, "--select", "test_type:unit"])
     results = getattr(res.result, "results", None) or []
     failures = _failures(res.result)

@@ -624,10 +624,12 @@ def write_readme_table(s: dict, scales: list[float]) -> None:
 
 
 def _tier(s: dict, key: str) -> str:
-    t = (s.get("test_tiers") or {}).get(key)
-    if not t:
-        return "not measured (`make bench --tiers`)" if s.get("test_tiers") is None \
-            else "no such target"
+    tiers = s.get("test_tiers") or {}
+    if key not in tiers:
+        return "not measured (`make bench --tiers`)"
+    t = tiers[key]
+    if t is None:
+        return "no such target"
     return f"{t['seconds'] / 60:.1f}" + ("" if t["exit_code"] == 0 else f" (exit {t['exit_code']})")
 
 

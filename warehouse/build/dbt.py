@@ -79,12 +79,15 @@ def _beside(db_path: Path) -> Iterator[Path]:
         os.chdir(before)
 
 
-def parse_cache() -> Path:
+def parse_cache() -> Path | None:
     """Where this machine keeps its latest dbt parse of this project: in the user's cache
     folder (``$XDG_CACHE_HOME``, else ``~/.cache``), one per project folder — a parse
     records the paths of the project's files, so another copy of the project (the mutation
-    check's) keeps its own."""
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    check's) keeps its own. None for a user without a home folder (no cache)."""
+    try:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # Path.home(): no HOME and no passwd entry
+        return None
     project = hashlib.sha256(str(DBT_DIR).encode()).hexdigest()[:16]
     return root / "cityops" / "dbt-parse" / project / PARSE_FILE
 
@@ -93,7 +96,7 @@ def _reuse_parse(target: Path) -> None:
     """Give a target without a saved parse the machine's latest one (dbt checks it: a
     changed file is parsed again, a changed dbt version, var or profile discards it)."""
     cached = parse_cache()
-    if not (target / PARSE_FILE).exists() and cached.exists():
+    if cached is not None and cached.exists() and not (target / PARSE_FILE).exists():
         with contextlib.suppress(OSError):
             shutil.copyfile(cached, target / PARSE_FILE)
 
@@ -103,6 +106,8 @@ def _keep_parse(target: Path) -> None:
     build reading it meanwhile sees the old one or the new one). A cache that cannot be
     written costs the next new warehouse a full parse, nothing else."""
     cached = parse_cache()
+    if cached is None:
+        return
     with contextlib.suppress(OSError):
         cached.parent.mkdir(parents=True, exist_ok=True)
         part = cached.with_name(f"{PARSE_FILE}.{os.getpid()}")

@@ -35,7 +35,7 @@ from warehouse.build.as_of import (
     normalise_as_of,
 )
 from warehouse.build.changes import DataChanges, data_changes, refresh_reason
-from warehouse.build.dbt import DBT_DIR, PARSE_FILE, dbt_session
+from warehouse.build.dbt import DBT_DIR, dbt_session, reuse_parse
 from warehouse.build.dbt_process import (
     DBT_DATABASE_FILE,
     DbtProcess,
@@ -168,8 +168,7 @@ def build(warehouse: Path, as_of: str | date | datetime | None = None,
     dbt = DbtProcess()  # its imports run while the copy is made and the files load
     run_dir, target, logs = run_dirs(warehouse)
     stable = docs_dir(warehouse)
-    if (stable / PARSE_FILE).exists():  # reuse this warehouse's previous parse (else the
-        shutil.copy2(stable / PARSE_FILE, target / PARSE_FILE)  # machine's: dbt.parse_cache)
+    reuse_parse(target, stable)
     phases: dict[str, float] = {}
     loaded = None
     scratch = spark_env = None  # the Spark build's Parquet files (removed afterwards)

@@ -92,13 +92,15 @@ def parse_cache() -> Path | None:
     return root / "cityops" / "dbt-parse" / project / PARSE_FILE
 
 
-def _reuse_parse(target: Path) -> None:
-    """Give a target without a saved parse the machine's latest one (dbt checks it: a
-    changed file is parsed again, a changed dbt version, var or profile discards it)."""
-    cached = parse_cache()
-    if cached is not None and cached.exists() and not (target / PARSE_FILE).exists():
-        with contextlib.suppress(OSError):
-            shutil.copyfile(cached, target / PARSE_FILE)
+def reuse_parse(target: Path, previous: Path | None = None) -> None:
+    """Give a new dbt target a saved parse: the one in ``previous`` (the warehouse's served
+    target), else the machine's latest (:func:`parse_cache`). dbt checks it: a changed
+    file is parsed again; a changed dbt version, var, profile or target discards it."""
+    for saved in (previous / PARSE_FILE if previous else None, parse_cache()):
+        if saved is not None and saved.exists():
+            with contextlib.suppress(OSError):
+                shutil.copyfile(saved, target / PARSE_FILE)
+                return
 
 
 def _keep_parse(target: Path) -> None:
@@ -171,14 +173,12 @@ def run_dbt(db_path: Path, target: Path, logs: Path, as_of: str, full_refresh: b
     build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns()}"
     with _beside(db_path) as name, dbt_session(name, as_of, build_id, spark):
         t0 = time.perf_counter()
-        if spark is None:  # the Spark target's parse is its own (the target is hashed)
-            _reuse_parse(target)
         # no JSON: the build writes manifest.json again; the saved parse
         # (partial_parse.msgpack) is written either way
         parsed = dbtRunner().invoke(["--quiet", "--no-write-json", "parse", *common])
         if not parsed.success:
             raise BuildFailed(f"dbt could not parse the project: {parsed.exception}")
-        if spark is None:
+        if spark is None:  # the Spark target's parse is its own (the target is hashed)
             _keep_parse(target)
         phases["dbt_parse"] = time.perf_counter() - t0
         runner = dbtRunner(manifest=parsed.result)
@@ -263,7 +263,7 @@ def unit_tests(db: Path, workdir: Path) -> tuple[int, list[tuple[str, str]]]:
     common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
               "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
     (workdir / "target").mkdir(parents=True, exist_ok=True)
-    _reuse_parse(workdir / "target")
+    reuse_parse(workdir / "target")
     with _beside(db) as name, dbt_session(name):
         res = dbtRunner().invoke(["--quiet", "test", *common, "--select", "test_type:unit"])
     results = getattr(res.result, "results", None) or []

@@ -338,10 +338,11 @@ def write_checked(con: duckdb.DuckDBPyConnection, contract: Contract, checked: s
     hashed = hash_pii(con, contract, checked, pads)
     older, corrections, dropped = _decide(con, contract, checked, extracted_at)
     values, joins = _values(contract, hashed, "c")
+    # no row lost to a newer extract (the usual load): no anti-join over every good row
+    newer = f" AND c.{ROW} NOT IN (SELECT {ROW} FROM {OLDER})" if older else ""
     con.execute(f"INSERT INTO raw.{name} ({_cols(contract)}, {META}) SELECT {values}, "
                 f"$load_id, $file, c.{ROW}, $e FROM {checked} AS c {joins} "
-                f"WHERE c.{REASON} IS NULL AND c.{ROW} NOT IN (SELECT {ROW} FROM {OLDER})",
-                params)
+                f"WHERE c.{REASON} IS NULL{newer}", params)
     if older:
         reason = (f"an older extract ({extracted_at:%Y-%m-%d %H:%M:%S}) than the version in "
                   f"raw.{name}")
